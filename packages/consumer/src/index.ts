@@ -1,0 +1,2 @@
+/** Filled by the consumer issue. */
+export const PACKAGE_NAME = '@kinesis-ts/consumer'

@@ -1,0 +1,2 @@
+/** Filled by the producer issue. */
+export const PACKAGE_NAME = '@kinesis-ts/producer'

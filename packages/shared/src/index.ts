@@ -1,0 +1,33 @@
+export * from './codec/index.js'
+export * from './errors.js'
+export * from './retry/index.js'
+export { EventHub } from './events.js'
+export {
+  formatHashKey,
+  hashKeyOf,
+  parseExplicitHashKey,
+  partitionKeyLength,
+  validatePartitionKey,
+} from './hash-key.js'
+export { KinesisLimits, MAX_HASH_KEY } from './limits.js'
+export { childLogger, consoleLogger, silentLogger, type LogFn, type LogLevel, type Logger } from './logger.js'
+export {
+  InMemoryMetrics,
+  fanOutMetrics,
+  noopMetrics,
+  type InMemoryMetricsOptions,
+  type MetricDimensions,
+  type MetricSummary,
+  type MetricUnit,
+  type MetricsSink,
+} from './metrics.js'
+export { ShardMap, type HashKeyGap, type ShardDescription, type ShardRange } from './shard-map.js'
+export {
+  createDynamoDBClient,
+  createKinesisClient,
+  dynamoDBClientFrom,
+  kinesisClientFrom,
+  type AwsCredentials,
+  type ClientOptions,
+  type OwnedClient,
+} from './clients.js'

@@ -1,0 +1,42 @@
+import { fileURLToPath } from 'node:url'
+import { defineConfig } from 'vitest/config'
+
+const src = (path: string) => fileURLToPath(new URL(path, import.meta.url))
+
+// Tests run against the TypeScript sources of the workspace packages, not their builds.
+const alias = [
+  { find: /^@kinesis-ts\/shared\/testing$/, replacement: src('./packages/shared/src/testing/index.ts') },
+  { find: /^@kinesis-ts\/shared$/, replacement: src('./packages/shared/src/index.ts') },
+  { find: /^@kinesis-ts\/producer$/, replacement: src('./packages/producer/src/index.ts') },
+  { find: /^@kinesis-ts\/consumer$/, replacement: src('./packages/consumer/src/index.ts') },
+]
+
+export default defineConfig({
+  resolve: { alias },
+  test: {
+    projects: [
+      {
+        resolve: { alias },
+        test: {
+          name: 'unit',
+          include: ['packages/*/src/**/*.test.ts', 'benchmarks/**/*.test.ts'],
+          environment: 'node',
+        },
+      },
+      {
+        resolve: { alias },
+        test: {
+          name: 'integration',
+          include: ['test/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/support/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          // Two cores: one file at a time keeps the servers responsive and results steady.
+          pool: 'forks',
+          poolOptions: { forks: { singleFork: true } },
+        },
+      },
+    ],
+  },
+})
