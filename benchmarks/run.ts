@@ -1,0 +1,16 @@
+/**
+ * `pnpm bench`: runs every suite (or those named in BENCH, comma-separated) and prints ratio tables.
+ * Each suite lives in its own folder and exports `run()`.
+ */
+import { existsSync } from 'node:fs'
+
+const SUITES = ['codec', 'producer', 'consumer', 'fanout', 'workers']
+const wanted = process.env.BENCH ? process.env.BENCH.split(',').map((s) => s.trim()) : SUITES
+
+for (const suite of SUITES.filter((name) => wanted.includes(name))) {
+  const entry = new URL(`./${suite}/index.ts`, import.meta.url)
+  if (!existsSync(entry)) continue
+  const module = (await import(entry.href)) as { run(): Promise<void> }
+  console.log(`\n## ${suite}`)
+  await module.run()
+}
