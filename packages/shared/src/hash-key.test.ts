@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { InvalidArgumentError } from './errors.js'
+import { HashKeyCache } from './hash-key-cache.js'
 import { hashKeyOf, parseExplicitHashKey, partitionKeyLength, validatePartitionKey } from './hash-key.js'
 import { MAX_HASH_KEY } from './limits.js'
 import { loadHashKeyVectors } from './test-support/vectors.js'
@@ -75,5 +76,15 @@ describe('validatePartitionKey', () => {
     } catch (e) {
       expect(e).toMatchObject({ field: 'partitionKey', code: 'ERR_INVALID_ARGUMENT' })
     }
+  })
+})
+
+describe('HashKeyCache', () => {
+  it('returns the same hash keys as hashKeyOf and stays within two generations', () => {
+    const cache = new HashKeyCache(3)
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 10; i++) expect(cache.get(`k${i}`)).toBe(hashKeyOf(`k${i}`))
+    }
+    expect(cache.size).toBeLessThanOrEqual(6)
   })
 })

@@ -31,3 +31,4 @@ export {
   type ClientOptions,
   type OwnedClient,
 } from './clients.js'
+export { HashKeyCache } from './hash-key-cache.js'

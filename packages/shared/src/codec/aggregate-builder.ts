@@ -1,5 +1,7 @@
 import { hash } from 'node:crypto'
+import { type KeySlot, KeyTable } from './key-table.js'
 import { AGGREGATE_OVERHEAD, CHECKSUM_LENGTH, KPL_MAGIC, MAGIC_LENGTH, Tags } from './schema.js'
+import { copyBytes } from './utf8.js'
 import { delimitedFieldLength, varintLength, writeVarint } from './varint.js'
 
 /** A user record as it goes into an aggregate. */
@@ -9,15 +11,7 @@ export interface AggregationInput {
   readonly data: Uint8Array
 }
 
-interface KeyTable {
-  readonly index: Map<string, number>
-  readonly keys: string[]
-  readonly byteLengths: number[]
-}
-
-function newKeyTable(): KeyTable {
-  return { index: new Map(), keys: [], byteLengths: [] }
-}
+const NO_EXPLICIT_HASH_KEY = -1
 
 /**
  * Builds one KPL aggregate incrementally and always knows its exact encoded size in bytes
@@ -25,12 +19,14 @@ function newKeyTable(): KeyTable {
  * answers what the size would be with one more record, counting new key-table entries.
  */
 export class AggregateBuilder {
-  readonly #partitionKeys = newKeyTable()
-  readonly #explicitHashKeys = newKeyTable()
-  #partitionKeyIndexes: number[] = []
-  #explicitHashKeyIndexes: number[] = []
-  #data: Uint8Array[] = []
+  readonly #partitionKeys = new KeyTable()
+  readonly #explicitHashKeys = new KeyTable()
+  readonly #partitionKeyIndexes: number[] = []
+  readonly #explicitHashKeyIndexes: number[] = []
+  readonly #data: Uint8Array[] = []
   #bodyBytes = 0
+  #pendingPartitionKey: KeySlot | undefined
+  #pendingExplicitHashKey: KeySlot | undefined
 
   /** User records added so far. */
   get count(): number {
@@ -65,10 +61,9 @@ export class AggregateBuilder {
   build(): Buffer {
     const size = this.size
     const out = Buffer.allocUnsafe(size)
-    out.set(KPL_MAGIC, 0)
-    let offset = MAGIC_LENGTH
-    offset = writeKeyTable(out, offset, Tags.partitionKeyTable, this.#partitionKeys)
-    offset = writeKeyTable(out, offset, Tags.explicitHashKeyTable, this.#explicitHashKeys)
+    for (let i = 0; i < MAGIC_LENGTH; i++) out[i] = KPL_MAGIC[i]!
+    let offset = this.#partitionKeys.write(out, MAGIC_LENGTH, Tags.partitionKeyTable)
+    offset = this.#explicitHashKeys.write(out, offset, Tags.explicitHashKeyTable)
     for (let i = 0; i < this.#data.length; i++) {
       const data = this.#data[i]!
       const pkIndex = this.#partitionKeyIndexes[i]!
@@ -77,17 +72,16 @@ export class AggregateBuilder {
       offset = writeVarint(out, offset, recordBodyLength(pkIndex, ehkIndex, data.length))
       out[offset++] = Tags.recordPartitionKeyIndex
       offset = writeVarint(out, offset, pkIndex)
-      if (ehkIndex >= 0) {
+      if (ehkIndex !== NO_EXPLICIT_HASH_KEY) {
         out[offset++] = Tags.recordExplicitHashKeyIndex
         offset = writeVarint(out, offset, ehkIndex)
       }
       out[offset++] = Tags.recordData
       offset = writeVarint(out, offset, data.length)
-      out.set(data, offset)
-      offset += data.length
+      offset = copyBytes(out, offset, data)
     }
     const digest = hash('md5', out.subarray(MAGIC_LENGTH, offset), 'buffer') as unknown as Buffer
-    out.set(digest, offset)
+    digest.copy(out, offset)
     offset += CHECKSUM_LENGTH
     if (offset !== size) {
       // Size accounting and encoding disagree: a bug that would send truncated data, so stop here.
@@ -98,71 +92,62 @@ export class AggregateBuilder {
 
   /** Empties the builder for reuse. */
   reset(): void {
-    for (const table of [this.#partitionKeys, this.#explicitHashKeys]) {
-      table.index.clear()
-      table.keys.length = 0
-      table.byteLengths.length = 0
-    }
-    this.#partitionKeyIndexes = []
-    this.#explicitHashKeyIndexes = []
-    this.#data = []
+    this.#partitionKeys.clear()
+    this.#explicitHashKeys.clear()
+    // Truncate rather than replace: the arrays keep their capacity for the next aggregate.
+    this.#partitionKeyIndexes.length = 0
+    this.#explicitHashKeyIndexes.length = 0
+    this.#data.length = 0
     this.#bodyBytes = 0
   }
 
+  /** Bytes `record` would add; leaves the key slots it needs in #pending* for #append. */
   #growth(record: AggregationInput): number {
+    const pkSlot = this.#partitionKeys.slotFor(record.partitionKey)
+    let pkIndex = this.#partitionKeys.indexOf(pkSlot)
     let growth = 0
-    let pkIndex = this.#partitionKeys.index.get(record.partitionKey)
-    if (pkIndex === undefined) {
-      pkIndex = this.#partitionKeys.keys.length
-      growth += delimitedFieldLength(Buffer.byteLength(record.partitionKey, 'utf8'))
+    if (pkIndex < 0) {
+      pkIndex = this.#partitionKeys.slots.length
+      growth += delimitedFieldLength(pkSlot.byteLength)
     }
-    let ehkIndex = -1
-    const ehk = record.explicitHashKey
-    if (ehk !== undefined) {
-      const existing = this.#explicitHashKeys.index.get(ehk)
-      if (existing === undefined) {
-        ehkIndex = this.#explicitHashKeys.keys.length
-        growth += delimitedFieldLength(Buffer.byteLength(ehk, 'utf8'))
-      } else {
-        ehkIndex = existing
+    let ehkSlot: KeySlot | undefined
+    let ehkIndex = NO_EXPLICIT_HASH_KEY
+    if (record.explicitHashKey !== undefined) {
+      ehkSlot = this.#explicitHashKeys.slotFor(record.explicitHashKey)
+      ehkIndex = this.#explicitHashKeys.indexOf(ehkSlot)
+      if (ehkIndex < 0) {
+        ehkIndex = this.#explicitHashKeys.slots.length
+        growth += delimitedFieldLength(ehkSlot.byteLength)
       }
     }
+    this.#pendingPartitionKey = pkSlot
+    this.#pendingExplicitHashKey = ehkSlot
     return growth + delimitedFieldLength(recordBodyLength(pkIndex, ehkIndex, record.data.length))
   }
 
   #append(record: AggregationInput, growth: number): void {
-    this.#partitionKeyIndexes.push(addKey(this.#partitionKeys, record.partitionKey))
-    this.#explicitHashKeyIndexes.push(
-      record.explicitHashKey === undefined ? -1 : addKey(this.#explicitHashKeys, record.explicitHashKey),
-    )
+    const pkSlot = this.#pendingPartitionKey!
+    if (this.#partitionKeys.indexOf(pkSlot) < 0) this.#partitionKeys.add(pkSlot)
+    this.#partitionKeyIndexes.push(pkSlot.index)
+    const ehkSlot = this.#pendingExplicitHashKey
+    if (ehkSlot === undefined) {
+      this.#explicitHashKeyIndexes.push(NO_EXPLICIT_HASH_KEY)
+    } else {
+      if (this.#explicitHashKeys.indexOf(ehkSlot) < 0) this.#explicitHashKeys.add(ehkSlot)
+      this.#explicitHashKeyIndexes.push(ehkSlot.index)
+    }
     this.#data.push(record.data)
     this.#bodyBytes += growth
   }
 }
 
-function addKey(table: KeyTable, key: string): number {
-  const existing = table.index.get(key)
-  if (existing !== undefined) return existing
-  const index = table.keys.length
-  table.index.set(key, index)
-  table.keys.push(key)
-  table.byteLengths.push(Buffer.byteLength(key, 'utf8'))
-  return index
-}
-
 function recordBodyLength(pkIndex: number, ehkIndex: number, dataLength: number): number {
-  return 1 + varintLength(pkIndex) + (ehkIndex >= 0 ? 1 + varintLength(ehkIndex) : 0) + delimitedFieldLength(dataLength)
-}
-
-function writeKeyTable(out: Buffer, start: number, tag: number, table: KeyTable): number {
-  let offset = start
-  for (let i = 0; i < table.keys.length; i++) {
-    const length = table.byteLengths[i]!
-    out[offset++] = tag
-    offset = writeVarint(out, offset, length)
-    offset += out.write(table.keys[i]!, offset, length, 'utf8')
-  }
-  return offset
+  return (
+    1 +
+    varintLength(pkIndex) +
+    (ehkIndex === NO_EXPLICIT_HASH_KEY ? 0 : 1 + varintLength(ehkIndex)) +
+    delimitedFieldLength(dataLength)
+  )
 }
 
 /** Encodes user records into one KPL aggregate (whatever their count, even one). */

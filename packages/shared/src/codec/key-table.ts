@@ -1,0 +1,68 @@
+import { utf8Length, writeUtf8 } from './utf8.js'
+import { writeVarint } from './varint.js'
+
+/** A key as the builder sees it: its UTF-8 length, and its place in the current aggregate. */
+export interface KeySlot {
+  readonly key: string
+  readonly byteLength: number
+  /** The aggregate (generation) this key was last added to; its index there. */
+  generation: number
+  index: number
+}
+
+/**
+ * The partition-key or explicit-hash-key table of the aggregate being built. Slots outlive an
+ * aggregate (two bounded generations), so a key seen before costs one Map lookup and no UTF-8
+ * work, and starting the next aggregate is a counter increment rather than clearing a Map.
+ */
+export class KeyTable {
+  #young = new Map<string, KeySlot>()
+  #old = new Map<string, KeySlot>()
+  readonly #maxRemembered: number
+  #generation = 1
+  /** Keys of the current aggregate, in index order. */
+  readonly slots: KeySlot[] = []
+
+  constructor(maxRemembered = 16_384) {
+    this.#maxRemembered = maxRemembered
+  }
+
+  slotFor(key: string): KeySlot {
+    let slot = this.#young.get(key)
+    if (slot !== undefined) return slot
+    slot = this.#old.get(key) ?? { key, byteLength: utf8Length(key), generation: 0, index: 0 }
+    if (this.#young.size >= this.#maxRemembered) {
+      this.#old = this.#young
+      this.#young = new Map()
+    }
+    this.#young.set(key, slot)
+    return slot
+  }
+
+  /** The slot's index in the current aggregate, or -1 when it is not in it yet. */
+  indexOf(slot: KeySlot): number {
+    return slot.generation === this.#generation ? slot.index : -1
+  }
+
+  add(slot: KeySlot): void {
+    slot.generation = this.#generation
+    slot.index = this.slots.length
+    this.slots.push(slot)
+  }
+
+  /** Starts a new aggregate. */
+  clear(): void {
+    this.#generation++
+    this.slots.length = 0
+  }
+
+  write(out: Buffer, start: number, tag: number): number {
+    let offset = start
+    for (const slot of this.slots) {
+      out[offset++] = tag
+      offset = writeVarint(out, offset, slot.byteLength)
+      offset = writeUtf8(out, offset, slot.key, slot.byteLength)
+    }
+    return offset
+  }
+}
