@@ -1,0 +1,126 @@
+import type { Logger, MetricsSink } from '@kinesis-ts/shared'
+import { InvalidCheckpointError, ShutdownError } from './errors.js'
+import type { HeldLease } from './leases/held-lease.js'
+import type { LeaseStore } from './leases/lease-store.js'
+import type { Lease } from './leases/lease.js'
+import { METRICS } from './metrics.js'
+import { SHARD_END, compareExtended, formatExtended, isSequenceNumber } from './records/sequence.js'
+import type { Checkpointer, ExtendedSequenceNumber, KinesisClientRecord, PreparedCheckpointer } from './types.js'
+
+export interface CheckpointerOptions {
+  readonly held: HeldLease
+  readonly store: LeaseStore
+  readonly workerId: string
+  readonly logger: Logger
+  readonly metrics: MetricsSink
+}
+
+type Target = [] | [KinesisClientRecord] | [string, number?]
+
+/**
+ * The processor's handle on its lease's checkpoint. Accepts only positions between the last
+ * checkpoint and the last record delivered (the Java KCL's rule), writes conditionally on the lease
+ * counter, and refuses with ShutdownError once the lease is no longer ours.
+ */
+export class ShardCheckpointer implements Checkpointer {
+  readonly #options: CheckpointerOptions
+  #largestPermitted: ExtendedSequenceNumber
+  #shardEnded = false
+  #closedReason: string | undefined
+
+  constructor(options: CheckpointerOptions) {
+    this.#options = options
+    this.#largestPermitted = options.held.lease.checkpoint
+  }
+
+  get shardId(): string {
+    return this.#options.held.leaseKey
+  }
+
+  get lastCheckpoint(): ExtendedSequenceNumber {
+    return this.#options.held.lease.checkpoint
+  }
+
+  /** Called before each batch is handed over: the newest position a checkpoint may name. */
+  setLargestPermitted(position: ExtendedSequenceNumber): void {
+    this.#largestPermitted = position
+  }
+
+  /** Inside shardEnded: checkpoint() means SHARD_END. */
+  markShardEnded(): void {
+    this.#shardEnded = true
+    this.#largestPermitted = SHARD_END
+  }
+
+  /** No more checkpoints (the lease was released or handed over). */
+  close(reason: string): void {
+    this.#closedReason ??= reason
+  }
+
+  checkpoint(...args: Target): Promise<void> {
+    return this.#run(args, async (target) => {
+      await this.#write((lease) => this.#options.store.checkpoint(lease, this.#options.workerId, target))
+    })
+  }
+
+  prepareCheckpoint(...args: Target): Promise<PreparedCheckpointer> {
+    return this.#run(args, async (pending) => {
+      await this.#write((lease) => this.#options.store.prepareCheckpoint(lease, this.#options.workerId, pending))
+      return {
+        pendingCheckpoint: pending,
+        checkpoint: () =>
+          this.#run([pending.sequenceNumber, pending.subSequenceNumber], async (target) => {
+            await this.#write((lease) => this.#options.store.checkpoint(lease, this.#options.workerId, target))
+          }),
+      }
+    })
+  }
+
+  async #run<T>(args: Target, action: (target: ExtendedSequenceNumber) => Promise<T>): Promise<T> {
+    this.#assertOpen()
+    return action(this.#targetOf(args))
+  }
+
+  #assertOpen(): void {
+    if (this.#options.held.lost) throw new ShutdownError(this.shardId, 'the lease was lost')
+    if (this.#closedReason !== undefined) throw new ShutdownError(this.shardId, this.#closedReason)
+  }
+
+  #targetOf(args: Target): ExtendedSequenceNumber {
+    const [first, second] = args
+    let target: ExtendedSequenceNumber
+    if (first === undefined) return this.#shardEnded ? SHARD_END : this.#largestPermitted
+    if (typeof first === 'object' && first !== null) {
+      target = { sequenceNumber: first.sequenceNumber, subSequenceNumber: first.subSequenceNumber }
+    } else {
+      target = { sequenceNumber: first, subSequenceNumber: second ?? 0 }
+    }
+    const { sequenceNumber, subSequenceNumber } = target
+    if (!(isSequenceNumber(sequenceNumber) || (this.#shardEnded && sequenceNumber === SHARD_END.sequenceNumber))) {
+      throw new InvalidCheckpointError(this.shardId, `${JSON.stringify(sequenceNumber)} is not a sequence number`)
+    }
+    if (!Number.isSafeInteger(subSequenceNumber) || subSequenceNumber < 0) {
+      throw new InvalidCheckpointError(this.shardId, `sub-sequence number ${subSequenceNumber} is not an integer >= 0`)
+    }
+    const last = this.lastCheckpoint
+    if (compareExtended(target, last) < 0 || compareExtended(target, this.#largestPermitted) > 0) {
+      throw new InvalidCheckpointError(
+        this.shardId,
+        `${formatExtended(target)} is outside [${formatExtended(last)}, ${formatExtended(this.#largestPermitted)}] (last checkpoint, last record delivered)`,
+      )
+    }
+    return target
+  }
+
+  async #write(op: (lease: Lease) => Promise<Lease | undefined>): Promise<void> {
+    const started = performance.now()
+    const written = await this.#options.held.write(op)
+    this.#options.metrics.put(METRICS.checkpointTime, performance.now() - started, 'Milliseconds')
+    this.#options.metrics.put(METRICS.checkpointSuccess, written === undefined ? 0 : 1, 'Count')
+    if (written === undefined) {
+      // Every write of ours is serialised on the lease, so a failed condition means another worker holds it.
+      this.#options.held.markLost()
+      throw new ShutdownError(this.shardId, 'the lease was taken by another worker')
+    }
+  }
+}

@@ -1,0 +1,349 @@
+import { randomUUID } from 'node:crypto'
+import { hostname } from 'node:os'
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import type { KinesisClient } from '@aws-sdk/client-kinesis'
+import {
+  type AwsCredentials,
+  ConfigurationError,
+  KinesisLimits,
+  type Logger,
+  type MetricsSink,
+  noopMetrics,
+  silentLogger,
+} from '@kinesis-ts/shared'
+import { CONSUMER_DEFAULTS as D } from './defaults.js'
+import type { ShardRecordProcessor } from './types.js'
+
+export type InitialPosition = 'LATEST' | 'TRIM_HORIZON' | { atTimestamp: Date }
+export type ProcessingErrorPolicy = 'retry' | 'skip'
+
+export interface PollingRetrievalOptions {
+  mode: 'polling'
+  maxRecords?: number
+  idleTimeBetweenReadsMs?: number
+  /** Prefetch bound: batches read ahead of the processor. */
+  maxPendingBatches?: number
+  /** Prefetch bound: bytes of record data read ahead of the processor. */
+  maxPendingBytes?: number
+}
+
+export interface FanOutRetrievalOptions {
+  mode: 'fanout'
+  /** Defaults to applicationName. */
+  consumerName?: string
+  consumerARN?: string
+  httpVersion?: '1.1' | '2'
+}
+
+export type RetrievalOptions = PollingRetrievalOptions | FanOutRetrievalOptions
+
+export interface KinesisConsumerOptions {
+  streamName: string
+  applicationName: string
+  /** The lease table; defaults to applicationName (as the Java KCL). */
+  tableName?: string
+  workerId?: string
+  region?: string
+  /** Kinesis endpoint. */
+  endpoint?: string
+  dynamoDBEndpoint?: string
+  credentials?: AwsCredentials
+  kinesisClient?: KinesisClient
+  dynamoDBClient?: DynamoDBClient
+  initialPosition?: InitialPosition
+  processorFactory?: () => ShardRecordProcessor
+  /** A module whose default export is a processor factory, run in worker threads. */
+  processorModule?: URL | string
+  workerThreads?: number
+  lanesPerShard?: number
+  retrieval?: RetrievalOptions
+  failoverTimeMillis?: number
+  /** How often leases are scanned and taken; Java: 2 × (failoverTimeMillis + 25). */
+  leaseTakerIntervalMillis?: number
+  maxLeasesForWorker?: number
+  maxLeasesToStealAtOneTime?: number
+  shardSyncIntervalMillis?: number
+  parentShardPollIntervalMillis?: number
+  cleanupLeasesUponShardCompletion?: boolean
+  completedLeaseCleanupIntervalMillis?: number
+  maxRecords?: number
+  idleTimeBetweenReadsInMillis?: number
+  callProcessRecordsEvenForEmptyRecordList?: boolean
+  processingErrorPolicy?: ProcessingErrorPolicy
+  processingRetryBackoffBaseMillis?: number
+  processingRetryBackoffMaxMillis?: number
+  getRecordsBackoffBaseMillis?: number
+  getRecordsBackoffMaxMillis?: number
+  shutdownTimeoutMillis?: number
+  logger?: Logger
+  metrics?: MetricsSink
+}
+
+export type ResolvedInitialPosition =
+  | { type: 'LATEST' }
+  | { type: 'TRIM_HORIZON' }
+  | { type: 'AT_TIMESTAMP'; timestamp: Date }
+
+export interface ResolvedPollingRetrieval {
+  readonly mode: 'polling'
+  readonly maxRecords: number
+  readonly idleTimeBetweenReadsInMillis: number
+  readonly maxPendingBatches: number
+  readonly maxPendingBytes: number
+  readonly backoffBaseMillis: number
+  readonly backoffMaxMillis: number
+}
+
+export interface ResolvedFanOutRetrieval {
+  readonly mode: 'fanout'
+  readonly consumerName: string
+  readonly consumerARN: string | undefined
+  readonly httpVersion: '1.1' | '2'
+}
+
+export interface ResolvedConsumerConfig {
+  readonly streamName: string
+  readonly applicationName: string
+  readonly tableName: string
+  readonly workerId: string
+  readonly region: string | undefined
+  readonly endpoint: string | undefined
+  readonly dynamoDBEndpoint: string | undefined
+  readonly credentials: AwsCredentials | undefined
+  readonly kinesisClient: KinesisClient | undefined
+  readonly dynamoDBClient: DynamoDBClient | undefined
+  readonly initialPosition: ResolvedInitialPosition
+  readonly processorFactory: (() => ShardRecordProcessor) | undefined
+  readonly processorModule: URL | string | undefined
+  readonly workerThreads: number
+  readonly lanesPerShard: number
+  readonly retrieval: ResolvedPollingRetrieval | ResolvedFanOutRetrieval
+  readonly failoverTimeMillis: number
+  readonly leaseRenewerIntervalMillis: number
+  readonly leaseTakerIntervalMillis: number
+  readonly maxLeasesForWorker: number
+  readonly maxLeasesToStealAtOneTime: number
+  readonly shardSyncIntervalMillis: number
+  readonly parentShardPollIntervalMillis: number
+  readonly cleanupLeasesUponShardCompletion: boolean
+  readonly completedLeaseCleanupIntervalMillis: number
+  readonly callProcessRecordsEvenForEmptyRecordList: boolean
+  readonly processingErrorPolicy: ProcessingErrorPolicy
+  readonly processingRetryBackoffBaseMillis: number
+  readonly processingRetryBackoffMaxMillis: number
+  readonly shutdownTimeoutMillis: number
+  readonly logger: Logger
+  readonly metrics: MetricsSink
+}
+
+const NAME = /^[a-zA-Z0-9_.-]+$/
+
+function int(option: string, value: unknown, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigurationError(option, `an integer in ${min}..${max}`, value)
+  }
+  return value
+}
+
+function bool(option: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean') throw new ConfigurationError(option, 'a boolean', value)
+  return value
+}
+
+function name(option: string, value: unknown, maxLength: number, minLength = 1): string {
+  if (typeof value !== 'string' || value.length < minLength || value.length > maxLength || !NAME.test(value)) {
+    throw new ConfigurationError(option, `${minLength}..${maxLength} characters of [a-zA-Z0-9_.-]`, value)
+  }
+  return value
+}
+
+function optionalString(option: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'string' || value.length === 0) throw new ConfigurationError(option, 'a non-empty string', value)
+  return value
+}
+
+function initialPositionOf(value: unknown): ResolvedInitialPosition {
+  if (value === undefined || value === 'LATEST') return { type: 'LATEST' }
+  if (value === 'TRIM_HORIZON') return { type: 'TRIM_HORIZON' }
+  if (typeof value === 'object' && value !== null && 'atTimestamp' in value) {
+    const at = (value as { atTimestamp: unknown }).atTimestamp
+    if (at instanceof Date && !Number.isNaN(at.getTime())) return { type: 'AT_TIMESTAMP', timestamp: at }
+  }
+  throw new ConfigurationError('initialPosition', "'LATEST', 'TRIM_HORIZON' or { atTimestamp: Date }", value)
+}
+
+/** Takes a value given both at top level (KCL name) and under `retrieval`; they must agree. */
+function either(option: string, top: number | undefined, nested: number | undefined): number | undefined {
+  if (top !== undefined && nested !== undefined && top !== nested) {
+    throw new ConfigurationError(option, `one value (the top-level option says ${top})`, nested)
+  }
+  return nested ?? top
+}
+
+function retrievalOf(options: KinesisConsumerOptions): ResolvedPollingRetrieval | ResolvedFanOutRetrieval {
+  const retrieval = options.retrieval ?? { mode: 'polling' }
+  if (typeof retrieval !== 'object' || retrieval === null) {
+    throw new ConfigurationError('retrieval', "{ mode: 'polling' | 'fanout', ... }", retrieval)
+  }
+  if (retrieval.mode === 'fanout') {
+    const httpVersion = retrieval.httpVersion ?? '2'
+    if (httpVersion !== '1.1' && httpVersion !== '2') {
+      throw new ConfigurationError('retrieval.httpVersion', "'1.1' or '2'", httpVersion)
+    }
+    return {
+      mode: 'fanout',
+      consumerName:
+        retrieval.consumerName === undefined
+          ? options.applicationName
+          : name('retrieval.consumerName', retrieval.consumerName, 128),
+      consumerARN: optionalString('retrieval.consumerARN', retrieval.consumerARN),
+      httpVersion,
+    }
+  }
+  if (retrieval.mode !== 'polling') {
+    throw new ConfigurationError('retrieval.mode', "'polling' or 'fanout'", (retrieval as { mode: unknown }).mode)
+  }
+  const maxRecords = either('retrieval.maxRecords', options.maxRecords, retrieval.maxRecords)
+  const idle = either(
+    'retrieval.idleTimeBetweenReadsMs',
+    options.idleTimeBetweenReadsInMillis,
+    retrieval.idleTimeBetweenReadsMs,
+  )
+  const backoffBaseMillis = int(
+    'getRecordsBackoffBaseMillis',
+    options.getRecordsBackoffBaseMillis,
+    D.getRecordsBackoffBaseMillis,
+    1,
+  )
+  const backoffMaxMillis = int(
+    'getRecordsBackoffMaxMillis',
+    options.getRecordsBackoffMaxMillis,
+    D.getRecordsBackoffMaxMillis,
+    backoffBaseMillis,
+  )
+  return {
+    mode: 'polling',
+    maxRecords: int('maxRecords', maxRecords, D.maxRecords, 1, KinesisLimits.maxGetRecordsLimit),
+    idleTimeBetweenReadsInMillis: int('idleTimeBetweenReadsInMillis', idle, D.idleTimeBetweenReadsInMillis, 0),
+    maxPendingBatches: int('retrieval.maxPendingBatches', retrieval.maxPendingBatches, D.maxPendingBatches, 1, 1_000),
+    maxPendingBytes: int('retrieval.maxPendingBytes', retrieval.maxPendingBytes, D.maxPendingBytes, 1),
+    backoffBaseMillis,
+    backoffMaxMillis,
+  }
+}
+
+function processingOf(options: KinesisConsumerOptions) {
+  const { processorFactory, processorModule } = options
+  if ((processorFactory === undefined) === (processorModule === undefined)) {
+    throw new ConfigurationError('processorFactory', 'exactly one of processorFactory and processorModule')
+  }
+  if (processorFactory !== undefined && typeof processorFactory !== 'function') {
+    throw new ConfigurationError('processorFactory', 'a function returning a ShardRecordProcessor', processorFactory)
+  }
+  if (processorModule !== undefined && !(processorModule instanceof URL) && typeof processorModule !== 'string') {
+    throw new ConfigurationError('processorModule', 'a URL or a module path', processorModule)
+  }
+  const workerThreads = int('workerThreads', options.workerThreads, D.workerThreads, 0, 1_024)
+  const lanesPerShard = int('lanesPerShard', options.lanesPerShard, D.lanesPerShard, 1, 1_024)
+  if (processorModule === undefined && (options.workerThreads !== undefined || options.lanesPerShard !== undefined)) {
+    throw new ConfigurationError('workerThreads', 'workerThreads and lanesPerShard only with processorModule')
+  }
+  return { processorFactory, processorModule, workerThreads, lanesPerShard }
+}
+
+/** Applies the KCL defaults, checks every option and the invariants between them. */
+export function resolveConsumerConfig(options: KinesisConsumerOptions): ResolvedConsumerConfig {
+  if (typeof options !== 'object' || options === null) throw new ConfigurationError('options', 'an object', options)
+  const streamName = name('streamName', options.streamName, 128)
+  const applicationName = name('applicationName', options.applicationName, 255, 3)
+  const tableName = options.tableName === undefined ? applicationName : name('tableName', options.tableName, 255, 3)
+  const failoverTimeMillis = int(
+    'failoverTimeMillis',
+    options.failoverTimeMillis,
+    D.failoverTimeMillis,
+    4 * D.epsilonMillis,
+  )
+  const renew = Math.floor(failoverTimeMillis / D.leaseRenewerIntervalDivisor) - D.epsilonMillis
+  const taker = int(
+    'leaseTakerIntervalMillis',
+    options.leaseTakerIntervalMillis,
+    (failoverTimeMillis + D.epsilonMillis) * D.leaseTakerIntervalFactor,
+    10,
+  )
+  const retryBase = int(
+    'processingRetryBackoffBaseMillis',
+    options.processingRetryBackoffBaseMillis,
+    D.processingRetryBackoffBaseMillis,
+    1,
+  )
+  const policy = options.processingErrorPolicy ?? D.processingErrorPolicy
+  if (policy !== 'retry' && policy !== 'skip')
+    throw new ConfigurationError('processingErrorPolicy', "'retry' or 'skip'", policy)
+  return Object.freeze({
+    streamName,
+    applicationName,
+    tableName,
+    workerId: optionalString('workerId', options.workerId) ?? `${hostname()}:${randomUUID()}`,
+    region: optionalString('region', options.region),
+    endpoint: optionalString('endpoint', options.endpoint),
+    dynamoDBEndpoint: optionalString('dynamoDBEndpoint', options.dynamoDBEndpoint),
+    credentials: options.credentials,
+    kinesisClient: options.kinesisClient,
+    dynamoDBClient: options.dynamoDBClient,
+    initialPosition: initialPositionOf(options.initialPosition),
+    ...processingOf(options),
+    retrieval: retrievalOf(options),
+    failoverTimeMillis,
+    leaseRenewerIntervalMillis: renew,
+    leaseTakerIntervalMillis: taker,
+    maxLeasesForWorker: int('maxLeasesForWorker', options.maxLeasesForWorker, D.maxLeasesForWorker, 1),
+    maxLeasesToStealAtOneTime: int(
+      'maxLeasesToStealAtOneTime',
+      options.maxLeasesToStealAtOneTime,
+      D.maxLeasesToStealAtOneTime,
+      1,
+    ),
+    shardSyncIntervalMillis: int(
+      'shardSyncIntervalMillis',
+      options.shardSyncIntervalMillis,
+      D.shardSyncIntervalMillis,
+      10,
+    ),
+    parentShardPollIntervalMillis: int(
+      'parentShardPollIntervalMillis',
+      options.parentShardPollIntervalMillis,
+      D.parentShardPollIntervalMillis,
+      10,
+    ),
+    cleanupLeasesUponShardCompletion: bool(
+      'cleanupLeasesUponShardCompletion',
+      options.cleanupLeasesUponShardCompletion,
+      D.cleanupLeasesUponShardCompletion,
+    ),
+    completedLeaseCleanupIntervalMillis: int(
+      'completedLeaseCleanupIntervalMillis',
+      options.completedLeaseCleanupIntervalMillis,
+      D.completedLeaseCleanupIntervalMillis,
+      10,
+    ),
+    callProcessRecordsEvenForEmptyRecordList: bool(
+      'callProcessRecordsEvenForEmptyRecordList',
+      options.callProcessRecordsEvenForEmptyRecordList,
+      D.callProcessRecordsEvenForEmptyRecordList,
+    ),
+    processingErrorPolicy: policy,
+    processingRetryBackoffBaseMillis: retryBase,
+    processingRetryBackoffMaxMillis: int(
+      'processingRetryBackoffMaxMillis',
+      options.processingRetryBackoffMaxMillis,
+      D.processingRetryBackoffMaxMillis,
+      retryBase,
+    ),
+    shutdownTimeoutMillis: int('shutdownTimeoutMillis', options.shutdownTimeoutMillis, D.shutdownTimeoutMillis, 1),
+    logger: options.logger ?? silentLogger,
+    metrics: options.metrics ?? noopMetrics,
+  })
+}

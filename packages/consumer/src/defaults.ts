@@ -1,0 +1,39 @@
+/**
+ * Defaults of every consumer option, named and valued as in the Java KCL (camelCase, ms) where the
+ * KCL has the option; kinesis-ts additions are marked.
+ */
+export const CONSUMER_DEFAULTS = Object.freeze({
+  initialPosition: 'LATEST' as const,
+  failoverTimeMillis: 10_000,
+  /** Java: Integer.MAX_VALUE. */
+  maxLeasesForWorker: 2_147_483_647,
+  maxLeasesToStealAtOneTime: 1,
+  shardSyncIntervalMillis: 60_000,
+  parentShardPollIntervalMillis: 10_000,
+  cleanupLeasesUponShardCompletion: true,
+  /** Java LeaseCleanupConfig.completedLeaseCleanupIntervalMillis. */
+  completedLeaseCleanupIntervalMillis: 300_000,
+  maxRecords: 10_000,
+  idleTimeBetweenReadsInMillis: 1_500,
+  callProcessRecordsEvenForEmptyRecordList: false,
+  /** Java PollingConfig maxPendingProcessRecordsInput / maxByteSize of the prefetch cache. */
+  maxPendingBatches: 3,
+  maxPendingBytes: 8 * 1024 * 1024,
+  /** kinesis-ts: back-off of failed GetRecords (full jitter). */
+  getRecordsBackoffBaseMillis: 200,
+  getRecordsBackoffMaxMillis: 10_000,
+  /** kinesis-ts: 'retry' redelivers a batch whose processRecords threw; 'skip' is the Java KCL's behaviour. */
+  processingErrorPolicy: 'retry' as const,
+  processingRetryBackoffBaseMillis: 500,
+  processingRetryBackoffMaxMillis: 30_000,
+  /** kinesis-ts: upper bound of a graceful shutdown before it turns into a hard stop. */
+  shutdownTimeoutMillis: 30_000,
+  /** Java: takerIntervalMillis = (failoverTimeMillis + epsilon) * 2. */
+  leaseTakerIntervalFactor: 2,
+  /** Java: renewerIntervalMillis = failoverTimeMillis / 3 - epsilon. */
+  leaseRenewerIntervalDivisor: 3,
+  /** Java LeaseManagementConfig.epsilonMillis. */
+  epsilonMillis: 25,
+  workerThreads: 0,
+  lanesPerShard: 1,
+})

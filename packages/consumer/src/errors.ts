@@ -1,0 +1,28 @@
+import { KinesisTsError } from '@kinesis-ts/shared'
+
+/**
+ * The shard's lease is no longer ours (lost, stolen, or released on shutdown): checkpoints are
+ * refused so a worker that lost a lease can never overwrite the new owner's progress.
+ */
+export class ShutdownError extends KinesisTsError {
+  static readonly codes = new Set(['ERR_SHUTDOWN'])
+  readonly shardId: string
+
+  constructor(shardId: string, reason: string) {
+    super('ERR_SHUTDOWN', `Cannot checkpoint shard ${shardId}: ${reason}`)
+    this.name = 'ShutdownError'
+    this.shardId = shardId
+  }
+}
+
+/** A checkpoint outside [last checkpoint, last delivered record] (the Java KCL's IllegalArgumentException). */
+export class InvalidCheckpointError extends KinesisTsError {
+  static readonly codes = new Set(['ERR_INVALID_CHECKPOINT'])
+  readonly shardId: string
+
+  constructor(shardId: string, message: string) {
+    super('ERR_INVALID_CHECKPOINT', `Invalid checkpoint for shard ${shardId}: ${message}`)
+    this.name = 'InvalidCheckpointError'
+    this.shardId = shardId
+  }
+}

@@ -1,0 +1,132 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import type { KinesisClient } from '@aws-sdk/client-kinesis'
+import {
+  ClosedError,
+  EventHub,
+  type OwnedClient,
+  childLogger,
+  dynamoDBClientFrom,
+  kinesisClientFrom,
+} from '@kinesis-ts/shared'
+import { type KinesisConsumerOptions, type ResolvedConsumerConfig, resolveConsumerConfig } from './config.js'
+import type { ConsumerEvents } from './events.js'
+import { createProcessorHost, createRecordSourceFactory } from './modes.js'
+import { Scheduler } from './scheduler.js'
+
+type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped'
+
+/**
+ * The KCL worker: takes leases on the Java KCL lease table, reads its shards and drives one
+ * ShardRecordProcessor per lease. `start()` resolves once the worker runs; `shutdown()` is graceful
+ * (final checkpoints, leases released) and bounded by shutdownTimeoutMillis; a second shutdown()
+ * call while one is in progress ends it at once.
+ */
+export class KinesisConsumer {
+  readonly #config: ResolvedConsumerConfig
+  readonly #events: EventHub<ConsumerEvents>
+  readonly #kinesis: OwnedClient<KinesisClient>
+  readonly #dynamodb: OwnedClient<DynamoDBClient>
+  readonly #scheduler: Scheduler
+  readonly #starting = new AbortController()
+  #state: State = 'new'
+  #startPromise: Promise<void> | undefined
+  #shutdownPromise: Promise<void> | undefined
+  #forceStop: (() => void) | undefined
+
+  constructor(options: KinesisConsumerOptions) {
+    this.#config = resolveConsumerConfig(options)
+    const config = this.#config
+    const logger = childLogger(config.logger, { workerId: config.workerId })
+    this.#events = new EventHub(logger)
+    const common = { region: config.region, credentials: config.credentials }
+    this.#kinesis = kinesisClientFrom(config.kinesisClient, { ...common, endpoint: config.endpoint })
+    this.#dynamodb = dynamoDBClientFrom(config.dynamoDBClient, { ...common, endpoint: config.dynamoDBEndpoint })
+    const context = { kinesis: this.#kinesis.client, dynamodb: this.#dynamodb.client, logger, metrics: config.metrics }
+    try {
+      this.#scheduler = new Scheduler({
+        ...context,
+        config,
+        sources: createRecordSourceFactory(config, context),
+        host: createProcessorHost(config, context),
+        events: this.#events,
+      })
+    } catch (error) {
+      this.#destroyClients()
+      throw error
+    }
+  }
+
+  get workerId(): string {
+    return this.#config.workerId
+  }
+
+  /** The resolved configuration (defaults applied). */
+  get config(): ResolvedConsumerConfig {
+    return this.#config
+  }
+
+  /** Shard ids whose leases this worker holds now. */
+  get leases(): string[] {
+    return this.#scheduler.leaseKeys
+  }
+
+  on<K extends keyof ConsumerEvents>(name: K, listener: (payload: ConsumerEvents[K]) => void): () => void {
+    return this.#events.on(name, listener)
+  }
+
+  /** Creates the lease table if missing, syncs shards on an empty table, starts the worker loops. */
+  start(): Promise<void> {
+    if (this.#state === 'stopping' || this.#state === 'stopped') {
+      return Promise.reject(new ClosedError('KinesisConsumer'))
+    }
+    this.#startPromise ??= (async () => {
+      this.#state = 'starting'
+      await this.#scheduler.start(this.#starting.signal)
+      if (this.#state === 'starting') this.#state = 'running'
+    })()
+    return this.#startPromise
+  }
+
+  shutdown(): Promise<void> {
+    if (this.#shutdownPromise !== undefined) {
+      this.#forceStop?.()
+      return this.#shutdownPromise
+    }
+    const wasStarted = this.#state !== 'new'
+    this.#state = 'stopping'
+    this.#starting.abort()
+    this.#shutdownPromise = (wasStarted ? this.#stopWorker() : Promise.resolve()).finally(() => {
+      this.#state = 'stopped'
+      this.#destroyClients()
+    })
+    return this.#shutdownPromise
+  }
+
+  async #stopWorker(): Promise<void> {
+    const logger = this.#config.logger
+    await this.#startPromise?.catch(() => {})
+    let timer: NodeJS.Timeout | undefined
+    const forced = new Promise<'forced'>((resolve) => {
+      this.#forceStop = () => resolve('forced')
+      timer = setTimeout(() => resolve('forced'), this.#config.shutdownTimeoutMillis)
+    })
+    const graceful = this.#scheduler.shutdown().then(
+      () => 'done' as const,
+      (error: unknown) => {
+        logger.error({ err: error }, 'graceful shutdown failed')
+        return 'forced' as const
+      },
+    )
+    const how = await Promise.race([graceful, forced])
+    clearTimeout(timer)
+    if (how === 'forced') {
+      logger.warn({ workerId: this.workerId }, 'shutdown did not finish in time: stopping now, leases left to expire')
+      await this.#scheduler.destroy()
+    }
+  }
+
+  #destroyClients(): void {
+    if (this.#kinesis.owned) this.#kinesis.client.destroy()
+    if (this.#dynamodb.owned) this.#dynamodb.client.destroy()
+  }
+}

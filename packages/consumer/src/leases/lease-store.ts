@@ -1,0 +1,239 @@
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  ScanCommand,
+  UpdateItemCommand,
+  type UpdateItemCommandInput,
+} from '@aws-sdk/client-dynamodb'
+import { toAwsCallError } from '@kinesis-ts/shared'
+import type { ExtendedSequenceNumber } from '../types.js'
+import { LEASE_ATTRIBUTES as A, type Item, leaseFromItem, leaseToItem } from './lease-serializer.js'
+import type { Lease } from './lease.js'
+
+interface Update {
+  set?: Record<string, Item[string]>
+  add?: Record<string, Item[string]>
+  remove?: string[]
+  /** Attribute name → expected value; `null` means "must not exist". */
+  expect?: Record<string, Item[string] | null>
+}
+
+const n = (value: number) => ({ N: String(value) })
+const s = (value: string) => ({ S: value })
+
+/** Builds an UpdateItem input from plain maps, with placeholders for every name and value. */
+function updateInput(tableName: string, leaseKey: string, update: Update): UpdateItemCommandInput {
+  const names: Record<string, string> = {}
+  const values: Record<string, Item[string]> = {}
+  let i = 0
+  const name = (attribute: string) => {
+    const placeholder = `#a${i++}`
+    names[placeholder] = attribute
+    return placeholder
+  }
+  const value = (v: Item[string]) => {
+    const placeholder = `:v${i++}`
+    values[placeholder] = v
+    return placeholder
+  }
+  const clauses: string[] = []
+  const sets = Object.entries(update.set ?? {}).map(([k, v]) => `${name(k)} = ${value(v)}`)
+  if (sets.length > 0) clauses.push(`SET ${sets.join(', ')}`)
+  const adds = Object.entries(update.add ?? {}).map(([k, v]) => `${name(k)} ${value(v)}`)
+  if (adds.length > 0) clauses.push(`ADD ${adds.join(', ')}`)
+  if (update.remove !== undefined && update.remove.length > 0)
+    clauses.push(`REMOVE ${update.remove.map(name).join(', ')}`)
+  const conditions = Object.entries(update.expect ?? {}).map(([k, v]) =>
+    v === null ? `attribute_not_exists(${name(k)})` : `${name(k)} = ${value(v)}`,
+  )
+  conditions.push(`attribute_exists(${name(A.leaseKey)})`)
+  return {
+    TableName: tableName,
+    Key: { [A.leaseKey]: s(leaseKey) },
+    UpdateExpression: clauses.join(' '),
+    ConditionExpression: conditions.join(' AND '),
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: Object.keys(values).length > 0 ? values : undefined,
+    ReturnValues: 'ALL_NEW',
+  }
+}
+
+/** By name as well as class: a second copy of the SDK in the tree must not turn a failed condition into an error. */
+function isConditionFailed(error: unknown): boolean {
+  return (
+    error instanceof ConditionalCheckFailedException ||
+    (error as Error | undefined)?.name === 'ConditionalCheckFailedException'
+  )
+}
+
+const PENDING = [A.pendingCheckpoint, A.pendingCheckpointSubSequenceNumber, A.pendingCheckpointState]
+
+/**
+ * Reads and writes the lease table. Every write that changes who owns a lease or where it stands
+ * is conditional on the `leaseCounter` the caller last saw (and the owner), so two workers can
+ * never both believe they hold a lease. A failed condition answers `undefined`, not an error.
+ */
+export class LeaseStore {
+  readonly #client: DynamoDBClient
+  readonly #tableName: string
+
+  constructor(client: DynamoDBClient, tableName: string) {
+    this.#client = client
+    this.#tableName = tableName
+  }
+
+  get tableName(): string {
+    return this.#tableName
+  }
+
+  async listLeases(signal?: AbortSignal): Promise<Lease[]> {
+    const leases: Lease[] = []
+    let startKey: Item | undefined
+    do {
+      const page = await this.#send('Scan', () =>
+        this.#client.send(
+          new ScanCommand({ TableName: this.#tableName, ConsistentRead: true, ExclusiveStartKey: startKey }),
+          { abortSignal: signal },
+        ),
+      )
+      for (const item of page.Items ?? []) {
+        const lease = leaseFromItem(item)
+        if (lease !== undefined) leases.push(lease)
+      }
+      startKey = page.LastEvaluatedKey
+    } while (startKey !== undefined)
+    return leases
+  }
+
+  async getLease(leaseKey: string, signal?: AbortSignal): Promise<Lease | undefined> {
+    const { Item } = await this.#send('GetItem', () =>
+      this.#client.send(
+        new GetItemCommand({ TableName: this.#tableName, Key: { [A.leaseKey]: s(leaseKey) }, ConsistentRead: true }),
+        { abortSignal: signal },
+      ),
+    )
+    return Item === undefined ? undefined : leaseFromItem(Item)
+  }
+
+  /** Creates the lease unless one exists for the shard; true when this call created it. */
+  async createLeaseIfNotExists(lease: Lease): Promise<boolean> {
+    try {
+      await this.#client.send(
+        new PutItemCommand({
+          TableName: this.#tableName,
+          Item: leaseToItem(lease),
+          ConditionExpression: 'attribute_not_exists(#k)',
+          ExpressionAttributeNames: { '#k': A.leaseKey },
+        }),
+      )
+      return true
+    } catch (error) {
+      if (isConditionFailed(error)) return false
+      throw toAwsCallError('PutItem', error)
+    }
+  }
+
+  renew(lease: Lease, owner: string): Promise<Lease | undefined> {
+    return this.#update(lease.leaseKey, {
+      set: { [A.leaseCounter]: n(lease.leaseCounter + 1) },
+      expect: { [A.leaseCounter]: n(lease.leaseCounter), [A.leaseOwner]: s(owner) },
+    })
+  }
+
+  /** Takes an expired, unowned or stolen lease; conditional on the counter the taker saw. */
+  take(lease: Lease, owner: string): Promise<Lease | undefined> {
+    return this.#update(lease.leaseKey, {
+      set: { [A.leaseOwner]: s(owner), [A.leaseCounter]: n(lease.leaseCounter + 1) },
+      add: { [A.ownerSwitchesSinceCheckpoint]: n(1) },
+      expect: { [A.leaseCounter]: n(lease.leaseCounter) },
+    })
+  }
+
+  /** Gives a lease up (graceful shutdown): no owner, so any worker takes it at its next scan. */
+  evict(lease: Lease, owner: string): Promise<Lease | undefined> {
+    return this.#update(lease.leaseKey, {
+      set: { [A.leaseCounter]: n(lease.leaseCounter + 1) },
+      remove: [A.leaseOwner],
+      expect: { [A.leaseCounter]: n(lease.leaseCounter), [A.leaseOwner]: s(owner) },
+    })
+  }
+
+  checkpoint(lease: Lease, owner: string, checkpoint: ExtendedSequenceNumber): Promise<Lease | undefined> {
+    return this.#update(lease.leaseKey, {
+      set: {
+        [A.leaseCounter]: n(lease.leaseCounter + 1),
+        [A.checkpoint]: s(checkpoint.sequenceNumber),
+        [A.checkpointSubSequenceNumber]: n(checkpoint.subSequenceNumber),
+        [A.ownerSwitchesSinceCheckpoint]: n(0),
+      },
+      remove: PENDING,
+      expect: { [A.leaseCounter]: n(lease.leaseCounter), [A.leaseOwner]: s(owner) },
+    })
+  }
+
+  prepareCheckpoint(lease: Lease, owner: string, pending: ExtendedSequenceNumber): Promise<Lease | undefined> {
+    return this.#update(lease.leaseKey, {
+      set: {
+        [A.leaseCounter]: n(lease.leaseCounter + 1),
+        [A.pendingCheckpoint]: s(pending.sequenceNumber),
+        [A.pendingCheckpointSubSequenceNumber]: n(pending.subSequenceNumber),
+      },
+      expect: { [A.leaseCounter]: n(lease.leaseCounter), [A.leaseOwner]: s(owner) },
+    })
+  }
+
+  /** Records a closed shard's children on its lease (not conditional: it does not change ownership). */
+  async addChildShardIds(leaseKey: string, childShardIds: readonly string[]): Promise<void> {
+    if (childShardIds.length === 0) return
+    await this.#update(leaseKey, { add: { [A.childShardIds]: { SS: [...childShardIds] } } })
+  }
+
+  /** Fills the hash range of a lease written by an older Java KCL that did not store it. */
+  async setHashKeyRange(leaseKey: string, range: { startingHashKey: string; endingHashKey: string }): Promise<void> {
+    await this.#update(leaseKey, {
+      set: { [A.startingHashKey]: s(range.startingHashKey), [A.endingHashKey]: s(range.endingHashKey) },
+    })
+  }
+
+  /** Deletes a finished lease; only while it still stands at SHARD_END. */
+  async deleteLease(leaseKey: string): Promise<boolean> {
+    try {
+      await this.#client.send(
+        new DeleteItemCommand({
+          TableName: this.#tableName,
+          Key: { [A.leaseKey]: s(leaseKey) },
+          ConditionExpression: '#c = :end',
+          ExpressionAttributeNames: { '#c': A.checkpoint },
+          ExpressionAttributeValues: { ':end': s('SHARD_END') },
+        }),
+      )
+      return true
+    } catch (error) {
+      if (isConditionFailed(error)) return false
+      throw toAwsCallError('DeleteItem', error)
+    }
+  }
+
+  async #update(leaseKey: string, update: Update): Promise<Lease | undefined> {
+    try {
+      const { Attributes } = await this.#client.send(
+        new UpdateItemCommand(updateInput(this.#tableName, leaseKey, update)),
+      )
+      return Attributes === undefined ? undefined : leaseFromItem(Attributes)
+    } catch (error) {
+      if (isConditionFailed(error)) return undefined
+      throw toAwsCallError('UpdateItem', error)
+    }
+  }
+
+  async #send<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call()
+    } catch (error) {
+      throw toAwsCallError(operation, error)
+    }
+  }
+}

@@ -1,0 +1,108 @@
+import type { Lease } from './lease.js'
+
+export interface TakeLimits {
+  readonly maxLeasesForWorker: number
+  readonly maxLeasesToStealAtOneTime: number
+}
+
+export interface TakePlan {
+  /** Leases to take, expired ones first (or a steal when none is expired). */
+  readonly take: Lease[]
+  readonly stealing: boolean
+  readonly target: number
+  /** Workers counted, this one included. */
+  readonly workers: number
+}
+
+/** ceil(leases / workers), at least 1, capped by maxLeasesForWorker (the Java KCL's target). */
+export function targetLeaseCount(leases: number, workers: number, maxLeasesForWorker: number): number {
+  const target = workers >= leases ? 1 : Math.ceil(leases / workers)
+  return Math.min(target, maxLeasesForWorker)
+}
+
+function shuffled<T>(items: readonly T[], random: () => number): T[] {
+  const out = [...items]
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1))
+    ;[out[i], out[j]] = [out[j]!, out[i]!]
+  }
+  return out
+}
+
+/**
+ * Decides which leases this worker takes in one round. Counts leases per live owner (expired leases
+ * count for nobody), aims at the target, takes expired or unowned leases first and steals only when
+ * none is available, at most `maxLeasesToStealAtOneTime` from the most loaded worker.
+ */
+export function planLeaseTaking(
+  leases: readonly Lease[],
+  available: ReadonlySet<string>,
+  workerId: string,
+  limits: TakeLimits,
+  random: () => number = Math.random,
+): TakePlan {
+  const counts = new Map<string, number>([[workerId, 0]])
+  for (const lease of leases) {
+    if (available.has(lease.leaseKey) || lease.leaseOwner === undefined) continue
+    counts.set(lease.leaseOwner, (counts.get(lease.leaseOwner) ?? 0) + 1)
+  }
+  const workers = counts.size
+  const target = targetLeaseCount(leases.length, workers, limits.maxLeasesForWorker)
+  const mine = counts.get(workerId) ?? 0
+  const needed = target - mine
+  if (needed <= 0) return { take: [], stealing: false, target, workers }
+
+  const expired = leases.filter((lease) => available.has(lease.leaseKey))
+  if (expired.length > 0) return { take: shuffled(expired, random).slice(0, needed), stealing: false, target, workers }
+
+  let busiest: string | undefined
+  let busiestCount = 0
+  for (const [owner, count] of counts) {
+    if (owner !== workerId && count > busiestCount) {
+      busiest = owner
+      busiestCount = count
+    }
+  }
+  if (busiest === undefined || busiestCount < target) return { take: [], stealing: false, target, workers }
+  let steal = Math.min(needed, busiestCount - target)
+  // Two workers at the target while this one is two short would never move without this.
+  if (needed > 1 && steal === 0) steal = 1
+  steal = Math.min(steal, limits.maxLeasesToStealAtOneTime)
+  const theirs = leases.filter((lease) => lease.leaseOwner === busiest)
+  return { take: shuffled(theirs, random).slice(0, steal), stealing: true, target, workers }
+}
+
+/**
+ * Judges expiry the Java KCL way: no clock is stored in the table, so a lease is expired when its
+ * `leaseCounter` has not moved for `failoverTimeMillis` of our own clock since we first saw it.
+ * Unowned leases are available at once; so are leases that name this worker but that it does not
+ * hold (left over from an earlier run with the same worker id).
+ */
+export class ExpiryTracker {
+  readonly #seen = new Map<string, { counter: number; since: number }>()
+  readonly #failoverTimeMillis: number
+
+  constructor(failoverTimeMillis: number) {
+    this.#failoverTimeMillis = failoverTimeMillis
+  }
+
+  /** Updates from a fresh scan; returns the keys of leases that may be taken. */
+  observe(leases: readonly Lease[], now: number, workerId: string, held: ReadonlySet<string>): Set<string> {
+    const available = new Set<string>()
+    const present = new Set<string>()
+    for (const lease of leases) {
+      present.add(lease.leaseKey)
+      const before = this.#seen.get(lease.leaseKey)
+      if (before === undefined || before.counter !== lease.leaseCounter) {
+        this.#seen.set(lease.leaseKey, { counter: lease.leaseCounter, since: now })
+      }
+      if (held.has(lease.leaseKey)) continue
+      const since = this.#seen.get(lease.leaseKey)!.since
+      if (lease.leaseOwner === undefined || lease.leaseOwner === workerId || now - since > this.#failoverTimeMillis) {
+        available.add(lease.leaseKey)
+      }
+    }
+    for (const key of this.#seen.keys()) if (!present.has(key)) this.#seen.delete(key)
+    return available
+  }
+}

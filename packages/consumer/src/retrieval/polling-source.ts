@@ -1,0 +1,176 @@
+import {
+  type ChildShard,
+  GetRecordsCommand,
+  type GetRecordsCommandOutput,
+  GetShardIteratorCommand,
+  type GetShardIteratorCommandInput,
+  type KinesisClient,
+} from '@aws-sdk/client-kinesis'
+import { type Logger, type MetricsSink, backoffDelay, classifyError, toAwsCallError } from '@kinesis-ts/shared'
+import type { ResolvedPollingRetrieval } from '../config.js'
+import { isAborted, pause } from '../loop.js'
+import { METRICS } from '../metrics.js'
+import type {
+  ChildShardInfo,
+  RawBatch,
+  RawKinesisRecord,
+  RecordSource,
+  ShardDescriptor,
+  StartingPosition,
+} from '../seams.js'
+import { BatchQueue } from './batch-queue.js'
+
+export interface PollingSourceContext {
+  readonly kinesis: KinesisClient
+  readonly options: ResolvedPollingRetrieval
+  readonly logger: Logger
+  readonly metrics: MetricsSink
+}
+
+function childShardsOf(children: ChildShard[] | undefined): ChildShardInfo[] | undefined {
+  if (children === undefined || children.length === 0) return undefined
+  return children.map((child) => ({
+    shardId: child.ShardId!,
+    parentShards: child.ParentShards ?? [],
+    hashKeyRange: {
+      startingHashKey: child.HashKeyRange!.StartingHashKey!,
+      endingHashKey: child.HashKeyRange!.EndingHashKey!,
+    },
+  }))
+}
+
+function toBatch(output: GetRecordsCommandOutput): { batch: RawBatch; bytes: number } {
+  let bytes = 0
+  const records: RawKinesisRecord[] = (output.Records ?? []).map((record) => {
+    const data = record.Data ?? new Uint8Array(0)
+    bytes += data.byteLength
+    return {
+      data,
+      partitionKey: record.PartitionKey ?? '',
+      sequenceNumber: record.SequenceNumber!,
+      approximateArrivalTimestamp: record.ApproximateArrivalTimestamp ?? new Date(0),
+    }
+  })
+  const batch: RawBatch = { records, millisBehindLatest: output.MillisBehindLatest ?? 0 }
+  if (output.NextShardIterator === undefined || output.NextShardIterator === null) {
+    batch.shardEnd = { childShards: childShardsOf(output.ChildShards) }
+  }
+  return { batch, bytes }
+}
+
+/**
+ * GetRecords for one shard, read ahead of the processor into a bounded queue. Calls are spaced by
+ * idleTimeBetweenReadsInMillis; throttling and transient faults back off with jitter; an expired
+ * iterator is replaced by one AFTER the last sequence number read, so nothing is skipped or repeated.
+ */
+export class PollingRecordSource implements RecordSource {
+  readonly #context: PollingSourceContext
+  readonly #shard: ShardDescriptor
+  readonly #start: StartingPosition
+  readonly #queue: BatchQueue<RawBatch>
+  readonly #closed = new AbortController()
+  #reader: Promise<void> | undefined
+  #iterator: string | undefined
+  #lastSequenceNumber: string | undefined
+  #lastCallAt = Number.NEGATIVE_INFINITY
+
+  constructor(context: PollingSourceContext, shard: ShardDescriptor, start: StartingPosition) {
+    this.#context = context
+    this.#shard = shard
+    this.#start = start
+    this.#queue = new BatchQueue(context.options.maxPendingBatches, context.options.maxPendingBytes)
+  }
+
+  next(signal: AbortSignal): Promise<RawBatch> {
+    this.#reader ??= this.#read()
+    return this.#queue.take(signal)
+  }
+
+  async close(): Promise<void> {
+    this.#closed.abort()
+    await this.#reader
+  }
+
+  async #read(): Promise<void> {
+    const signal = this.#closed.signal
+    const { options, metrics, logger } = this.#context
+    let failures = 0
+    while (!signal.aborted) {
+      try {
+        await this.#queue.waitForSpace(signal)
+        if (!(await pause(options.idleTimeBetweenReadsInMillis - (performance.now() - this.#lastCallAt), signal)))
+          return
+        const { batch, bytes } = await this.#getRecords(signal)
+        failures = 0
+        this.#queue.push(batch, bytes)
+        if (batch.shardEnd !== undefined) return
+      } catch (error) {
+        if (isAborted(error, signal)) return
+        const { code, retriable, throttled } = classifyError(error)
+        if (code === 'ExpiredIteratorException') {
+          logger.info({ shardId: this.#shard.shardId, after: this.#lastSequenceNumber }, 'shard iterator expired')
+          this.#iterator = undefined
+          continue
+        }
+        if (throttled) metrics.put(METRICS.getRecordsThrottled, 1, 'Count', { ShardId: this.#shard.shardId })
+        if (!retriable) {
+          // The shard loop decides what a terminal error means; reading resumes from where it stood.
+          this.#iterator = undefined
+          this.#queue.pushError(toAwsCallError('GetRecords', error))
+        } else {
+          logger.debug({ shardId: this.#shard.shardId, code }, 'GetRecords failed; backing off')
+        }
+        const delay = backoffDelay(failures++, { baseMs: options.backoffBaseMillis, maxMs: options.backoffMaxMillis })
+        if (!(await pause(delay, signal))) return
+      }
+    }
+  }
+
+  async #getRecords(signal: AbortSignal): Promise<{ batch: RawBatch; bytes: number }> {
+    const { kinesis, options, metrics } = this.#context
+    this.#iterator ??= await this.#newIterator(signal)
+    this.#lastCallAt = performance.now()
+    let output: GetRecordsCommandOutput
+    try {
+      output = await kinesis.send(new GetRecordsCommand({ ShardIterator: this.#iterator, Limit: options.maxRecords }), {
+        abortSignal: signal,
+      })
+    } finally {
+      metrics.put(METRICS.getRecordsTime, performance.now() - this.#lastCallAt, 'Milliseconds')
+    }
+    metrics.put(METRICS.getRecordsSuccess, 1, 'Count')
+    const last = output.Records?.at(-1)?.SequenceNumber
+    if (last !== undefined) this.#lastSequenceNumber = last
+    this.#iterator = output.NextShardIterator ?? undefined
+    return toBatch(output)
+  }
+
+  async #newIterator(signal: AbortSignal): Promise<string> {
+    const input: GetShardIteratorCommandInput = {
+      StreamName: this.#shard.streamName,
+      StreamARN: this.#shard.streamARN,
+      ShardId: this.#shard.shardId,
+      ...iteratorPosition(this.#start, this.#lastSequenceNumber),
+    }
+    const { ShardIterator } = await this.#context.kinesis.send(new GetShardIteratorCommand(input), {
+      abortSignal: signal,
+    })
+    if (ShardIterator === undefined) throw new Error(`GetShardIterator returned no iterator for ${this.#shard.shardId}`)
+    return ShardIterator
+  }
+}
+
+type IteratorPosition = Pick<GetShardIteratorCommandInput, 'ShardIteratorType' | 'StartingSequenceNumber' | 'Timestamp'>
+
+function iteratorPosition(start: StartingPosition, after: string | undefined): IteratorPosition {
+  if (after !== undefined) return { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: after }
+  switch (start.type) {
+    case 'AT_SEQUENCE_NUMBER':
+    case 'AFTER_SEQUENCE_NUMBER':
+      return { ShardIteratorType: start.type, StartingSequenceNumber: start.sequenceNumber }
+    case 'AT_TIMESTAMP':
+      return { ShardIteratorType: 'AT_TIMESTAMP', Timestamp: start.timestamp }
+    default:
+      return { ShardIteratorType: start.type }
+  }
+}

@@ -1,0 +1,245 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import type { KinesisClient } from '@aws-sdk/client-kinesis'
+import type { EventHub, Logger, MetricsSink } from '@kinesis-ts/shared'
+import type { ResolvedConsumerConfig } from './config.js'
+import type { ConsumerEvents } from './events.js'
+import type { HeldLease } from './leases/held-lease.js'
+import { LeaseCoordinator } from './leases/lease-coordinator.js'
+import { LeaseStore } from './leases/lease-store.js'
+import { ensureLeaseTable } from './leases/lease-table.js'
+import { pause, runEvery } from './loop.js'
+import { METRICS } from './metrics.js'
+import { isSentinel, isShardEnd } from './records/sequence.js'
+import type { ProcessorHost, RecordSourceFactory, ShardDescriptor } from './seams.js'
+import { ShardConsumer } from './shard-consumer.js'
+import { ShardSyncer } from './shard-sync/shard-syncer.js'
+
+export interface SchedulerOptions {
+  readonly config: ResolvedConsumerConfig
+  readonly kinesis: KinesisClient
+  readonly dynamodb: DynamoDBClient
+  readonly sources: RecordSourceFactory
+  readonly host: ProcessorHost
+  readonly events: EventHub<ConsumerEvents>
+  readonly logger: Logger
+  readonly metrics: MetricsSink
+}
+
+/** Audits in a row that must see a hash-range hole before a repair (Java leasesRecoveryAuditorInconsistencyConfidenceThreshold). */
+const HOLE_CONFIDENCE_THRESHOLD = 3
+
+interface Running {
+  consumer: ShardConsumer | undefined
+  done: Promise<void>
+}
+
+/**
+ * The worker loop: the lease coordinator decides which shards are ours, a ShardConsumer runs per
+ * held lease, and side loops sync shards and clean up finished leases. Shutdown stops taking, lets
+ * each consumer finish its batch and call shutdownRequested, then releases its lease.
+ */
+export class Scheduler {
+  readonly #options: SchedulerOptions
+  readonly #store: LeaseStore
+  readonly #coordinator: LeaseCoordinator
+  readonly #syncer: ShardSyncer
+  readonly #running = new Map<string, Running>()
+  readonly #loops = new AbortController()
+  #sideLoops: Promise<void>[] = []
+  #stopping = false
+
+  constructor(options: SchedulerOptions) {
+    this.#options = options
+    const { config, logger, metrics } = options
+    this.#store = new LeaseStore(options.dynamodb, config.tableName)
+    this.#syncer = new ShardSyncer({
+      kinesis: options.kinesis,
+      store: this.#store,
+      streamName: config.streamName,
+      initialPosition: config.initialPosition,
+      holeConfidenceThreshold: HOLE_CONFIDENCE_THRESHOLD,
+      logger,
+      metrics,
+    })
+    this.#coordinator = new LeaseCoordinator({
+      store: this.#store,
+      workerId: config.workerId,
+      failoverTimeMillis: config.failoverTimeMillis,
+      renewerIntervalMillis: config.leaseRenewerIntervalMillis,
+      takerIntervalMillis: config.leaseTakerIntervalMillis,
+      maxLeasesForWorker: config.maxLeasesForWorker,
+      maxLeasesToStealAtOneTime: config.maxLeasesToStealAtOneTime,
+      logger,
+      metrics,
+      onAcquired: (held) => this.#onAcquired(held),
+      onLost: (held) => this.#onLost(held),
+    })
+  }
+
+  /** Shard ids whose leases this worker holds. */
+  get leaseKeys(): string[] {
+    return this.#coordinator.held.map((held) => held.leaseKey)
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    const { config, dynamodb, sources, logger } = this.#options
+    await ensureLeaseTable(dynamodb, config.tableName, signal)
+    await this.#syncer.initialSync(signal)
+    await sources.start?.(signal)
+    this.#coordinator.start()
+    const warn = (what: string) => (error: unknown) => logger.warn({ err: error }, `${what} failed`)
+    this.#sideLoops = [
+      this.#after(config.shardSyncIntervalMillis, () =>
+        runEvery(
+          config.shardSyncIntervalMillis,
+          this.#loops.signal,
+          async () => {
+            await this.#syncer.audit(this.#loops.signal)
+          },
+          warn('shard sync'),
+        ),
+      ),
+    ]
+    if (config.cleanupLeasesUponShardCompletion) {
+      this.#sideLoops.push(
+        runEvery(
+          config.completedLeaseCleanupIntervalMillis,
+          this.#loops.signal,
+          () => this.#cleanup(),
+          warn('lease cleanup'),
+        ),
+      )
+    }
+  }
+
+  async #after(ms: number, loop: () => Promise<void>): Promise<void> {
+    if (await pause(ms, this.#loops.signal)) await loop()
+  }
+
+  #onAcquired(held: HeldLease): void {
+    const { config, events } = this.#options
+    events.emit('consumer.lease_taken', () => ({ shardId: held.leaseKey, workerId: config.workerId }))
+    if (this.#stopping) {
+      void this.#release(held)
+      return
+    }
+    // A finished shard needs no processor: the lease is held until cleanup deletes it.
+    if (isShardEnd(held.lease.checkpoint)) return
+    this.#startConsumer(held)
+  }
+
+  #onLost(held: HeldLease): void {
+    this.#options.events.emit('consumer.lease_lost', () => ({
+      shardId: held.leaseKey,
+      workerId: this.#options.config.workerId,
+    }))
+  }
+
+  #startConsumer(held: HeldLease): void {
+    const { logger } = this.#options
+    // A lease lost and taken back: the old consumer must be done before a new one starts.
+    const previous = this.#running.get(held.leaseKey)?.done
+    const running: Running = { consumer: undefined, done: Promise.resolve() }
+    let restart = false
+    running.done = (async () => {
+      await previous
+      const shard = await this.#describe(held)
+      if (shard === undefined || held.lost) return
+      const consumer = new ShardConsumer({ ...this.#options, held, shard, store: this.#store, syncer: this.#syncer })
+      running.consumer = consumer
+      if (this.#stopping) consumer.requestShutdown()
+      const outcome = await consumer.run()
+      logger.debug({ shardId: held.leaseKey, outcome }, 'shard consumer finished')
+      if (outcome === 'shutdown') await this.#release(held)
+      // Stopped on its own while the lease is still ours: start again after a pause rather than idle on it.
+      restart = outcome === 'stopped' && !this.#stopping && !held.lost
+      if (restart) restart = await pause(this.#options.config.processingRetryBackoffBaseMillis, this.#loops.signal)
+    })()
+      .catch((error) => logger.error({ err: error, shardId: held.leaseKey }, 'shard consumer crashed'))
+      .finally(() => {
+        if (this.#running.get(held.leaseKey) === running) this.#running.delete(held.leaseKey)
+        if (restart && !held.lost && !this.#stopping) this.#startConsumer(held)
+      })
+    this.#running.set(held.leaseKey, running)
+  }
+
+  async #describe(held: HeldLease): Promise<ShardDescriptor | undefined> {
+    const { config, logger } = this.#options
+    let range = held.lease.hashKeyRange
+    for (let attempt = 0; range === undefined; attempt++) {
+      try {
+        range = await this.#syncer.hashRangeOf(held.leaseKey, held.lostSignal)
+        if (range === undefined) {
+          logger.error({ shardId: held.leaseKey }, 'shard not found in ListShards')
+          return undefined
+        }
+        await this.#store.setHashKeyRange(held.leaseKey, range)
+      } catch (error) {
+        logger.warn({ err: error, shardId: held.leaseKey }, 'could not read the shard hash range')
+        if (!(await pause(1_000 * Math.min(attempt + 1, 10), AbortSignal.any([held.lostSignal, this.#loops.signal])))) {
+          return undefined
+        }
+      }
+    }
+    return { shardId: held.leaseKey, streamName: config.streamName, ...range }
+  }
+
+  /** Deletes leases of finished shards once every child has a lease that has started. */
+  async #cleanup(): Promise<void> {
+    for (const held of this.#coordinator.held) {
+      if (!isShardEnd(held.lease.checkpoint) || this.#running.has(held.leaseKey)) continue
+      const children = held.lease.childShardIds
+      if (children.length === 0) continue
+      const leases = await Promise.all(children.map((child) => this.#store.getLease(child, this.#loops.signal)))
+      const started = leases.every(
+        (lease) =>
+          lease !== undefined && (isShardEnd(lease.checkpoint) || !isSentinel(lease.checkpoint.sequenceNumber)),
+      )
+      if (!started) continue
+      if (await this.#store.deleteLease(held.leaseKey)) {
+        this.#coordinator.forget(held.leaseKey)
+        this.#options.metrics.put(METRICS.cleanedLeases, 1, 'Count')
+        this.#options.logger.info({ shardId: held.leaseKey }, 'deleted the lease of a finished shard')
+      }
+    }
+  }
+
+  async #release(held: HeldLease): Promise<void> {
+    try {
+      await this.#coordinator.release(held)
+      this.#options.events.emit('consumer.lease_released', () => ({
+        shardId: held.leaseKey,
+        workerId: this.#options.config.workerId,
+      }))
+    } catch (error) {
+      this.#options.logger.warn({ err: error, shardId: held.leaseKey }, 'could not release the lease')
+    }
+  }
+
+  /** Graceful: no new leases, each shard finishes its batch and gets shutdownRequested, leases released. */
+  async shutdown(): Promise<void> {
+    this.#stopping = true
+    this.#coordinator.stopTaking()
+    this.#loops.abort()
+    for (const running of this.#running.values()) running.consumer?.requestShutdown()
+    await Promise.all([...this.#running.values()].map((running) => running.done))
+    // Leases without a running consumer (finished shards, or blocked ones that already stopped).
+    await Promise.all(this.#coordinator.held.map((held) => this.#release(held)))
+    await this.#stop()
+  }
+
+  /** Hard: stop every loop and consumer now; leases are left to expire. */
+  async destroy(): Promise<void> {
+    this.#stopping = true
+    this.#loops.abort()
+    for (const running of this.#running.values()) running.consumer?.abort()
+    await this.#stop()
+  }
+
+  async #stop(): Promise<void> {
+    await this.#coordinator.stop()
+    await Promise.all(this.#sideLoops)
+    await this.#options.sources.stop?.()
+    await this.#options.host.close()
+  }
+}

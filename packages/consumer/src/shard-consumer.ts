@@ -1,0 +1,290 @@
+import { type EventHub, type Logger, type MetricsSink, backoffDelay } from '@kinesis-ts/shared'
+import { ShardCheckpointer } from './checkpointer.js'
+import type { ResolvedConsumerConfig } from './config.js'
+import type { ConsumerEvents } from './events.js'
+import type { HeldLease } from './leases/held-lease.js'
+import type { LeaseStore } from './leases/lease-store.js'
+import { isAborted, pause } from './loop.js'
+import { METRICS } from './metrics.js'
+import { type HashRange, dataBytes, toClientRecords } from './records/client-records.js'
+import { isSentinel, isShardEnd } from './records/sequence.js'
+import type { ProcessorHost, RawBatch, RecordSourceFactory, ShardDescriptor, StartingPosition } from './seams.js'
+import type { ShardSyncer } from './shard-sync/shard-syncer.js'
+import type { ExtendedSequenceNumber, KinesisClientRecord, ShardRecordProcessor } from './types.js'
+
+export interface ShardConsumerOptions {
+  readonly config: ResolvedConsumerConfig
+  readonly held: HeldLease
+  readonly shard: ShardDescriptor
+  readonly store: LeaseStore
+  readonly sources: RecordSourceFactory
+  readonly host: ProcessorHost
+  readonly syncer: ShardSyncer
+  readonly events: EventHub<ConsumerEvents>
+  readonly logger: Logger
+  readonly metrics: MetricsSink
+}
+
+export type ShardConsumerOutcome = 'shard-ended' | 'lease-lost' | 'shutdown' | 'stopped'
+
+type ShardEnd = NonNullable<RawBatch['shardEnd']>
+
+/**
+ * One lease's lifecycle: wait for the parents to finish, initialize, then one batch at a time until
+ * the shard ends, the lease is lost or shutdown is requested, and the matching processor callback.
+ * A batch in flight always completes; only the waits between batches are cut short.
+ */
+export class ShardConsumer {
+  readonly #options: ShardConsumerOptions
+  readonly #stopReading = new AbortController()
+  readonly #hardStop = new AbortController()
+  readonly #signal: AbortSignal
+  readonly #dimensions: { ShardId: string }
+  #shutdownRequested = false
+
+  constructor(options: ShardConsumerOptions) {
+    this.#options = options
+    this.#signal = AbortSignal.any([this.#stopReading.signal, this.#hardStop.signal, options.held.lostSignal])
+    this.#dimensions = { ShardId: options.shard.shardId }
+  }
+
+  get shardId(): string {
+    return this.#options.shard.shardId
+  }
+
+  /** Graceful: finish the batch in flight, then shutdownRequested. */
+  requestShutdown(): void {
+    this.#shutdownRequested = true
+    this.#stopReading.abort()
+  }
+
+  /** Hard: stop waiting for anything; no more processor callbacks. */
+  abort(): void {
+    this.#hardStop.abort()
+  }
+
+  async run(): Promise<ShardConsumerOutcome> {
+    const { held, logger } = this.#options
+    let processor: ShardRecordProcessor | undefined
+    let checkpointer: ShardCheckpointer | undefined
+    let ended = false
+    try {
+      if (await this.#waitForParents()) {
+        processor = this.#options.host.create(this.shardId)
+        checkpointer = new ShardCheckpointer({ ...this.#options, workerId: this.#options.config.workerId })
+        const initialized = await this.#retrying('initialize', () =>
+          processor!.initialize({ shardId: this.shardId, extendedSequenceNumber: held.lease.checkpoint }),
+        )
+        if (initialized) ended = await this.#consume(processor, checkpointer)
+      }
+    } catch (error) {
+      logger.error({ err: error, shardId: this.shardId }, 'shard consumer failed')
+    }
+    return this.#finish(processor, checkpointer, ended)
+  }
+
+  async #finish(
+    processor: ShardRecordProcessor | undefined,
+    checkpointer: ShardCheckpointer | undefined,
+    ended: boolean,
+  ): Promise<ShardConsumerOutcome> {
+    const { held } = this.#options
+    if (ended) return 'shard-ended'
+    if (this.#hardStop.signal.aborted) return 'stopped'
+    if (held.lost) {
+      checkpointer?.close('the lease was lost')
+      await this.#callback('leaseLost', () => processor?.leaseLost({}))
+      return 'lease-lost'
+    }
+    if (this.#shutdownRequested) {
+      if (processor !== undefined && checkpointer !== undefined) {
+        await this.#callback('shutdownRequested', () => processor.shutdownRequested({ checkpointer }))
+      }
+      checkpointer?.close('the worker shut down')
+      return 'shutdown'
+    }
+    return 'stopped'
+  }
+
+  async #callback(name: string, call: () => unknown): Promise<void> {
+    try {
+      await call()
+    } catch (error) {
+      this.#options.logger.error({ err: error, shardId: this.shardId }, `${name} threw`)
+    }
+  }
+
+  /** False when stopped while blocked: a child waits until every parent lease is at SHARD_END or gone. */
+  async #waitForParents(): Promise<boolean> {
+    const { held, store, config, logger } = this.#options
+    const parents = [...held.lease.parentShardIds]
+    while (parents.length > 0) {
+      try {
+        const leases = await Promise.all(parents.map((parent) => store.getLease(parent, this.#signal)))
+        for (let i = parents.length - 1; i >= 0; i--) {
+          const lease = leases[i]
+          if (lease === undefined || isShardEnd(lease.checkpoint)) parents.splice(i, 1)
+        }
+        if (parents.length === 0) break
+        logger.debug({ shardId: this.shardId, parents }, 'waiting for parent shards')
+      } catch (error) {
+        if (isAborted(error, this.#signal)) return false
+        logger.warn({ err: error, shardId: this.shardId }, 'could not read parent leases')
+      }
+      if (!(await pause(config.parentShardPollIntervalMillis, this.#signal))) return false
+    }
+    return !this.#signal.aborted
+  }
+
+  /** Runs the batches; true when the shard ended and shardEnded checkpointed it. */
+  async #consume(processor: ShardRecordProcessor, checkpointer: ShardCheckpointer): Promise<boolean> {
+    const { sources, shard, held, events, config } = this.#options
+    let after: ExtendedSequenceNumber = held.lease.checkpoint
+    const source = sources.open(shard, startingPositionOf(after, config))
+    events.emit('consumer.shard_started', () => ({ shardId: this.shardId, workerId: config.workerId }))
+    const range = hashRangeOf(shard)
+    try {
+      for (let failures = 0; !this.#signal.aborted; ) {
+        let batch: RawBatch
+        try {
+          batch = await source.next(this.#signal)
+          failures = 0
+        } catch (error) {
+          if (isAborted(error, this.#signal)) return false
+          this.#options.logger.warn({ err: error, shardId: this.shardId }, 'reading the shard failed')
+          if (!(await pause(this.#backoff(failures++), this.#signal))) return false
+          continue
+        }
+        this.#options.metrics.put(
+          METRICS.millisBehindLatest,
+          batch.millisBehindLatest,
+          'Milliseconds',
+          this.#dimensions,
+        )
+        const records = toClientRecords(batch.records, range, after)
+        const last = records.at(-1)
+        if (last !== undefined || config.callProcessRecordsEvenForEmptyRecordList) {
+          await this.#process(processor, checkpointer, records, batch.millisBehindLatest)
+        }
+        if (last !== undefined)
+          after = { sequenceNumber: last.sequenceNumber, subSequenceNumber: last.subSequenceNumber }
+        if (batch.shardEnd !== undefined) return this.#endShard(processor, checkpointer, batch.shardEnd)
+      }
+      return false
+    } finally {
+      await source.close()
+    }
+  }
+
+  async #process(
+    processor: ShardRecordProcessor,
+    checkpointer: ShardCheckpointer,
+    records: KinesisClientRecord[],
+    millisBehindLatest: number,
+  ): Promise<void> {
+    const { config, metrics, logger, events } = this.#options
+    const last = records.at(-1)
+    if (last !== undefined) checkpointer.setLargestPermitted(last)
+    for (let attempt = 0; ; attempt++) {
+      const started = performance.now()
+      try {
+        await processor.processRecords({ records, checkpointer, millisBehindLatest })
+        metrics.put(METRICS.processTaskTime, performance.now() - started, 'Milliseconds', this.#dimensions)
+        metrics.put(METRICS.recordsProcessed, records.length, 'Count', this.#dimensions)
+        metrics.put(METRICS.dataBytesProcessed, dataBytes(records), 'Bytes', this.#dimensions)
+        return
+      } catch (error) {
+        const policy = config.processingErrorPolicy
+        events.emit('consumer.processing_error', () => ({ shardId: this.shardId, error, policy, attempt }))
+        metrics.put(METRICS.processTaskSuccess, 0, 'Count', this.#dimensions)
+        if (policy === 'skip') {
+          logger.error(
+            { err: error, shardId: this.shardId, records: records.length },
+            'processRecords threw; batch skipped',
+          )
+          return
+        }
+        logger.error({ err: error, shardId: this.shardId, attempt }, 'processRecords threw; redelivering the batch')
+        const delay = backoffDelay(attempt, {
+          baseMs: config.processingRetryBackoffBaseMillis,
+          maxMs: config.processingRetryBackoffMaxMillis,
+        })
+        if (!(await pause(delay, this.#signal))) {
+          // Abandoned, not processed: its records must not become checkpointable.
+          checkpointer.setLargestPermitted(checkpointer.lastCheckpoint)
+          return
+        }
+      }
+    }
+  }
+
+  async #endShard(processor: ShardRecordProcessor, checkpointer: ShardCheckpointer, end: ShardEnd): Promise<boolean> {
+    const { syncer, held, logger, events, config } = this.#options
+    const created = await this.#retrying('child shard sync', async () => {
+      const children = end.childShards ?? (await syncer.childShardsOf(this.shardId, this.#signal))
+      await syncer.createChildLeases(this.shardId, children)
+    })
+    if (!created) return false
+    checkpointer.markShardEnded()
+    for (let attempt = 0; !this.#signal.aborted; attempt++) {
+      await this.#callback('shardEnded', () => processor.shardEnded({ checkpointer }))
+      if (isShardEnd(held.lease.checkpoint)) {
+        events.emit('consumer.shard_ended', () => ({ shardId: this.shardId, workerId: config.workerId }))
+        return true
+      }
+      if (held.lost) return false
+      logger.error({ shardId: this.shardId }, 'shardEnded did not checkpoint; calling it again')
+      if (!(await pause(this.#backoff(attempt), this.#signal))) return false
+    }
+    return false
+  }
+
+  /** Retries `task` with backoff until it succeeds (true) or the consumer stops (false). */
+  async #retrying(what: string, task: () => unknown): Promise<boolean> {
+    for (let attempt = 0; !this.#signal.aborted; attempt++) {
+      try {
+        await task()
+        return true
+      } catch (error) {
+        if (isAborted(error, this.#signal)) return false
+        this.#options.logger.error({ err: error, shardId: this.shardId, attempt }, `${what} failed; retrying`)
+      }
+      if (!(await pause(this.#backoff(attempt), this.#signal))) return false
+    }
+    return false
+  }
+
+  #backoff(attempt: number): number {
+    const { config } = this.#options
+    return backoffDelay(attempt, {
+      baseMs: config.processingRetryBackoffBaseMillis,
+      maxMs: config.processingRetryBackoffMaxMillis,
+    })
+  }
+}
+
+function hashRangeOf(shard: ShardDescriptor): HashRange | undefined {
+  try {
+    return { start: BigInt(shard.startingHashKey), end: BigInt(shard.endingHashKey) }
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Where to read from a checkpoint. A sequence number restarts AT that record (the Java KCL's way):
+ * sub-records of an aggregate after a mid-aggregate checkpoint are still to be delivered, and the
+ * ones at or below it are filtered out.
+ */
+export function startingPositionOf(
+  checkpoint: ExtendedSequenceNumber,
+  config: ResolvedConsumerConfig,
+): StartingPosition {
+  const { sequenceNumber } = checkpoint
+  if (!isSentinel(sequenceNumber)) return { type: 'AT_SEQUENCE_NUMBER', sequenceNumber }
+  if (sequenceNumber === 'LATEST') return { type: 'LATEST' }
+  if (sequenceNumber === 'AT_TIMESTAMP' && config.initialPosition.type === 'AT_TIMESTAMP') {
+    return { type: 'AT_TIMESTAMP', timestamp: config.initialPosition.timestamp }
+  }
+  return { type: 'TRIM_HORIZON' }
+}
