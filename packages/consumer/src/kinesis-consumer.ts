@@ -102,6 +102,27 @@ export class KinesisConsumer {
     return this.#shutdownPromise
   }
 
+  /**
+   * Stops now, as a crash would: no processor callbacks, no release; other workers take the leases
+   * once they expire. Idempotent; a graceful shutdown() in progress is cut short.
+   */
+  destroy(): Promise<void> {
+    if (this.#shutdownPromise !== undefined) {
+      this.#forceStop?.()
+      return this.#shutdownPromise
+    }
+    this.#state = 'stopping'
+    this.#starting.abort()
+    this.#shutdownPromise = (async () => {
+      await this.#startPromise?.catch(() => {})
+      await this.#scheduler.destroy()
+    })().finally(() => {
+      this.#state = 'stopped'
+      this.#destroyClients()
+    })
+    return this.#shutdownPromise
+  }
+
   async #stopWorker(): Promise<void> {
     const logger = this.#config.logger
     await this.#startPromise?.catch(() => {})

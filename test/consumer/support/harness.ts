@@ -1,0 +1,229 @@
+import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis'
+import {
+  type KinesisClientRecord,
+  KinesisConsumer,
+  type KinesisConsumerOptions,
+  type ProcessRecordsInput,
+  type ShardRecordProcessor,
+} from '@kinesis-ts/consumer'
+import { ShardMap, encodeAggregated, hashKeyOf, sleep } from '@kinesis-ts/shared'
+import { dynamoDBClient, kinesisClient, listAllShards } from '../../support/aws.js'
+
+/** Timings scaled down so failover and handoff scenarios run in seconds. */
+export const FAST = {
+  failoverTimeMillis: 1_500,
+  leaseTakerIntervalMillis: 300,
+  idleTimeBetweenReadsInMillis: 100,
+  shardSyncIntervalMillis: 500,
+  parentShardPollIntervalMillis: 150,
+  completedLeaseCleanupIntervalMillis: 500,
+  processingRetryBackoffBaseMillis: 50,
+  processingRetryBackoffMaxMillis: 400,
+  shutdownTimeoutMillis: 10_000,
+} satisfies Partial<KinesisConsumerOptions>
+
+export interface Delivery {
+  readonly workerId: string
+  readonly shardId: string
+  readonly partitionKey: string
+  readonly data: string
+  readonly sequenceNumber: string
+  readonly subSequenceNumber: number
+  readonly aggregated: boolean
+}
+
+/** Everything every processor of a test saw, in delivery order, plus lifecycle calls. */
+export class Journal {
+  readonly deliveries: Delivery[] = []
+  readonly calls: { workerId: string; shardId: string; call: string; at: number; detail?: unknown }[] = []
+
+  call(workerId: string, shardId: string, call: string, detail?: unknown): void {
+    this.calls.push({ workerId, shardId, call, at: Date.now(), detail })
+  }
+
+  callsOf(name: string): Journal['calls'] {
+    return this.calls.filter((c) => c.call === name)
+  }
+
+  /** Data strings per partition key, in delivery order. */
+  byKey(): Map<string, string[]> {
+    const out = new Map<string, string[]>()
+    for (const d of this.deliveries) {
+      let list = out.get(d.partitionKey)
+      if (list === undefined) out.set(d.partitionKey, (list = []))
+      list.push(d.data)
+    }
+    return out
+  }
+
+  distinctData(): Set<string> {
+    return new Set(this.deliveries.map((d) => d.data))
+  }
+}
+
+export interface ProcessorBehaviour {
+  /** Checkpoint after every batch (default true). */
+  checkpointEachBatch?: boolean
+  onRecords?: (input: ProcessRecordsInput, shardId: string) => Promise<void> | void
+}
+
+/** A processor that journals what it gets and checkpoints like a typical KCL app. */
+export function journalingProcessor(
+  journal: Journal,
+  workerId: () => string,
+  behaviour: ProcessorBehaviour = {},
+): ShardRecordProcessor {
+  let shardId = ''
+  return {
+    initialize(input) {
+      shardId = input.shardId
+      journal.call(workerId(), shardId, 'initialize', input.extendedSequenceNumber)
+    },
+    async processRecords(input) {
+      await behaviour.onRecords?.(input, shardId)
+      for (const r of input.records) journal.deliveries.push(delivery(workerId(), shardId, r))
+      if (behaviour.checkpointEachBatch !== false && input.records.length > 0) await input.checkpointer.checkpoint()
+    },
+    leaseLost() {
+      journal.call(workerId(), shardId, 'leaseLost')
+    },
+    async shardEnded(input) {
+      journal.call(workerId(), shardId, 'shardEnded')
+      await input.checkpointer.checkpoint()
+    },
+    async shutdownRequested(input) {
+      journal.call(workerId(), shardId, 'shutdownRequested')
+      await input.checkpointer.checkpoint()
+    },
+  }
+}
+
+function delivery(workerId: string, shardId: string, r: KinesisClientRecord): Delivery {
+  return {
+    workerId,
+    shardId,
+    partitionKey: r.partitionKey,
+    data: Buffer.from(r.data).toString(),
+    sequenceNumber: r.sequenceNumber,
+    subSequenceNumber: r.subSequenceNumber,
+    aggregated: r.aggregated,
+  }
+}
+
+/** Workers of one application in one test; everything is shut down by `close()`. */
+export class Fleet {
+  readonly kinesis = kinesisClient()
+  readonly dynamodb = dynamoDBClient()
+  readonly workers: KinesisConsumer[] = []
+  readonly journal = new Journal()
+  readonly #base: Omit<KinesisConsumerOptions, 'processorFactory'>
+  readonly #behaviour: ProcessorBehaviour
+
+  constructor(
+    streamName: string,
+    applicationName: string,
+    options: Partial<KinesisConsumerOptions> = {},
+    behaviour: ProcessorBehaviour = {},
+  ) {
+    this.#base = {
+      streamName,
+      applicationName,
+      initialPosition: 'TRIM_HORIZON',
+      kinesisClient: this.kinesis,
+      dynamoDBClient: this.dynamodb,
+      ...FAST,
+      ...options,
+    }
+    this.#behaviour = behaviour
+  }
+
+  async start(workerId: string, options: Partial<KinesisConsumerOptions> = {}): Promise<KinesisConsumer> {
+    const worker = new KinesisConsumer({
+      ...this.#base,
+      workerId,
+      processorFactory: () => journalingProcessor(this.journal, () => workerId, this.#behaviour),
+      ...options,
+    })
+    this.workers.push(worker)
+    await worker.start()
+    return worker
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.shutdown()))
+    this.kinesis.destroy()
+    this.dynamodb.destroy()
+  }
+}
+
+/** Puts records (500 per call), retrying the ones the service refused. */
+export async function putAll(
+  kinesis: KinesisClient,
+  streamName: string,
+  records: { partitionKey: string; data: Uint8Array; explicitHashKey?: string }[],
+): Promise<void> {
+  for (let i = 0; i < records.length; i += 500) {
+    let pending = records.slice(i, i + 500)
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > 20) throw new Error('PutRecords kept failing')
+      const out = await kinesis.send(
+        new PutRecordsCommand({
+          StreamName: streamName,
+          Records: pending.map((r) => ({
+            PartitionKey: r.partitionKey,
+            Data: r.data,
+            ExplicitHashKey: r.explicitHashKey,
+          })),
+        }),
+      )
+      pending = pending.filter((_, j) => out.Records?.[j]?.ErrorCode !== undefined)
+      if (pending.length > 0) await sleep(100)
+    }
+  }
+}
+
+export async function waitFor(
+  what: string,
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await sleep(50)
+  }
+}
+
+/**
+ * Puts user records as KPL aggregates, as the producer would: grouped by the shard their key maps
+ * to (so every sub-record belongs to the shard that stores the aggregate), in order per shard.
+ */
+export async function putAggregated(
+  kinesis: KinesisClient,
+  streamName: string,
+  records: { partitionKey: string; data: Uint8Array }[],
+  perAggregate = 100,
+): Promise<number> {
+  const map = new ShardMap(await listAllShards(kinesis, streamName))
+  const byShard = new Map<string, { partitionKey: string; data: Uint8Array }[]>()
+  for (const record of records) {
+    const shardId = map.shardFor(hashKeyOf(record.partitionKey))!
+    let list = byShard.get(shardId)
+    if (list === undefined) byShard.set(shardId, (list = []))
+    list.push(record)
+  }
+  const outer: { partitionKey: string; data: Uint8Array; explicitHashKey: string }[] = []
+  for (const list of byShard.values()) {
+    for (let i = 0; i < list.length; i += perAggregate) {
+      const chunk = list.slice(i, i + perAggregate)
+      outer.push({
+        partitionKey: 'a',
+        explicitHashKey: hashKeyOf(chunk[0]!.partitionKey).toString(),
+        data: encodeAggregated(chunk),
+      })
+    }
+  }
+  // Per-shard order survives any interleaving across shards; PutRecords keeps request order per shard.
+  await putAll(kinesis, streamName, outer)
+  return outer.length
+}
