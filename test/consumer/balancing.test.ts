@@ -1,18 +1,10 @@
 import { sleep } from '@kinesis-ts/shared'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createStream, kinesisClient, uniqueName } from '../support/aws.js'
-import { FAST, Fleet, putAggregated, waitFor } from './support/harness.js'
+import { FAST, Fleet, expectPerKeyOrder, putAggregated, waitFor } from './support/harness.js'
 
 const kinesis = kinesisClient()
 afterAll(() => kinesis.destroy())
-
-/** Values of each key in the order they were first delivered must be the order they were put. */
-export function expectPerKeyOrder(byKey: Map<string, string[]>, perKey: number): void {
-  for (const [key, values] of byKey) {
-    const firstSeen = [...new Set(values)]
-    expect(firstSeen, `order of key ${key}`).toEqual(Array.from({ length: perKey }, (_, i) => `${key}:${i}`))
-  }
-}
 
 describe('lease balancing', () => {
   it('3 workers on 8 shards converge to 3/3/2 and process 50k records (KPL-aggregated) over 500 keys in per-key order', async () => {

@@ -1,12 +1,16 @@
+import { ScanCommand } from '@aws-sdk/client-dynamodb'
 import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis'
 import {
   type KinesisClientRecord,
   KinesisConsumer,
   type KinesisConsumerOptions,
+  type Lease,
   type ProcessRecordsInput,
   type ShardRecordProcessor,
+  leaseFromItem,
 } from '@kinesis-ts/consumer'
 import { ShardMap, encodeAggregated, hashKeyOf, sleep } from '@kinesis-ts/shared'
+import { expect } from 'vitest'
 import { dynamoDBClient, kinesisClient, listAllShards } from '../../support/aws.js'
 
 /** Timings scaled down so failover and handoff scenarios run in seconds. */
@@ -48,11 +52,7 @@ export class Journal {
   /** Data strings per partition key, in delivery order. */
   byKey(): Map<string, string[]> {
     const out = new Map<string, string[]>()
-    for (const d of this.deliveries) {
-      let list = out.get(d.partitionKey)
-      if (list === undefined) out.set(d.partitionKey, (list = []))
-      list.push(d.data)
-    }
+    for (const d of this.deliveries) push(out, d.partitionKey, d.data)
     return out
   }
 
@@ -137,16 +137,33 @@ export class Fleet {
     this.#behaviour = behaviour
   }
 
-  async start(workerId: string, options: Partial<KinesisConsumerOptions> = {}): Promise<KinesisConsumer> {
+  async start(
+    workerId: string,
+    options: Partial<KinesisConsumerOptions> = {},
+    behaviour: ProcessorBehaviour = this.#behaviour,
+  ): Promise<KinesisConsumer> {
     const worker = new KinesisConsumer({
       ...this.#base,
       workerId,
-      processorFactory: () => journalingProcessor(this.journal, () => workerId, this.#behaviour),
+      processorFactory: () => journalingProcessor(this.journal, () => workerId, behaviour),
       ...options,
     })
     this.workers.push(worker)
     await worker.start()
     return worker
+  }
+
+  /** The lease table as the workers left it (skipping non-lease items). */
+  async leases(): Promise<Map<string, Lease>> {
+    const { Items } = await this.dynamodb.send(
+      new ScanCommand({ TableName: this.#base.applicationName, ConsistentRead: true }),
+    )
+    const out = new Map<string, Lease>()
+    for (const item of Items ?? []) {
+      const lease = leaseFromItem(item)
+      if (lease !== undefined) out.set(lease.leaseKey, lease)
+    }
+    return out
   }
 
   async close(): Promise<void> {
@@ -206,12 +223,7 @@ export async function putAggregated(
 ): Promise<number> {
   const map = new ShardMap(await listAllShards(kinesis, streamName))
   const byShard = new Map<string, { partitionKey: string; data: Uint8Array }[]>()
-  for (const record of records) {
-    const shardId = map.shardFor(hashKeyOf(record.partitionKey))!
-    let list = byShard.get(shardId)
-    if (list === undefined) byShard.set(shardId, (list = []))
-    list.push(record)
-  }
+  for (const record of records) push(byShard, map.shardFor(hashKeyOf(record.partitionKey))!, record)
   const outer: { partitionKey: string; data: Uint8Array; explicitHashKey: string }[] = []
   for (const list of byShard.values()) {
     for (let i = 0; i < list.length; i += perAggregate) {
@@ -226,4 +238,18 @@ export async function putAggregated(
   // Per-shard order survives any interleaving across shards; PutRecords keeps request order per shard.
   await putAll(kinesis, streamName, outer)
   return outer.length
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key)
+  if (list === undefined) map.set(key, [value])
+  else list.push(value)
+}
+
+/** Each key's values in the order first delivered must be the order they were put (`key:0`, `key:1`...). */
+export function expectPerKeyOrder(byKey: Map<string, string[]>, perKey: number): void {
+  for (const [key, values] of byKey) {
+    const firstSeen = [...new Set(values)]
+    expect(firstSeen, `order of key ${key}`).toEqual(Array.from({ length: perKey }, (_, i) => `${key}:${i}`))
+  }
 }
