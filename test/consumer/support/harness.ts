@@ -253,3 +253,13 @@ export function expectPerKeyOrder(byKey: Map<string, string[]>, perKey: number):
     expect(firstSeen, `order of key ${key}`).toEqual(Array.from({ length: perKey }, (_, i) => `${key}:${i}`))
   }
 }
+
+/** `count` partition keys (prefix-N) whose hash keys fall in `shardId`'s range. */
+export function keysFor(map: ShardMap, shardId: string, count: number, prefix = 'key'): string[] {
+  const keys: string[] = []
+  for (let i = 0; keys.length < count; i++) {
+    const key = `${prefix}-${i}`
+    if (map.shardFor(hashKeyOf(key)) === shardId) keys.push(key)
+  }
+  return keys
+}
