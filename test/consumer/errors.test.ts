@@ -1,0 +1,128 @@
+import type { KinesisClientRecord } from '@kinesis-ts/consumer'
+import { InMemoryMetrics, createKinesisClient } from '@kinesis-ts/shared'
+import { afterAll, describe, expect, it } from 'vitest'
+import { clientOptions, createStream, endpoints, kinesisClient, uniqueName } from '../support/aws.js'
+import { Fleet, putAll, waitFor } from './support/harness.js'
+import { type Decide, startKinesisProxy } from './support/kinesis-proxy.js'
+
+const kinesis = kinesisClient()
+afterAll(() => kinesis.destroy())
+
+const records = (tag: string, count: number) =>
+  Array.from({ length: count }, (_, i) => ({ partitionKey: `key-${i % 5}`, data: Buffer.from(`${tag}-${i}`) }))
+
+describe('processing errors', () => {
+  it("'retry' (default) redelivers the same batch until processRecords succeeds", async () => {
+    const stream = await createStream(kinesis, 1)
+    await putAll(kinesis, stream, records('r', 20))
+    const attempts: string[][] = []
+    const fleet = new Fleet(
+      stream,
+      uniqueName('app'),
+      {},
+      {
+        onRecords: ({ records: batch }) => {
+          attempts.push(batch.map((r: KinesisClientRecord) => Buffer.from(r.data).toString()))
+          if (attempts.length <= 2) throw new Error('downstream unavailable')
+        },
+      },
+    )
+    try {
+      const worker = await fleet.start('w')
+      const errors: unknown[] = []
+      worker.on('consumer.processing_error', (e) => errors.push(e))
+      await waitFor('records', () => fleet.journal.deliveries.length === 20)
+      expect(errors).toHaveLength(2)
+      expect(errors[0]).toMatchObject({ policy: 'retry', attempt: 0 })
+      expect(attempts[1]).toEqual(attempts[0])
+      expect(attempts[2]).toEqual(attempts[0])
+      expect(fleet.journal.deliveries.map((d) => d.data)).toEqual(records('r', 20).map((r) => r.data.toString()))
+    } finally {
+      await fleet.close()
+    }
+  })
+
+  it("'skip' logs the failed batch and moves on, as the Java KCL does", async () => {
+    const stream = await createStream(kinesis, 1)
+    let failures = 0
+    const fleet = new Fleet(
+      stream,
+      uniqueName('app'),
+      { processingErrorPolicy: 'skip' },
+      {
+        onRecords: ({ records: batch }) => {
+          if (batch.some((r: KinesisClientRecord) => Buffer.from(r.data).toString() === 'first-3')) {
+            failures++
+            throw new Error('poison record')
+          }
+        },
+      },
+    )
+    try {
+      await fleet.start('w')
+      await putAll(kinesis, stream, records('first', 10))
+      await waitFor('the failure', () => failures === 1)
+      await putAll(kinesis, stream, records('second', 10))
+      await waitFor('second batch', () => fleet.journal.deliveries.length === 10)
+      expect(failures).toBe(1)
+      expect(fleet.journal.deliveries.every((d) => d.data.startsWith('second'))).toBe(true)
+      const [lease] = (await fleet.leases()).values()
+      expect(lease!.checkpoint.sequenceNumber).toBe(fleet.journal.deliveries.at(-1)!.sequenceNumber)
+    } finally {
+      await fleet.close()
+    }
+  })
+})
+
+describe('GetRecords faults (through a loopback proxy)', () => {
+  async function consumeThrough(decide: Decide, maxRecords: number) {
+    const stream = await createStream(kinesis, 1)
+    await putAll(kinesis, stream, records('r', 300))
+    const proxy = await startKinesisProxy(endpoints().kinesis, decide)
+    // maxAttempts 1: the consumer's own backoff must handle every fault, not the SDK's retries.
+    const proxied = createKinesisClient({ ...clientOptions(proxy.endpoint), maxAttempts: 1 })
+    const metrics = new InMemoryMetrics()
+    const fleet = new Fleet(stream, uniqueName('app'), {
+      kinesisClient: proxied,
+      metrics,
+      maxRecords,
+      getRecordsBackoffBaseMillis: 20,
+      getRecordsBackoffMaxMillis: 200,
+    })
+    try {
+      await fleet.start('w')
+      await waitFor('all records', () => fleet.journal.deliveries.length >= 300)
+      expect(fleet.journal.deliveries.map((d) => d.data)).toEqual(records('r', 300).map((r) => r.data.toString()))
+      const sum = (name: string) =>
+        metrics
+          .snapshot()
+          .filter((m) => m.name === name)
+          .reduce((n, m) => n + m.sum, 0)
+      return { getRecords: proxy.calls('GetRecords'), throttled: sum('GetRecords.Throttled') }
+    } finally {
+      await fleet.close()
+      proxied.destroy()
+      await proxy.close()
+    }
+  }
+
+  it('backs off on throttling and loses nothing', async () => {
+    let calls = 0
+    const result = await consumeThrough((operation) => {
+      if (operation !== 'GetRecords' || ++calls > 20 || calls % 2 === 0) return undefined
+      return { type: 'ProvisionedThroughputExceededException', message: 'Rate exceeded for shard' }
+    }, 25)
+    expect(result.throttled).toBe(10)
+    expect(result.getRecords).toBeGreaterThan(12)
+  })
+
+  it('replaces an expired iterator with one after the last record read: no gap, no repeat', async () => {
+    let calls = 0
+    await consumeThrough((operation) => {
+      if (operation !== 'GetRecords') return undefined
+      calls++
+      return calls === 3 || calls === 6 ? { type: 'ExpiredIteratorException', message: 'Iterator expired' } : undefined
+    }, 40)
+    expect(calls).toBeGreaterThan(6)
+  })
+})
