@@ -41,7 +41,8 @@ interface Tap {
 }
 
 type Incoming = IncomingMessage | Http2ServerRequest
-type Outgoing = ServerResponse | Http2ServerResponse
+/** The part of an HTTP/1.1 or HTTP/2 response the relay uses. */
+type Outgoing = Pick<ServerResponse, 'writeHead' | 'end' | 'destroy' | 'on'> & { write(chunk: Buffer): boolean }
 
 export async function startRelay(target: string, protocol: 'h2' | 'http1'): Promise<Relay> {
   const upstream = new URL(target)
@@ -50,7 +51,8 @@ export async function startRelay(target: string, protocol: 'h2' | 'http1'): Prom
   let endAfter: number | undefined
   let subscriptions = 0
 
-  const relay = (req: Incoming, res: Outgoing): void => {
+  const relay = (req: Incoming, reply0: ServerResponse | Http2ServerResponse): void => {
+    const res = reply0 as Outgoing
     const isSubscription = String(req.headers['x-amz-target'] ?? '').endsWith('.SubscribeToShard')
     const out = request({
       host: upstream.hostname,
@@ -65,7 +67,7 @@ export async function startRelay(target: string, protocol: 'h2' | 'http1'): Prom
     out.on('response', (reply) => {
       res.writeHead(reply.statusCode ?? 502, forwardable(reply.headers))
       if (!isSubscription) {
-        reply.pipe(res as NodeJS.WritableStream)
+        reply.pipe(reply0 as NodeJS.WritableStream)
         return
       }
       subscriptions++
@@ -91,7 +93,7 @@ export async function startRelay(target: string, protocol: 'h2' | 'http1'): Prom
       pending = Buffer.concat([pending, chunk])
       while (pending.length >= 4 && pending.length >= pending.readUInt32BE(0)) {
         const size = pending.readUInt32BE(0)
-        res.write(pending.subarray(0, size))
+        res.write(pending.subarray(0, size) as Buffer)
         pending = pending.subarray(size)
         tap.events++
         if (endAfter !== undefined && tap.events >= endAfter) return tap.finish()

@@ -1,0 +1,5 @@
+export { LaneChannel, WorkerCrashedError, WorkerProcessingError } from './lane-channel.js'
+export { lanesOf } from './lanes.js'
+export { LowWaterMark } from './low-water-mark.js'
+export { type WorkerThreadHost, type WorkerThreadHostOptions, createWorkerThreadHost } from './worker-host.js'
+export { WorkerShardProcessor } from './worker-processor.js'

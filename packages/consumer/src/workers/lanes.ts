@@ -1,0 +1,19 @@
+import farmhash from 'farmhash'
+import type { KinesisClientRecord } from '../types.js'
+
+/**
+ * The lane of each record: a fast, stable hash of its partition key modulo `lanes`, so one key always
+ * lands in one lane (per-key order) while a hot shard's keys spread over several threads.
+ */
+export function lanesOf(records: readonly KinesisClientRecord[], lanes: number): number[] {
+  if (lanes === 1) return new Array<number>(records.length).fill(0)
+  const cache = new Map<string, number>()
+  return records.map((record) => {
+    let lane = cache.get(record.partitionKey)
+    if (lane === undefined) {
+      lane = farmhash.fingerprint32(record.partitionKey) % lanes
+      cache.set(record.partitionKey, lane)
+    }
+    return lane
+  })
+}

@@ -1,0 +1,120 @@
+import { availableParallelism } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { ClosedError, ConfigurationError, type Logger, silentLogger } from '@kinesis-ts/shared'
+import { Piscina } from 'piscina'
+import type { ProcessorHost } from '../seams.js'
+import { WorkerShardProcessor } from './worker-processor.js'
+
+export interface WorkerThreadHostOptions {
+  /** A module whose default export creates a ShardRecordProcessor (called once per lane). */
+  readonly processorModule: URL | string
+  /** Threads in the pool; default: os.availableParallelism(). */
+  readonly workerThreads?: number | undefined
+  /** Lanes per shard (default 1): records spread by partition key hash, per-key order kept. */
+  readonly lanesPerShard?: number | undefined
+  /** 'retry' (default): a batch whose thread dies is redelivered until it succeeds; 'skip': once. */
+  readonly processingErrorPolicy?: 'retry' | 'skip' | undefined
+  /**
+   * Node flags for the worker threads. Default: inherited, plus `--import tsx` when running from the
+   * TypeScript sources (tests), so .ts processor modules load too.
+   */
+  readonly execArgv?: readonly string[] | undefined
+  readonly logger?: Logger | undefined
+}
+
+export interface WorkerThreadHost extends ProcessorHost {
+  create(shardId: string): WorkerShardProcessor
+  readonly threads: number
+  readonly lanesPerShard: number
+}
+
+function moduleSpecifier(module: URL | string): string {
+  if (module instanceof URL) return module.protocol === 'file:' ? fileURLToPath(module) : module.href
+  if (typeof module === 'string' && module.length > 0) return module
+  throw new ConfigurationError('processorModule', 'a URL or a module path', module)
+}
+
+function count(option: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback
+  if (!Number.isInteger(value) || value < 1 || value > 1024) {
+    throw new ConfigurationError(option, 'an integer in [1, 1024]', value)
+  }
+  return value
+}
+
+/** The lane task file next to this one: .ts from the sources, .js from the build (a tsup entry of its own). */
+function laneWorkerFile(): { filename: string; fromSources: boolean } {
+  const fromSources = import.meta.url.endsWith('.ts')
+  return {
+    filename: fileURLToPath(new URL(`./lane-worker.${fromSources ? 'ts' : 'js'}`, import.meta.url)),
+    fromSources,
+  }
+}
+
+/**
+ * Record processing in a piscina pool. Each lane of each shard is one long-lived pool task that owns
+ * its processor instance, so a processor keeps its state across batches on one thread; the balancer
+ * puts a new lane on the least busy thread, which spreads the lanes of a hot shard over different cores.
+ */
+export function createWorkerThreadHost(options: WorkerThreadHostOptions): WorkerThreadHost {
+  const processorModule = moduleSpecifier(options.processorModule)
+  const threads = count('workerThreads', options.workerThreads, availableParallelism())
+  const lanesPerShard = count('lanesPerShard', options.lanesPerShard, 1)
+  const policy = options.processingErrorPolicy ?? 'retry'
+  if (policy !== 'retry' && policy !== 'skip') {
+    throw new ConfigurationError('processingErrorPolicy', "'retry' or 'skip'", policy)
+  }
+  const logger = options.logger ?? silentLogger
+  const { filename, fromSources } = laneWorkerFile()
+  const execArgv = options.execArgv ?? (fromSources ? [...process.execArgv, '--import', 'tsx'] : undefined)
+  const pool = new Piscina({
+    filename,
+    minThreads: threads,
+    maxThreads: threads,
+    idleTimeout: Number.POSITIVE_INFINITY,
+    // Lane tasks live as long as their lease and wait on their port: many share a thread.
+    concurrentTasksPerWorker: 1 << 16,
+    // Lane tasks need their thread's event loop; Atomics.wait between tasks would block it.
+    atomics: 'disabled',
+    ...(execArgv === undefined ? {} : { execArgv: [...execArgv] }),
+    loadBalancer: (_task, workers) => {
+      let best: (typeof workers)[number] | null = null
+      let size = 0
+      for (const worker of workers) {
+        size++
+        if (best === null || worker.currentUsage < best.currentUsage) best = worker
+      }
+      // A thread still starting is better than doubling up on a busy one.
+      return best !== null && best.currentUsage > 0 && size < threads ? null : best
+    },
+  })
+  pool.on('error', (error: unknown) => logger.error({ err: error }, 'worker-thread pool error'))
+  const processors = new Set<WorkerShardProcessor>()
+  let closing: Promise<void> | undefined
+
+  return {
+    threads,
+    lanesPerShard,
+    create(shardId) {
+      if (closing !== undefined) throw new ClosedError('worker-thread host')
+      const processor: WorkerShardProcessor = new WorkerShardProcessor({
+        pool,
+        processorModule,
+        lanes: lanesPerShard,
+        processingErrorPolicy: policy,
+        logger: logger.child?.({ shardId }) ?? logger,
+        crashBackoff: { baseMs: 100, maxMs: 5_000 },
+        onClose: () => processors.delete(processor),
+      })
+      processors.add(processor)
+      return processor
+    },
+    close() {
+      closing ??= (async () => {
+        await Promise.allSettled([...processors].map((processor) => processor.stop()))
+        await pool.destroy()
+      })()
+      return closing
+    },
+  }
+}
