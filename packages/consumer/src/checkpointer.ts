@@ -43,7 +43,7 @@ export class ShardCheckpointer implements Checkpointer {
 
   /** Called before each batch is handed over: the newest position a checkpoint may name. */
   setLargestPermitted(position: ExtendedSequenceNumber): void {
-    this.#largestPermitted = position
+    this.#largestPermitted = { sequenceNumber: position.sequenceNumber, subSequenceNumber: position.subSequenceNumber }
   }
 
   /** Inside shardEnded: checkpoint() means SHARD_END. */

@@ -1,0 +1,108 @@
+import { noopMetrics, silentLogger } from '@kinesis-ts/shared'
+import { describe, expect, it } from 'vitest'
+import { ShardCheckpointer } from './checkpointer.js'
+import { InvalidCheckpointError, ShutdownError } from './errors.js'
+import { HeldLease } from './leases/held-lease.js'
+import type { LeaseStore } from './leases/lease-store.js'
+import { type Lease, newLease } from './leases/lease.js'
+import type { ExtendedSequenceNumber } from './types.js'
+
+/** A store stub that applies conditional writes to one in-memory lease. */
+function fakeStore(current: { lease: Lease }) {
+  const write = (expected: Lease, change: Partial<Lease>) => {
+    if (expected.leaseCounter !== current.lease.leaseCounter) return Promise.resolve(undefined)
+    current.lease = { ...current.lease, ...change, leaseCounter: current.lease.leaseCounter + 1 }
+    return Promise.resolve(current.lease)
+  }
+  return {
+    checkpoint: (lease: Lease, _owner: string, checkpoint: ExtendedSequenceNumber) =>
+      write(lease, { checkpoint, pendingCheckpoint: undefined }),
+    prepareCheckpoint: (lease: Lease, _owner: string, pendingCheckpoint: ExtendedSequenceNumber) =>
+      write(lease, { pendingCheckpoint }),
+  } as unknown as LeaseStore
+}
+
+function setup(checkpoint = '100') {
+  const lease = {
+    ...newLease('shard-1', { sequenceNumber: checkpoint, subSequenceNumber: 0 }, [], undefined),
+    leaseOwner: 'me',
+  }
+  const current = { lease }
+  const held = new HeldLease(lease, 0)
+  const checkpointer = new ShardCheckpointer({
+    held,
+    store: fakeStore(current),
+    workerId: 'me',
+    logger: silentLogger,
+    metrics: noopMetrics,
+  })
+  return { current, held, checkpointer }
+}
+
+const record = (sequenceNumber: string, subSequenceNumber = 0) => ({
+  data: new Uint8Array(),
+  partitionKey: 'k',
+  sequenceNumber,
+  subSequenceNumber,
+  approximateArrivalTimestamp: new Date(0),
+  aggregated: subSequenceNumber > 0,
+})
+
+describe('ShardCheckpointer', () => {
+  it('checkpoint() stores the last record delivered; checkpoint(record) and (seq, sub) store that position', async () => {
+    const { current, checkpointer } = setup()
+    checkpointer.setLargestPermitted(record('300', 4))
+    await checkpointer.checkpoint(record('200', 3))
+    expect(current.lease.checkpoint).toEqual({ sequenceNumber: '200', subSequenceNumber: 3 })
+    await checkpointer.checkpoint('250')
+    expect(current.lease.checkpoint).toEqual({ sequenceNumber: '250', subSequenceNumber: 0 })
+    await checkpointer.checkpoint()
+    expect(current.lease.checkpoint).toEqual({ sequenceNumber: '300', subSequenceNumber: 4 })
+  })
+
+  it('refuses positions before the last checkpoint, after the last record, or malformed', async () => {
+    const { checkpointer } = setup()
+    checkpointer.setLargestPermitted(record('300'))
+    await expect(checkpointer.checkpoint('99')).rejects.toBeInstanceOf(InvalidCheckpointError)
+    await expect(checkpointer.checkpoint('300', 1)).rejects.toBeInstanceOf(InvalidCheckpointError)
+    await expect(checkpointer.checkpoint('301')).rejects.toMatchObject({ code: 'ERR_INVALID_CHECKPOINT' })
+    await expect(checkpointer.checkpoint('12abc')).rejects.toBeInstanceOf(InvalidCheckpointError)
+    await expect(checkpointer.checkpoint('200', -1)).rejects.toBeInstanceOf(InvalidCheckpointError)
+    await expect(checkpointer.checkpoint('SHARD_END')).rejects.toBeInstanceOf(InvalidCheckpointError)
+  })
+
+  it('prepareCheckpoint stores a pending checkpoint that its handle commits', async () => {
+    const { current, checkpointer } = setup()
+    checkpointer.setLargestPermitted(record('300'))
+    const prepared = await checkpointer.prepareCheckpoint('250', 2)
+    expect(current.lease.pendingCheckpoint).toEqual({ sequenceNumber: '250', subSequenceNumber: 2 })
+    expect(current.lease.checkpoint.sequenceNumber).toBe('100')
+    await prepared.checkpoint()
+    expect(current.lease.checkpoint).toEqual({ sequenceNumber: '250', subSequenceNumber: 2 })
+    expect(current.lease.pendingCheckpoint).toBeUndefined()
+  })
+
+  it('inside shardEnded, checkpoint() writes SHARD_END', async () => {
+    const { current, checkpointer } = setup()
+    checkpointer.markShardEnded()
+    await checkpointer.checkpoint()
+    expect(current.lease.checkpoint).toEqual({ sequenceNumber: 'SHARD_END', subSequenceNumber: 0 })
+  })
+
+  it('rejects with ShutdownError once the lease is lost, taken by another worker, or released', async () => {
+    const lost = setup()
+    lost.checkpointer.setLargestPermitted(record('300'))
+    lost.held.markLost()
+    await expect(lost.checkpointer.checkpoint()).rejects.toBeInstanceOf(ShutdownError)
+
+    const stolen = setup()
+    stolen.checkpointer.setLargestPermitted(record('300'))
+    stolen.current.lease = { ...stolen.current.lease, leaseCounter: 99, leaseOwner: 'thief' }
+    await expect(stolen.checkpointer.checkpoint()).rejects.toMatchObject({ code: 'ERR_SHUTDOWN' })
+    expect(stolen.held.lost).toBe(true)
+
+    const released = setup()
+    released.checkpointer.close('the worker shut down')
+    await expect(released.checkpointer.checkpoint()).rejects.toBeInstanceOf(ShutdownError)
+  })
+})

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest'
+import { ExpiryTracker, planLeaseTaking, targetLeaseCount } from './lease-taker.js'
+import { type Lease, newLease } from './lease.js'
+
+const lease = (key: string, owner?: string, counter = 1): Lease => ({
+  ...newLease(key, { sequenceNumber: 'TRIM_HORIZON', subSequenceNumber: 0 }, [], undefined),
+  leaseOwner: owner,
+  leaseCounter: counter,
+})
+const limits = { maxLeasesForWorker: 2_147_483_647, maxLeasesToStealAtOneTime: 1 }
+const first = () => 0
+
+describe('targetLeaseCount', () => {
+  it('is ceil(leases / workers), at least 1, capped by maxLeasesForWorker', () => {
+    expect(targetLeaseCount(8, 3, 100)).toBe(3)
+    expect(targetLeaseCount(9, 3, 100)).toBe(3)
+    expect(targetLeaseCount(10, 3, 100)).toBe(4)
+    expect(targetLeaseCount(2, 5, 100)).toBe(1)
+    expect(targetLeaseCount(0, 1, 100)).toBe(1)
+    expect(targetLeaseCount(8, 1, 5)).toBe(5)
+  })
+})
+
+describe('planLeaseTaking', () => {
+  it('a lone worker takes every available lease', () => {
+    const leases = Array.from({ length: 8 }, (_, i) => lease(`s${i}`))
+    const plan = planLeaseTaking(leases, new Set(leases.map((l) => l.leaseKey)), 'me', limits, first)
+    expect(plan.take).toHaveLength(8)
+    expect(plan).toMatchObject({ stealing: false, target: 8, workers: 1 })
+  })
+
+  it('takes expired leases before stealing, only up to the target', () => {
+    const leases = [lease('a', 'w1'), lease('b', 'w1'), lease('c', 'w1'), lease('d', 'dead'), lease('e', 'dead')]
+    const plan = planLeaseTaking(leases, new Set(['d', 'e']), 'me', limits, first)
+    // Live workers: w1 and me → target ceil(5/2) = 3; both expired leases are taken, nothing stolen.
+    expect(plan.take.map((l) => l.leaseKey).sort()).toEqual(['d', 'e'])
+    expect(plan.stealing).toBe(false)
+  })
+
+  it('steals at most maxLeasesToStealAtOneTime from the most loaded worker', () => {
+    const leases = [
+      ...['a', 'b', 'c', 'd', 'e'].map((k) => lease(k, 'busy')),
+      ...['f', 'g', 'h'].map((k) => lease(k, 'other')),
+    ]
+    const plan = planLeaseTaking(leases, new Set(), 'me', limits, first)
+    expect(plan.target).toBe(3)
+    expect(plan.stealing).toBe(true)
+    expect(plan.take).toHaveLength(1)
+    expect(plan.take[0]!.leaseOwner).toBe('busy')
+    const more = planLeaseTaking(leases, new Set(), 'me', { ...limits, maxLeasesToStealAtOneTime: 5 }, first)
+    expect(more.take).toHaveLength(2)
+    expect(more.take.every((l) => l.leaseOwner === 'busy')).toBe(true)
+  })
+
+  it('steals one when two short and the others are exactly at target (3/3/2 converges)', () => {
+    const leases = [...['a', 'b', 'c'].map((k) => lease(k, 'w1')), ...['d', 'e', 'f'].map((k) => lease(k, 'w2'))]
+    leases.push(lease('g', 'me'))
+    // 7 leases, 3 workers → target 3; me has 1, needs 2, nobody is above target: steal 1.
+    const plan = planLeaseTaking(leases, new Set(), 'me', limits, first)
+    expect(plan.take).toHaveLength(1)
+  })
+
+  it('does nothing at target, and never goes above maxLeasesForWorker', () => {
+    const balanced = [lease('a', 'w1'), lease('b', 'w1'), lease('c', 'me'), lease('d', 'me')]
+    expect(planLeaseTaking(balanced, new Set(), 'me', limits, first).take).toEqual([])
+    const free = Array.from({ length: 6 }, (_, i) => lease(`s${i}`))
+    const capped = planLeaseTaking(free, new Set(free.map((l) => l.leaseKey)), 'me', {
+      ...limits,
+      maxLeasesForWorker: 2,
+    })
+    expect(capped.take).toHaveLength(2)
+  })
+})
+
+describe('ExpiryTracker', () => {
+  it('a lease expires only after its counter stood still for failoverTimeMillis', () => {
+    const tracker = new ExpiryTracker(1_000)
+    const held = new Set<string>()
+    expect(tracker.observe([lease('a', 'w1', 5)], 0, 'me', held).has('a')).toBe(false)
+    expect(tracker.observe([lease('a', 'w1', 5)], 1_000, 'me', held).has('a')).toBe(false)
+    expect(tracker.observe([lease('a', 'w1', 6)], 1_500, 'me', held).has('a')).toBe(false)
+    expect(tracker.observe([lease('a', 'w1', 6)], 2_400, 'me', held).has('a')).toBe(false)
+    expect(tracker.observe([lease('a', 'w1', 6)], 2_501, 'me', held).has('a')).toBe(true)
+  })
+
+  it('unowned leases, and leases naming this worker that it does not hold, are available at once', () => {
+    const tracker = new ExpiryTracker(10_000)
+    const available = tracker.observe(
+      [lease('a'), lease('b', 'me'), lease('c', 'me'), lease('d', 'w1')],
+      0,
+      'me',
+      new Set(['c']),
+    )
+    expect([...available].sort()).toEqual(['a', 'b'])
+  })
+})
