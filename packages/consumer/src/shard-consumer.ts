@@ -141,6 +141,7 @@ export class ShardConsumer {
     const { sources, shard, held, events, config } = this.#options
     let after: ExtendedSequenceNumber = held.lease.checkpoint
     const source = sources.open(shard, startingPositionOf(after, config))
+    this.#options.logger.debug({ shardId: this.shardId, from: after }, 'reading shard')
     events.emit('consumer.shard_started', () => ({ shardId: this.shardId, workerId: config.workerId }))
     const range = hashRangeOf(shard)
     try {
