@@ -188,7 +188,7 @@ export class Scheduler {
   async #cleanup(): Promise<void> {
     for (const held of this.#coordinator.held) {
       if (!isShardEnd(held.lease.checkpoint) || this.#running.has(held.leaseKey)) continue
-      const children = held.lease.childShardIds
+      const children = await this.#childrenOf(held)
       if (children.length === 0) continue
       const leases = await Promise.all(children.map((child) => this.#store.getLease(child, this.#loops.signal)))
       const started = leases.every(
@@ -202,6 +202,17 @@ export class Scheduler {
         this.#options.logger.info({ shardId: held.leaseKey }, 'deleted the lease of a finished shard')
       }
     }
+  }
+
+  /**
+   * A finished lease's children: as recorded on it, or (a lease from an older Java KCL, or one whose
+   * owner died before recording them) from ListShards, creating any child lease that is missing.
+   */
+  async #childrenOf(held: HeldLease): Promise<readonly string[]> {
+    if (held.lease.childShardIds.length > 0) return held.lease.childShardIds
+    const found = await this.#syncer.childShardsOf(held.leaseKey, this.#loops.signal)
+    if (found.length > 0) await this.#syncer.createChildLeases(held.leaseKey, found)
+    return found.map((child) => child.shardId)
   }
 
   async #release(held: HeldLease): Promise<void> {
