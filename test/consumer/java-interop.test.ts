@@ -115,7 +115,7 @@ describe('Java KCL interop', () => {
         checkpoint: { S: 'SHARD_END' },
         checkpointSubSequenceNumber: { N: '0' },
         ownerSwitchesSinceCheckpoint: { N: '0' },
-        childShardIds: { SS: [c2!.ShardId!, c3!.ShardId!] },
+        // No childShardIds: KCL versions before 2.3 did not record them; cleanup finds them in ListShards.
         ...range(s0),
       },
       {
