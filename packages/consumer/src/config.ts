@@ -76,6 +76,7 @@ export interface KinesisConsumerOptions {
   getRecordsBackoffMaxMillis?: number
   shutdownTimeoutMillis?: number
   logger?: Logger
+  /** Where KCL-named metrics go; `cloudWatchMetrics(...)` publishes them to CloudWatch. */
   metrics?: MetricsSink
 }
 

@@ -29,4 +29,5 @@ export type {
   StartingPosition,
 } from './seams.js'
 export type * from './types.js'
+export { cloudWatchMetrics, type CloudWatchMetricsOptions, type MetricsSink } from '@kinesis-ts/shared'
 export const PACKAGE_NAME = '@kinesis-ts/consumer'

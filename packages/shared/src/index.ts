@@ -32,3 +32,9 @@ export {
   type OwnedClient,
 } from './clients.js'
 export { HashKeyCache } from './hash-key-cache.js'
+export {
+  cloudWatchMetrics,
+  type CloudWatchMetrics,
+  type CloudWatchMetricsOptions,
+  type PutMetricDataInput,
+} from './cloudwatch-metrics.js'
