@@ -1,141 +1,16 @@
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
-import type { KinesisClient } from '@aws-sdk/client-kinesis'
-import {
-  type AwsCredentials,
-  ConfigurationError,
-  KinesisLimits,
-  type Logger,
-  type MetricsSink,
-  noopMetrics,
-  silentLogger,
-} from '@kinesis-ts/shared'
+import { ConfigurationError, KinesisLimits, noopMetrics, silentLogger } from '@kinesis-ts/shared'
+import type {
+  KinesisConsumerOptions,
+  ResolvedConsumerConfig,
+  ResolvedFanOutRetrieval,
+  ResolvedInitialPosition,
+  ResolvedPollingRetrieval,
+} from './config-types.js'
 import { CONSUMER_DEFAULTS as D } from './defaults.js'
-import type { ShardRecordProcessor } from './types.js'
 
-export type InitialPosition = 'LATEST' | 'TRIM_HORIZON' | { atTimestamp: Date }
-export type ProcessingErrorPolicy = 'retry' | 'skip'
-
-export interface PollingRetrievalOptions {
-  mode: 'polling'
-  maxRecords?: number
-  idleTimeBetweenReadsMs?: number
-  /** Prefetch bound: batches read ahead of the processor. */
-  maxPendingBatches?: number
-  /** Prefetch bound: bytes of record data read ahead of the processor. */
-  maxPendingBytes?: number
-}
-
-export interface FanOutRetrievalOptions {
-  mode: 'fanout'
-  /** Defaults to applicationName. */
-  consumerName?: string
-  consumerARN?: string
-  httpVersion?: '1.1' | '2'
-}
-
-export type RetrievalOptions = PollingRetrievalOptions | FanOutRetrievalOptions
-
-export interface KinesisConsumerOptions {
-  streamName: string
-  applicationName: string
-  /** The lease table; defaults to applicationName (as the Java KCL). */
-  tableName?: string
-  workerId?: string
-  region?: string
-  /** Kinesis endpoint. */
-  endpoint?: string
-  dynamoDBEndpoint?: string
-  credentials?: AwsCredentials
-  kinesisClient?: KinesisClient
-  dynamoDBClient?: DynamoDBClient
-  initialPosition?: InitialPosition
-  processorFactory?: () => ShardRecordProcessor
-  /** A module whose default export is a processor factory, run in worker threads. */
-  processorModule?: URL | string
-  workerThreads?: number
-  lanesPerShard?: number
-  retrieval?: RetrievalOptions
-  failoverTimeMillis?: number
-  /** How often leases are scanned and taken; Java: 2 × (failoverTimeMillis + 25). */
-  leaseTakerIntervalMillis?: number
-  maxLeasesForWorker?: number
-  maxLeasesToStealAtOneTime?: number
-  shardSyncIntervalMillis?: number
-  parentShardPollIntervalMillis?: number
-  cleanupLeasesUponShardCompletion?: boolean
-  completedLeaseCleanupIntervalMillis?: number
-  maxRecords?: number
-  idleTimeBetweenReadsInMillis?: number
-  callProcessRecordsEvenForEmptyRecordList?: boolean
-  processingErrorPolicy?: ProcessingErrorPolicy
-  processingRetryBackoffBaseMillis?: number
-  processingRetryBackoffMaxMillis?: number
-  getRecordsBackoffBaseMillis?: number
-  getRecordsBackoffMaxMillis?: number
-  shutdownTimeoutMillis?: number
-  logger?: Logger
-  /** Where KCL-named metrics go; `cloudWatchMetrics(...)` publishes them to CloudWatch. */
-  metrics?: MetricsSink
-}
-
-export type ResolvedInitialPosition =
-  | { type: 'LATEST' }
-  | { type: 'TRIM_HORIZON' }
-  | { type: 'AT_TIMESTAMP'; timestamp: Date }
-
-export interface ResolvedPollingRetrieval {
-  readonly mode: 'polling'
-  readonly maxRecords: number
-  readonly idleTimeBetweenReadsInMillis: number
-  readonly maxPendingBatches: number
-  readonly maxPendingBytes: number
-  readonly backoffBaseMillis: number
-  readonly backoffMaxMillis: number
-}
-
-export interface ResolvedFanOutRetrieval {
-  readonly mode: 'fanout'
-  readonly consumerName: string
-  readonly consumerARN: string | undefined
-  readonly httpVersion: '1.1' | '2'
-}
-
-export interface ResolvedConsumerConfig {
-  readonly streamName: string
-  readonly applicationName: string
-  readonly tableName: string
-  readonly workerId: string
-  readonly region: string | undefined
-  readonly endpoint: string | undefined
-  readonly dynamoDBEndpoint: string | undefined
-  readonly credentials: AwsCredentials | undefined
-  readonly kinesisClient: KinesisClient | undefined
-  readonly dynamoDBClient: DynamoDBClient | undefined
-  readonly initialPosition: ResolvedInitialPosition
-  readonly processorFactory: (() => ShardRecordProcessor) | undefined
-  readonly processorModule: URL | string | undefined
-  readonly workerThreads: number
-  readonly lanesPerShard: number
-  readonly retrieval: ResolvedPollingRetrieval | ResolvedFanOutRetrieval
-  readonly failoverTimeMillis: number
-  readonly leaseRenewerIntervalMillis: number
-  readonly leaseTakerIntervalMillis: number
-  readonly maxLeasesForWorker: number
-  readonly maxLeasesToStealAtOneTime: number
-  readonly shardSyncIntervalMillis: number
-  readonly parentShardPollIntervalMillis: number
-  readonly cleanupLeasesUponShardCompletion: boolean
-  readonly completedLeaseCleanupIntervalMillis: number
-  readonly callProcessRecordsEvenForEmptyRecordList: boolean
-  readonly processingErrorPolicy: ProcessingErrorPolicy
-  readonly processingRetryBackoffBaseMillis: number
-  readonly processingRetryBackoffMaxMillis: number
-  readonly shutdownTimeoutMillis: number
-  readonly logger: Logger
-  readonly metrics: MetricsSink
-}
+export type * from './config-types.js'
 
 const NAME = /^[a-zA-Z0-9_.-]+$/
 
