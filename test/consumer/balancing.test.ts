@@ -42,6 +42,12 @@ describe('lease balancing', () => {
       // Still balanced after the load: nobody stole or lost anything.
       expect(fleet.workers.map((w) => w.leases.length).sort()).toEqual([2, 3, 3])
       expect(fleet.journal.callsOf('leaseLost')).toHaveLength(lostWhileConverging)
+      // Polled stats agree: every held shard is processing, and together they processed every record
+      // (once the last processRecords calls, still checkpointing when the journal filled, return).
+      const shards = () => fleet.workers.flatMap((w) => w.stats().shards)
+      await waitFor('stats', () => shards().reduce((n, s) => n + s.recordsProcessed, 0) >= records.length)
+      expect(shards()).toHaveLength(8)
+      expect(shards().filter((s) => s.state !== 'processing' || s.millisBehindLatest === undefined)).toEqual([])
     } finally {
       await fleet.close()
     }

@@ -1,4 +1,6 @@
-export { KinesisConsumer } from './kinesis-consumer.js'
+export { KinesisConsumer, type ConsumerStats } from './kinesis-consumer.js'
+export type { ShardStats } from './scheduler.js'
+export type { ShardProgress, ShardState } from './shard-consumer.js'
 export {
   resolveConsumerConfig,
   type FanOutRetrievalOptions,

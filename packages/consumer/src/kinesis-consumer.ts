@@ -11,9 +11,15 @@ import {
 import { type KinesisConsumerOptions, type ResolvedConsumerConfig, resolveConsumerConfig } from './config.js'
 import type { ConsumerEvents } from './events.js'
 import { createProcessorHost, createRecordSourceFactory } from './modes.js'
-import { Scheduler } from './scheduler.js'
+import { Scheduler, type ShardStats } from './scheduler.js'
 
 type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped'
+
+export interface ConsumerStats {
+  readonly workerId: string
+  readonly state: State
+  readonly shards: ShardStats[]
+}
 
 /**
  * The KCL worker: takes leases on the Java KCL lease table, reads its shards and drives one
@@ -68,6 +74,11 @@ export class KinesisConsumer {
   /** Shard ids whose leases this worker holds now. */
   get leases(): string[] {
     return this.#scheduler.leaseKeys
+  }
+
+  /** Polled stats: this worker's leases, their checkpoints, state and lag. */
+  stats(): ConsumerStats {
+    return { workerId: this.workerId, state: this.#state, shards: this.#scheduler.stats() }
   }
 
   on<K extends keyof ConsumerEvents>(name: K, listener: (payload: ConsumerEvents[K]) => void): () => void {

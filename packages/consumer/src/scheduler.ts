@@ -11,8 +11,9 @@ import { pause, runEvery } from './loop.js'
 import { METRICS } from './metrics.js'
 import { isSentinel, isShardEnd } from './records/sequence.js'
 import type { ProcessorHost, RecordSourceFactory, ShardDescriptor } from './seams.js'
-import { ShardConsumer } from './shard-consumer.js'
+import { ShardConsumer, type ShardProgress } from './shard-consumer.js'
 import { ShardSyncer } from './shard-sync/shard-syncer.js'
+import type { ExtendedSequenceNumber } from './types.js'
 
 export interface SchedulerOptions {
   readonly config: ResolvedConsumerConfig
@@ -27,6 +28,12 @@ export interface SchedulerOptions {
 
 /** Audits in a row that must see a hash-range hole before a repair (Java leasesRecoveryAuditorInconsistencyConfidenceThreshold). */
 const HOLE_CONFIDENCE_THRESHOLD = 3
+
+export interface ShardStats extends ShardProgress {
+  readonly shardId: string
+  readonly checkpoint: ExtendedSequenceNumber
+  readonly leaseCounter: number
+}
 
 interface Running {
   consumer: ShardConsumer | undefined
@@ -79,6 +86,22 @@ export class Scheduler {
   /** Shard ids whose leases this worker holds. */
   get leaseKeys(): string[] {
     return this.#coordinator.held.map((held) => held.leaseKey)
+  }
+
+  /** One entry per held lease: where it stands in the table and in this worker. */
+  stats(): ShardStats[] {
+    return this.#coordinator.held.map((held) => {
+      const progress = this.#running.get(held.leaseKey)?.consumer?.progress
+      const finished = isShardEnd(held.lease.checkpoint)
+      return {
+        shardId: held.leaseKey,
+        checkpoint: held.lease.checkpoint,
+        leaseCounter: held.lease.leaseCounter,
+        state: progress?.state ?? (finished ? 'done' : 'waiting-for-parents'),
+        millisBehindLatest: progress?.millisBehindLatest,
+        recordsProcessed: progress?.recordsProcessed ?? 0,
+      }
+    })
   }
 
   async start(signal: AbortSignal): Promise<void> {

@@ -27,6 +27,16 @@ export interface ShardConsumerOptions {
 
 export type ShardConsumerOutcome = 'shard-ended' | 'lease-lost' | 'shutdown' | 'stopped'
 
+/** Where a shard consumer stands, for `KinesisConsumer.stats()`. */
+export type ShardState = 'waiting-for-parents' | 'initializing' | 'processing' | 'ending' | 'stopping' | 'done'
+
+export interface ShardProgress {
+  readonly state: ShardState
+  /** From the last batch read; undefined before the first. */
+  readonly millisBehindLatest: number | undefined
+  readonly recordsProcessed: number
+}
+
 type ShardEnd = NonNullable<RawBatch['shardEnd']>
 
 /**
@@ -41,6 +51,9 @@ export class ShardConsumer {
   readonly #signal: AbortSignal
   readonly #dimensions: { ShardId: string }
   #shutdownRequested = false
+  #state: ShardState = 'waiting-for-parents'
+  #millisBehindLatest: number | undefined
+  #recordsProcessed = 0
 
   constructor(options: ShardConsumerOptions) {
     this.#options = options
@@ -50,6 +63,14 @@ export class ShardConsumer {
 
   get shardId(): string {
     return this.#options.shard.shardId
+  }
+
+  get progress(): ShardProgress {
+    return {
+      state: this.#state,
+      millisBehindLatest: this.#millisBehindLatest,
+      recordsProcessed: this.#recordsProcessed,
+    }
   }
 
   /** Graceful: finish the batch in flight, then shutdownRequested. */
@@ -70,6 +91,7 @@ export class ShardConsumer {
     let ended = false
     try {
       if (await this.#waitForParents()) {
+        this.#state = 'initializing'
         processor = this.#options.host.create(this.shardId)
         checkpointer = new ShardCheckpointer({ ...this.#options, workerId: this.#options.config.workerId })
         const initialized = await this.#retrying('initialize', () =>
@@ -80,7 +102,10 @@ export class ShardConsumer {
     } catch (error) {
       logger.error({ err: error, shardId: this.shardId }, 'shard consumer failed')
     }
-    return this.#finish(processor, checkpointer, ended)
+    this.#state = 'stopping'
+    const outcome = await this.#finish(processor, checkpointer, ended)
+    this.#state = 'done'
+    return outcome
   }
 
   async #finish(
@@ -142,6 +167,7 @@ export class ShardConsumer {
     let after: ExtendedSequenceNumber = held.lease.checkpoint
     const source = sources.open(shard, startingPositionOf(after, config))
     this.#options.logger.debug({ shardId: this.shardId, from: after }, 'reading shard')
+    this.#state = 'processing'
     events.emit('consumer.shard_started', () => ({ shardId: this.shardId, workerId: config.workerId }))
     const range = hashRangeOf(shard)
     try {
@@ -156,6 +182,7 @@ export class ShardConsumer {
           if (!(await pause(this.#backoff(failures++), this.#signal))) return false
           continue
         }
+        this.#millisBehindLatest = batch.millisBehindLatest
         this.#options.metrics.put(
           METRICS.millisBehindLatest,
           batch.millisBehindLatest,
@@ -192,6 +219,7 @@ export class ShardConsumer {
         await processor.processRecords({ records, checkpointer, millisBehindLatest })
         metrics.put(METRICS.processTaskTime, performance.now() - started, 'Milliseconds', this.#dimensions)
         metrics.put(METRICS.recordsProcessed, records.length, 'Count', this.#dimensions)
+        this.#recordsProcessed += records.length
         metrics.put(METRICS.dataBytesProcessed, dataBytes(records), 'Bytes', this.#dimensions)
         return
       } catch (error) {
@@ -226,6 +254,7 @@ export class ShardConsumer {
       await syncer.createChildLeases(this.shardId, children)
     })
     if (!created) return false
+    this.#state = 'ending'
     checkpointer.markShardEnded()
     for (let attempt = 0; !this.#signal.aborted; attempt++) {
       await this.#callback('shardEnded', () => processor.shardEnded({ checkpointer }))
