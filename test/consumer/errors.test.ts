@@ -1,6 +1,6 @@
-import type { KinesisClientRecord } from '@kinesis-ts/consumer'
 import { InMemoryMetrics, createKinesisClient } from '@kinesis-ts/shared'
 import { afterAll, describe, expect, it } from 'vitest'
+import type { KinesisClientRecord } from '../../packages/consumer/src/index.js'
 import { clientOptions, createStream, endpoints, kinesisClient, uniqueName } from '../support/aws.js'
 import { Fleet, putAll, waitFor } from './support/harness.js'
 import { type Decide, startKinesisProxy } from './support/kinesis-proxy.js'

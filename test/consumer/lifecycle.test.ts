@@ -1,7 +1,7 @@
 import { DeleteItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb'
-import { type ShardRecordProcessor, ShutdownError } from '@kinesis-ts/consumer'
 import { ClosedError, sleep } from '@kinesis-ts/shared'
 import { afterAll, describe, expect, it } from 'vitest'
+import { type ShardRecordProcessor, ShutdownError } from '../../packages/consumer/src/index.js'
 import { createStream, kinesisClient, uniqueName } from '../support/aws.js'
 import { Fleet, putAll, waitFor } from './support/harness.js'
 

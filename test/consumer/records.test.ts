@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module'
-import type { ShardRecordProcessor } from '@kinesis-ts/consumer'
 import { KPL_MAGIC, ShardMap, encodeAggregated, hashKeyOf } from '@kinesis-ts/shared'
 import { afterAll, describe, expect, it } from 'vitest'
+import type { ShardRecordProcessor } from '../../packages/consumer/src/index.js'
 import { createStream, kinesisClient, listAllShards, uniqueName } from '../support/aws.js'
 import { Fleet, keysFor, putAll, waitFor } from './support/harness.js'
 

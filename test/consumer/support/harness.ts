@@ -1,5 +1,7 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb'
 import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis'
+import { ShardMap, encodeAggregated, hashKeyOf, sleep } from '@kinesis-ts/shared'
+import { expect } from 'vitest'
 import {
   type KinesisClientRecord,
   KinesisConsumer,
@@ -8,9 +10,7 @@ import {
   type ProcessRecordsInput,
   type ShardRecordProcessor,
   leaseFromItem,
-} from '@kinesis-ts/consumer'
-import { ShardMap, encodeAggregated, hashKeyOf, sleep } from '@kinesis-ts/shared'
-import { expect } from 'vitest'
+} from '../../../packages/consumer/src/index.js'
 import { dynamoDBClient, kinesisClient, listAllShards } from '../../support/aws.js'
 
 /** Timings scaled down so failover and handoff scenarios run in seconds. */
