@@ -13,19 +13,31 @@ describe('mode registry', () => {
     await expect(consumer.start()).rejects.toMatchObject({ code: 'ERR_CLOSED' })
   })
 
-  it('says fan-out is not available until it is plugged into modes.ts', () => {
-    const create = () =>
-      new KinesisConsumer({
-        ...base,
-        processorFactory: () => ({}) as ShardRecordProcessor,
-        retrieval: { mode: 'fanout' },
-      })
-    expect(create).toThrow(ConfigurationError)
-    expect(create).toThrow(/fan-out retrieval is not available/)
+  it('builds a fan-out consumer (HTTP/2 subscriptions by default) without touching the network', async () => {
+    const consumer = new KinesisConsumer({
+      ...base,
+      processorFactory: () => ({}) as ShardRecordProcessor,
+      retrieval: { mode: 'fanout' },
+    })
+    expect(consumer.config.retrieval).toMatchObject({ mode: 'fanout', consumerName: 'billing', httpVersion: '2' })
+    await consumer.shutdown()
   })
 
-  it('says worker-thread processing is not available until it is plugged into modes.ts', () => {
-    const create = () => new KinesisConsumer({ ...base, processorModule: new URL('file:///processor.js') })
-    expect(create).toThrow(/worker-thread processing is not available/)
+  it('builds a worker-thread consumer from a processorModule; shutdown before start frees the pool', async () => {
+    const consumer = new KinesisConsumer({
+      ...base,
+      processorModule: new URL('file:///processor.js'),
+      workerThreads: 2,
+      lanesPerShard: 2,
+    })
+    expect(consumer.config).toMatchObject({ workerThreads: 2, lanesPerShard: 2 })
+    await consumer.shutdown()
+  })
+
+  it('rejects worker-thread options without a processorModule, naming the option', () => {
+    const create = () =>
+      new KinesisConsumer({ ...base, processorFactory: () => ({}) as ShardRecordProcessor, lanesPerShard: 2 })
+    expect(create).toThrow(ConfigurationError)
+    expect(create).toThrow(/workerThreads/)
   })
 })

@@ -2,9 +2,11 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { KinesisClient } from '@aws-sdk/client-kinesis'
 import { ConfigurationError, type Logger, type MetricsSink } from '@kinesis-ts/shared'
 import type { ResolvedConsumerConfig, ResolvedFanOutRetrieval, ResolvedPollingRetrieval } from './config.js'
+import { createFanOutSourceFactory } from './fanout/index.js'
 import { createInThreadHost } from './processing/in-thread-host.js'
 import { createPollingSourceFactory } from './retrieval/polling-factory.js'
 import type { ProcessorHost, RecordSourceFactory } from './seams.js'
+import { createWorkerThreadHost } from './workers/index.js'
 
 /** What a retrieval or processing mode gets to build itself. */
 export interface ModeContext {
@@ -16,17 +18,14 @@ export interface ModeContext {
 
 export type RetrievalMode = ResolvedConsumerConfig['retrieval']['mode']
 
-/**
- * The retrieval modes this build has, by `retrieval.mode`. Fan-out plugs in here:
- * `fanout: (config, retrieval, context) => createFanOutSourceFactory(...)`.
- */
+/** The retrieval modes, by `retrieval.mode`. */
 const RETRIEVAL_MODES: {
   polling: (
     config: ResolvedConsumerConfig,
     retrieval: ResolvedPollingRetrieval,
     context: ModeContext,
   ) => RecordSourceFactory
-  fanout?: (
+  fanout: (
     config: ResolvedConsumerConfig,
     retrieval: ResolvedFanOutRetrieval,
     context: ModeContext,
@@ -39,39 +38,50 @@ const RETRIEVAL_MODES: {
       logger: context.logger,
       metrics: context.metrics,
     }),
+  fanout: (config, retrieval, context) =>
+    createFanOutSourceFactory({
+      kinesis: context.kinesis,
+      streamName: config.streamName,
+      applicationName: config.applicationName,
+      consumerName: retrieval.consumerName,
+      consumerARN: retrieval.consumerARN,
+      httpVersion: retrieval.httpVersion,
+      // Subscriptions get clients of their own (one HTTP/2 session each), built from the same settings.
+      clientOptions: {
+        region: config.region,
+        endpoint: config.endpoint,
+        credentials: config.credentials,
+      },
+      logger: context.logger,
+      metrics: context.metrics,
+    }),
 }
 
-/**
- * Processing in worker threads (`processorModule`) plugs in here:
- * `(config, processorModule, context) => createWorkerThreadHost(...)`.
- */
-const WORKER_THREAD_HOST:
-  | ((config: ResolvedConsumerConfig, processorModule: URL | string, context: ModeContext) => ProcessorHost)
-  | undefined = undefined
+/** Processing in worker threads (`processorModule`). */
+const WORKER_THREAD_HOST = (
+  config: ResolvedConsumerConfig,
+  processorModule: URL | string,
+  context: ModeContext,
+): ProcessorHost =>
+  createWorkerThreadHost({
+    processorModule,
+    // 0 = one thread per available core.
+    workerThreads: config.workerThreads === 0 ? undefined : config.workerThreads,
+    lanesPerShard: config.lanesPerShard,
+    processingErrorPolicy: config.processingErrorPolicy,
+    logger: context.logger,
+  })
 
 export function createRecordSourceFactory(config: ResolvedConsumerConfig, context: ModeContext): RecordSourceFactory {
   const retrieval = config.retrieval
   if (retrieval.mode === 'polling') return RETRIEVAL_MODES.polling(config, retrieval, context)
-  const fanout = RETRIEVAL_MODES.fanout
-  if (fanout === undefined) {
-    throw new ConfigurationError(
-      'retrieval.mode',
-      "'polling' (fan-out retrieval is not available in this build)",
-      'fanout',
-    )
-  }
-  return fanout(config, retrieval, context)
+  return RETRIEVAL_MODES.fanout(config, retrieval, context)
 }
 
 export function createProcessorHost(config: ResolvedConsumerConfig, context: ModeContext): ProcessorHost {
   if (config.processorFactory !== undefined) return createInThreadHost(config.processorFactory)
-  const host = WORKER_THREAD_HOST as typeof WORKER_THREAD_HOST
-  if (host === undefined || config.processorModule === undefined) {
-    throw new ConfigurationError(
-      'processorModule',
-      'processorFactory (worker-thread processing is not available in this build)',
-      String(config.processorModule),
-    )
+  if (config.processorModule === undefined) {
+    throw new ConfigurationError('processorFactory', 'a processorFactory or a processorModule', undefined)
   }
-  return host(config, config.processorModule, context)
+  return WORKER_THREAD_HOST(config, config.processorModule, context)
 }
