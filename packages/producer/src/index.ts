@@ -1,2 +1,13 @@
-/** Filled by the producer issue. */
+export { KinesisProducer } from './kinesis-producer.js'
+export { type KinesisProducerOptions, type ResolvedProducerConfig, resolveProducerConfig } from './config.js'
+export { PRODUCER_DEFAULTS } from './defaults.js'
+export { UserRecordFailedError } from './errors.js'
+export { PRODUCER_METRICS, PRODUCER_METRICS_NAMESPACE } from './metrics.js'
+export type { Attempt, UserRecord, UserRecordResult } from './types.js'
+export {
+  cloudWatchMetrics,
+  type CloudWatchMetricsOptions,
+  type MetricSummary,
+  type MetricsSink,
+} from '@kinesis-ts/shared'
 export const PACKAGE_NAME = '@kinesis-ts/producer'

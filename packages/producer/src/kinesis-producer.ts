@@ -1,0 +1,692 @@
+import { setMaxListeners } from 'node:events'
+import type { KinesisClient } from '@aws-sdk/client-kinesis'
+import {
+  ClosedError,
+  HashKeyCache,
+  InMemoryMetrics,
+  InvalidArgumentError,
+  type MetricSummary,
+  backoffDelay,
+  classifyError,
+  fanOutMetrics,
+  kinesisClientFrom,
+} from '@kinesis-ts/shared'
+import { ShardAggregator } from './aggregator.js'
+import { Admission } from './backpressure.js'
+import { type Batch, Collector } from './collector.js'
+import { type KinesisProducerOptions, type ResolvedProducerConfig, resolveProducerConfig } from './config.js'
+import { UserRecordFailedError } from './errors.js'
+import { FlushTracker } from './flush-tracker.js'
+import { PRODUCER_METRICS as M, ProducerMetrics } from './metrics.js'
+import { type KinesisRecord, type PendingUserRecord, rawKinesisRecord } from './pending.js'
+import { classifyEntryError } from './retry-policy.js'
+import { type EntryOutcome, type PutOutcome, putRecords } from './sender.js'
+import { StreamTarget } from './stream-target.js'
+import type { Attempt, UserRecord, UserRecordResult } from './types.js'
+import { checkUserRecord } from './validate.js'
+
+function addAttempt(user: PendingUserRecord, attempt: Attempt): void {
+  if (user.attempts === undefined) user.attempts = [attempt]
+  else user.attempts.push(attempt)
+}
+
+interface InFlight {
+  readonly batch: Batch
+  readonly startedAt: number
+}
+
+/** One-shot timer that can only be moved earlier. */
+class Deadline {
+  #timer: ReturnType<typeof setTimeout> | undefined
+  #at = Number.POSITIVE_INFINITY
+  readonly #fire: () => void
+
+  constructor(fire: () => void) {
+    this.#fire = fire
+  }
+
+  arm(at: number, now: number): void {
+    if (this.#timer !== undefined && this.#at <= at) return
+    clearTimeout(this.#timer)
+    this.#at = at
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined
+        this.#at = Number.POSITIVE_INFINITY
+        this.#fire()
+      },
+      Math.max(0, at - now),
+    )
+  }
+
+  clear(): void {
+    clearTimeout(this.#timer)
+    this.#timer = undefined
+    this.#at = Number.POSITIVE_INFINITY
+  }
+}
+
+/**
+ * The Kinesis Producer Library in TypeScript: user records are aggregated per predicted shard,
+ * collected into PutRecords requests, rate-limited per shard, retried with backoff until
+ * `recordTtl`, and settled one promise per user record. Memory is bounded by
+ * `maxOutstandingRecords` and `maxBufferedBytes`: beyond them `addUserRecord` waits.
+ */
+export class KinesisProducer {
+  readonly config: ResolvedProducerConfig
+  readonly #kinesis: KinesisClient
+  readonly #ownsClient: boolean
+  readonly #targets = new Map<string, StreamTarget>()
+  readonly #hashKeys: HashKeyCache
+  readonly #aggregators = new Map<string, ShardAggregator>()
+  /** Aggregators holding records, in the order they opened (so the first is the most urgent). */
+  readonly #open = new Set<ShardAggregator>()
+  readonly #collector: Collector
+  readonly #admission: Admission
+  readonly #flushes = new FlushTracker()
+  readonly #inMemory = new InMemoryMetrics()
+  readonly #metrics: ProducerMetrics
+  readonly #inFlight = new Set<InFlight>()
+  #retries: KinesisRecord[] = []
+  /** Records of streams whose first shard map is still loading (a few ms, once per stream). */
+  readonly #awaitingMap = new Map<StreamTarget, PendingUserRecord[]>()
+  readonly #bufferDeadline = new Deadline(() => this.#onBufferDeadline())
+  readonly #retryDeadline = new Deadline(() => this.#onRetryDeadline())
+  readonly #rateDeadline = new Deadline(() => this.#drain(true))
+  readonly #refreshTimer: ReturnType<typeof setInterval>
+  readonly #abort = new AbortController()
+  #received = 0
+  #closing: Promise<void> | undefined
+  #destroyed = false
+
+  constructor(options: KinesisProducerOptions = {}) {
+    this.config = resolveProducerConfig(options)
+    const { client, owned } = kinesisClientFrom(this.config.kinesisClient, {
+      region: this.config.region,
+      endpoint: this.config.endpoint,
+      credentials: this.config.credentials,
+      maxSockets: this.config.maxConnections,
+      requestTimeoutMs: this.config.requestTimeout,
+    })
+    this.#kinesis = client
+    this.#ownsClient = owned
+    // Every request in flight listens for destroy().
+    setMaxListeners(this.config.maxConnections + 8, this.#abort.signal)
+    this.#hashKeys = new HashKeyCache(this.config.hashKeyCacheSize)
+    this.#collector = new Collector(this.config.rateLimit)
+    this.#admission = new Admission(this.config.maxOutstandingRecords, this.config.maxBufferedBytes)
+    this.#metrics = new ProducerMetrics(fanOutMetrics(this.#inMemory, this.config.metrics))
+    // Shards change (splits, merges, scaling) without telling producers; wrong-shard answers also
+    // trigger a refresh, this catches the rest.
+    this.#refreshTimer = setInterval(() => {
+      for (const target of this.#targets.values()) void target.refresh()
+    }, this.config.shardMapRefreshIntervalMillis)
+    this.#refreshTimer.unref()
+    if (this.config.streamName !== undefined || this.config.streamARN !== undefined) {
+      this.#target(this.config.streamName, this.config.streamARN)
+    }
+  }
+
+  /**
+   * Puts one user record. Resolves when Kinesis has it (with its shard, sequence number and every
+   * attempt); rejects with UserRecordFailedError when it cannot be put, or at once with
+   * InvalidArgumentError for bad input. Waits first while the producer is at its memory limits.
+   */
+  addUserRecord(record: UserRecord): Promise<UserRecordResult> {
+    if (this.#closing !== undefined || this.#destroyed) return Promise.reject(new ClosedError('KinesisProducer'))
+    let checked: ReturnType<typeof checkUserRecord>
+    let target: StreamTarget
+    try {
+      checked = checkUserRecord(record, this.config.maxUserRecordSize)
+      target = this.#targetOf(record)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    const generation = this.#flushes.generation
+    this.#flushes.added(generation)
+    if (this.#admission.tryAdmit(checked.bytes)) return this.#accept(record, checked, target, generation)
+    return this.#admission.wait(checked.bytes).then(() => this.#accept(record, checked, target, generation))
+  }
+
+  /** Sends everything buffered now; resolves when every record added before the call has settled. */
+  flush(): Promise<void> {
+    const done = this.#flushes.flush()
+    if (!this.#destroyed) {
+      this.#sealAll(performance.now(), undefined)
+      this.#drain(true)
+    }
+    return done
+  }
+
+  /** User records added and not yet settled (waiting callers not included). */
+  getOutstandingRecordsCount(): number {
+    return this.#admission.records
+  }
+
+  /** Bytes (data + partition keys) of the outstanding user records: never above maxBufferedBytes. */
+  getBufferedBytes(): number {
+    return this.#admission.bytes
+  }
+
+  /** Age in ms of the oldest outstanding user record; 0 when none is outstanding. */
+  getOldestRecordTimeMs(): number {
+    let oldest = this.#collector.oldestArrival()
+    for (const aggregator of this.#open) {
+      oldest = Math.min(oldest, aggregator.openedAt)
+      break
+    }
+    for (const record of this.#retries) oldest = Math.min(oldest, record.oldestArrival)
+    for (const users of this.#awaitingMap.values()) oldest = Math.min(oldest, users[0]?.arrivedAt ?? oldest)
+    for (const { batch } of this.#inFlight) {
+      for (const record of batch.records) oldest = Math.min(oldest, record.oldestArrival)
+    }
+    return Number.isFinite(oldest) ? Math.max(0, performance.now() - oldest) : 0
+  }
+
+  /** KPL-named metrics over the last `windowSeconds` (default: all that is kept, 10 minutes). */
+  getMetrics(windowSeconds?: number): MetricSummary[] {
+    this.#emitReceived()
+    return this.#inMemory.snapshot(windowSeconds)
+  }
+
+  /** Flushes, then frees sockets and timers. Later calls of addUserRecord reject with ClosedError. */
+  close(): Promise<void> {
+    this.#closing ??= this.flush().then(() => this.#release())
+    return this.#closing
+  }
+
+  /** Stops now: every outstanding record fails with errorCode 'Destroyed'. */
+  destroy(): void {
+    if (this.#destroyed) return
+    this.#destroyed = true
+    this.#abort.abort(new ClosedError('KinesisProducer'))
+    const now = performance.now()
+    const destroyed = (record: KinesisRecord) =>
+      this.#failRecord(record, 'Destroyed', 'the producer was destroyed', now)
+    for (const aggregator of this.#open) {
+      const record = aggregator.seal(now)
+      if (record !== undefined) destroyed(record)
+    }
+    this.#open.clear()
+    for (const users of this.#awaitingMap.values()) {
+      for (const user of users) destroyed(rawKinesisRecord(user, undefined, 0, now))
+    }
+    this.#awaitingMap.clear()
+    for (const record of this.#collector.drainAll()) destroyed(record)
+    for (const record of this.#retries) destroyed(record)
+    this.#retries = []
+    for (const { batch } of this.#inFlight) for (const record of batch.records) destroyed(record)
+    this.#inFlight.clear()
+    // Waiting callers get in and fail at once in #accept.
+    this.#admission.releaseAll()
+    this.#release()
+  }
+
+  #release(): void {
+    clearInterval(this.#refreshTimer)
+    this.#bufferDeadline.clear()
+    this.#retryDeadline.clear()
+    this.#rateDeadline.clear()
+    for (const target of this.#targets.values()) target.close()
+    if (this.#ownsClient) this.#kinesis.destroy()
+  }
+
+  #targetOf(record: UserRecord): StreamTarget {
+    const { streamName, streamARN } = record
+    if (streamName === undefined && streamARN === undefined) {
+      const fallback = this.config.streamARN ?? this.config.streamName
+      if (fallback === undefined) {
+        throw new InvalidArgumentError('streamName', 'is required: the producer was created without a default stream')
+      }
+      return this.#target(this.config.streamName, this.config.streamARN)
+    }
+    if (streamARN !== undefined && (typeof streamARN !== 'string' || streamARN.length === 0)) {
+      throw new InvalidArgumentError('streamARN', 'must be a non-empty string', streamARN)
+    }
+    if (streamName !== undefined && (typeof streamName !== 'string' || streamName.length === 0)) {
+      throw new InvalidArgumentError('streamName', 'must be a non-empty string', streamName)
+    }
+    return this.#target(streamARN === undefined ? streamName : undefined, streamARN)
+  }
+
+  #target(streamName: string | undefined, streamARN: string | undefined): StreamTarget {
+    const key = streamARN ?? `name:${streamName}`
+    let target = this.#targets.get(key)
+    if (target === undefined) {
+      target = new StreamTarget({ streamName, streamARN }, this.#kinesis, this.config.logger, (changed) =>
+        this.#onShardMap(changed),
+      )
+      this.#targets.set(key, target)
+      const loading = target
+      void target.refresh().then(() => this.#routeAwaitingMap(loading))
+    }
+    return target
+  }
+
+  #accept(
+    source: UserRecord,
+    checked: ReturnType<typeof checkUserRecord>,
+    target: StreamTarget,
+    generation: number,
+  ): Promise<UserRecordResult> {
+    let resolve!: (result: UserRecordResult) => void
+    let reject!: (error: unknown) => void
+    const promise = new Promise<UserRecordResult>((res, rej) => {
+      resolve = res
+      reject = rej
+    })
+    const now = performance.now()
+    const user: PendingUserRecord = {
+      source,
+      partitionKey: checked.partitionKey,
+      explicitHashKey: checked.explicitHashKey,
+      hashKey: checked.explicitHashKeyValue ?? this.#hashKeys.get(checked.partitionKey),
+      data: checked.data,
+      bytes: checked.bytes,
+      target,
+      arrivedAt: now,
+      generation,
+      attempts: undefined,
+      settled: false,
+      resolve,
+      reject,
+    }
+    this.#received++
+    if (this.#destroyed) {
+      this.#failUser(user, [
+        {
+          delayMs: 0,
+          durationMs: 0,
+          successful: false,
+          errorCode: 'Destroyed',
+          errorMessage: 'the producer was destroyed',
+        },
+      ])
+      return promise
+    }
+    this.#route(user, now)
+    return promise
+  }
+
+  #routeAwaitingMap(target: StreamTarget): void {
+    const waiting = this.#awaitingMap.get(target)
+    this.#awaitingMap.delete(target)
+    if (waiting === undefined || this.#destroyed) return
+    const now = performance.now()
+    for (const user of waiting) this.#route(user, now)
+  }
+
+  /** Into the aggregator of the predicted shard, or straight to the collector when it goes alone. */
+  #route(user: PendingUserRecord, now: number): void {
+    const { target } = user
+    if (!target.attempted) {
+      // Without a map every record would go alone; the first ListShards takes a round trip.
+      const waiting = this.#awaitingMap.get(target)
+      if (waiting === undefined) this.#awaitingMap.set(target, [user])
+      else waiting.push(user)
+      return
+    }
+    const shardId = target.shardFor(user.hashKey)
+    if (shardId === undefined) {
+      // No map yet (or a gap): send it alone and let Kinesis route it by its own key.
+      target.requestRefresh()
+      this.#enqueue(rawKinesisRecord(user, undefined, target.version, now), now)
+      return
+    }
+    if (!this.config.aggregationEnabled) {
+      this.#enqueue(rawKinesisRecord(user, shardId, target.version, now), now)
+      return
+    }
+    const aggregator = this.#aggregatorFor(target, shardId)
+    const { aggregationMaxSize: maxSize, aggregationMaxCount: maxCount } = this.config
+    if (!aggregator.tryAdd(user, maxSize, maxCount)) {
+      // Too big to share an aggregate even when empty: it goes alone, as the KPL does.
+      if (aggregator.count === 0) {
+        this.#enqueue(rawKinesisRecord(user, shardId, target.version, now), now)
+        return
+      }
+      this.#seal(aggregator, now)
+      if (!aggregator.tryAdd(user, maxSize, maxCount)) {
+        this.#enqueue(rawKinesisRecord(user, shardId, target.version, now), now)
+        return
+      }
+    }
+    if (aggregator.count === 1) {
+      this.#open.add(aggregator)
+      this.#bufferDeadline.arm(aggregator.openedAt + this.config.recordMaxBufferedTime, now)
+    }
+    if (aggregator.count >= maxCount) this.#seal(aggregator, now)
+  }
+
+  #aggregatorFor(target: StreamTarget, shardId: string): ShardAggregator {
+    const key = `${target.key}|${shardId}`
+    let aggregator = this.#aggregators.get(key)
+    if (aggregator === undefined) {
+      aggregator = new ShardAggregator(target, shardId, target.version)
+      this.#aggregators.set(key, aggregator)
+    }
+    return aggregator
+  }
+
+  #seal(aggregator: ShardAggregator, now: number): void {
+    this.#open.delete(aggregator)
+    const record = aggregator.seal(now)
+    if (record !== undefined) this.#enqueue(record, now)
+  }
+
+  /** Seals every open aggregator (of one stream, or all). */
+  #sealAll(now: number, target: StreamTarget | undefined): void {
+    for (const aggregator of this.#open) {
+      if (target === undefined || aggregator.target === target) this.#seal(aggregator, now)
+    }
+  }
+
+  #enqueue(record: KinesisRecord, now: number): void {
+    this.#collector.add(record, now)
+    const { collectionMaxCount, collectionMaxSize } = this.config
+    if (this.#collector.count >= collectionMaxCount || this.#collector.bytes >= collectionMaxSize) this.#drain(false)
+    else this.#bufferDeadline.arm(record.oldestArrival + this.config.recordMaxBufferedTime, now)
+  }
+
+  #onBufferDeadline(): void {
+    const now = performance.now()
+    const due = now - this.config.recordMaxBufferedTime + 1
+    for (const aggregator of this.#open) {
+      if (aggregator.openedAt > due) {
+        this.#bufferDeadline.arm(aggregator.openedAt + this.config.recordMaxBufferedTime, now)
+        break
+      }
+      this.#seal(aggregator, now)
+    }
+    this.#drain(true)
+  }
+
+  /** A new shard map: aggregates predicted on the old one go out now; new records use the new map. */
+  #onShardMap(target: StreamTarget): void {
+    if (this.#destroyed) return
+    const now = performance.now()
+    this.#sealAll(now, target)
+    for (const [key, aggregator] of this.#aggregators) {
+      if (aggregator.target === target) this.#aggregators.delete(key)
+    }
+    this.#drain(false)
+  }
+
+  /** Sends batches while connections are free: full ones, or whatever may go when `force`. */
+  #drain(force: boolean): void {
+    if (this.#destroyed) return
+    const { collectionMaxCount, collectionMaxSize, maxConnections, recordTtl } = this.config
+    while (this.#inFlight.size < maxConnections) {
+      if (this.#collector.count === 0) return
+      if (!force && this.#collector.count < collectionMaxCount && this.#collector.bytes < collectionMaxSize) return
+      const now = performance.now()
+      const batch = this.#collector.take({
+        maxCount: collectionMaxCount,
+        maxBytes: collectionMaxSize,
+        now,
+        expiredBefore: now - recordTtl,
+        onExpired: (record) => this.#expire(record, now),
+      })
+      if (batch.records.length === 0) {
+        if (Number.isFinite(batch.waitMs)) this.#rateDeadline.arm(now + batch.waitMs, now)
+        return
+      }
+      this.#send(batch, now)
+    }
+  }
+
+  #send(batch: Batch, now: number): void {
+    const target = batch.records[0]!.target
+    const inFlight: InFlight = { batch, startedAt: now }
+    this.#inFlight.add(inFlight)
+    let users = 0
+    for (const record of batch.records) {
+      users += record.users.length
+      if (record.tries === 0) {
+        this.#metrics.shard(
+          M.BufferingTime,
+          now - record.oldestArrival,
+          'Milliseconds',
+          target.label,
+          record.predictedShardId,
+        )
+      }
+    }
+    this.#emitReceived()
+    this.#metrics.stream(M.UserRecordsPending, this.#admission.records, 'Count', target.label)
+    this.#metrics.stream(M.KinesisRecordsPerPutRecordsRequest, batch.records.length, 'Count', target.label)
+    this.#metrics.stream(M.UserRecordsPerPutRecordsRequest, users, 'Count', target.label)
+    void putRecords(this.#kinesis, target, batch.records, this.config.requestTimeout, this.#abort.signal).then(
+      (outcome) => this.#onResponse(inFlight, outcome),
+    )
+  }
+
+  #onResponse(inFlight: InFlight, outcome: PutOutcome): void {
+    if (this.#destroyed || !this.#inFlight.delete(inFlight)) return
+    const { batch, startedAt } = inFlight
+    this.#collector.release(batch)
+    const now = performance.now()
+    const target = batch.records[0]!.target
+    this.#metrics.stream(M.RequestTime, now - startedAt, 'Milliseconds', target.label)
+    try {
+      if (outcome.ok) this.#onEntries(batch, outcome.entries, startedAt, now)
+      else this.#onRequestFailed(batch, outcome, startedAt, now)
+    } catch (error) {
+      // A bug here must not strand records: fail what is still unsettled rather than hang.
+      this.config.logger.error({ err: error }, 'producer failed to handle a PutRecords response')
+      for (const record of batch.records) this.#failRecord(record, 'InternalError', String(error), now)
+    }
+    this.#drain(true)
+  }
+
+  #onEntries(batch: Batch, entries: readonly EntryOutcome[], startedAt: number, now: number): void {
+    const throttledShards = new Set<string>()
+    for (let i = 0; i < batch.records.length; i++) {
+      const record = batch.records[i]!
+      const entry = entries[i]!
+      if (entry.errorCode === undefined) {
+        this.#succeeded(record, entry, startedAt, now)
+        continue
+      }
+      const verdict = classifyEntryError(entry.errorCode)
+      if (verdict.throttled && record.predictedShardId !== undefined) throttledShards.add(record.predictedShardId)
+      this.#failedTry(record, entry.errorCode, entry.errorMessage ?? '', verdict, startedAt, now)
+    }
+    for (const queue of batch.queues) {
+      if (queue.shardId === undefined) continue
+      if (throttledShards.has(queue.shardId)) queue.limiter?.throttled()
+      else queue.limiter?.succeeded()
+    }
+  }
+
+  #onRequestFailed(batch: Batch, outcome: PutOutcome & { ok: false }, startedAt: number, now: number): void {
+    const classified = outcome.timedOut
+      ? { code: 'RequestTimeout', retriable: true, throttled: false }
+      : classifyError(outcome.error)
+    const message = outcome.error instanceof Error ? outcome.error.message : String(outcome.error)
+    if (classified.throttled) for (const queue of batch.queues) queue.limiter?.throttled()
+    this.config.logger.debug({ code: classified.code, records: batch.records.length }, 'PutRecords failed')
+    for (const record of batch.records) this.#failedTry(record, classified.code, message, classified, startedAt, now)
+  }
+
+  #succeeded(record: KinesisRecord, entry: EntryOutcome, startedAt: number, now: number): void {
+    const attempt: Attempt = { delayMs: startedAt - record.lastEventAt, durationMs: now - startedAt, successful: true }
+    const { target, users } = record
+    const shardId = entry.shardId
+    if (record.predictedShardId !== undefined && shardId !== record.predictedShardId) {
+      target.requestRefresh()
+      if (users.length > 1) {
+        this.#wrongShard(record, shardId, attempt, now)
+        return
+      }
+    }
+    let dataBytes = 0
+    for (let i = 0; i < users.length; i++) {
+      const user = users[i]!
+      dataBytes += user.data.length
+      const attempts = user.attempts === undefined ? [attempt] : [...user.attempts, attempt]
+      this.#settle(user)
+      user.resolve({
+        successful: true,
+        shardId,
+        sequenceNumber: entry.sequenceNumber,
+        subSequenceNumber: users.length > 1 ? i : 0,
+        attempts,
+      })
+    }
+    const label = target.label
+    this.#metrics.shard(M.KinesisRecordsPut, 1, 'Count', label, shardId)
+    this.#metrics.shard(M.KinesisRecordsDataPut, record.data.length, 'Bytes', label, shardId)
+    this.#metrics.shard(M.UserRecordsPut, users.length, 'Count', label, shardId)
+    this.#metrics.shard(M.UserRecordsDataPut, dataBytes, 'Bytes', label, shardId)
+    this.#metrics.shard(M.UserRecordsPerKinesisRecord, users.length, 'Count', label, shardId)
+    this.#metrics.shard(M.RetriesPerRecord, record.tries, 'Count', label, shardId)
+  }
+
+  /**
+   * An aggregate landed on another shard than predicted (the map was stale: a split or merge).
+   * Consumers drop sub-records outside their shard's range, as the Java KCL does, so the records
+   * are sent again one by one, routed by Kinesis itself, as the KPL does. Those that were in range
+   * are then delivered twice: at-least-once.
+   */
+  #wrongShard(record: KinesisRecord, shardId: string | undefined, sent: Attempt, now: number): void {
+    const attempt: Attempt = {
+      ...sent,
+      successful: false,
+      errorCode: 'WrongShard',
+      errorMessage: `aggregate predicted for ${record.predictedShardId} landed on ${shardId}`,
+    }
+    this.#metrics.error('WrongShard', record.target.label, record.predictedShardId)
+    for (const user of record.users) {
+      addAttempt(user, attempt)
+      const alone = rawKinesisRecord(user, undefined, record.target.version, now)
+      alone.tries = record.tries + 1
+      alone.lastEventAt = now
+      this.#collector.add(alone, now)
+    }
+  }
+
+  #failedTry(
+    record: KinesisRecord,
+    code: string,
+    message: string,
+    verdict: { retriable: boolean; throttled: boolean },
+    startedAt: number,
+    now: number,
+  ): void {
+    const attempt: Attempt = {
+      delayMs: startedAt - record.lastEventAt,
+      durationMs: now - startedAt,
+      successful: false,
+      errorCode: code,
+      errorMessage: message,
+    }
+    for (const user of record.users) addAttempt(user, attempt)
+    record.tries++
+    record.lastEventAt = now
+    this.#metrics.error(code, record.target.label, record.predictedShardId)
+    if (!verdict.retriable || (verdict.throttled && this.config.failIfThrottled)) {
+      this.#failRecord(record, undefined, undefined, now)
+      return
+    }
+    const delay = backoffDelay(record.tries - 1, {
+      baseMs: this.config.retryBackoffBaseMillis,
+      maxMs: this.config.retryBackoffMaxMillis,
+    })
+    if (now + delay >= record.oldestArrival + this.config.recordTtl) {
+      this.#expire(record, now)
+      return
+    }
+    record.notBefore = now + delay
+    this.#retries.push(record)
+    this.#retryDeadline.arm(record.notBefore, now)
+  }
+
+  #onRetryDeadline(): void {
+    const now = performance.now()
+    const waiting: KinesisRecord[] = []
+    let next = Number.POSITIVE_INFINITY
+    for (const record of this.#retries) {
+      if (record.notBefore > now) {
+        waiting.push(record)
+        next = Math.min(next, record.notBefore)
+      } else {
+        this.#requeue(record, now)
+      }
+    }
+    this.#retries = waiting
+    if (Number.isFinite(next)) this.#retryDeadline.arm(next, now)
+    this.#drain(true)
+  }
+
+  /** Back into the collector, re-predicted when the shard map changed since the record was made. */
+  #requeue(record: KinesisRecord, now: number): void {
+    const { target } = record
+    if (record.mapVersion === target.version || record.predictedShardId === undefined) {
+      this.#collector.add(record, now)
+      return
+    }
+    const first = record.users[0]!
+    if (record.users.length > 1 && target.shardFor(first.hashKey) === record.predictedShardId) {
+      // Same shard under the new map: the aggregate still routes right.
+      this.#collector.add(record, now)
+      return
+    }
+    for (const user of record.users) {
+      const alone = rawKinesisRecord(user, target.shardFor(user.hashKey), target.version, now)
+      alone.tries = record.tries
+      alone.lastEventAt = record.lastEventAt
+      this.#collector.add(alone, now)
+    }
+  }
+
+  #expire(record: KinesisRecord, now: number): void {
+    this.#metrics.shard(M.UserRecordExpired, record.users.length, 'Count', record.target.label, record.predictedShardId)
+    this.#failRecord(record, 'Expired', `recordTtl (${this.config.recordTtl} ms) passed before it could be put`, now)
+  }
+
+  /** Fails every user record of `record`; with a code, that is added as a last attempt first. */
+  #failRecord(record: KinesisRecord, code: string | undefined, message: string | undefined, now: number): void {
+    for (const user of record.users) {
+      const extra: Attempt[] =
+        code === undefined
+          ? []
+          : [
+              {
+                delayMs: now - record.lastEventAt,
+                durationMs: 0,
+                successful: false,
+                errorCode: code,
+                errorMessage: message ?? code,
+              },
+            ]
+      this.#failUser(user, extra)
+    }
+  }
+
+  #failUser(user: PendingUserRecord, extra: readonly Attempt[]): void {
+    if (user.settled) return
+    const attempts = [...(user.attempts ?? []), ...extra]
+    this.#settle(user)
+    user.reject(
+      new UserRecordFailedError(
+        { successful: false, shardId: undefined, sequenceNumber: undefined, subSequenceNumber: 0, attempts },
+        user.source,
+      ),
+    )
+  }
+
+  #settle(user: PendingUserRecord): void {
+    if (user.settled) return
+    user.settled = true
+    this.#admission.release(user.bytes)
+    this.#flushes.settled(user.generation)
+  }
+
+  #emitReceived(): void {
+    if (this.#received === 0) return
+    this.#inMemory.put(M.UserRecordsReceived, this.#received, 'Count')
+    this.config.metrics.put(M.UserRecordsReceived, this.#received, 'Count')
+    this.#received = 0
+  }
+}

@@ -1,0 +1,78 @@
+/** Per-shard write limits of Kinesis, per second. */
+const SHARD_RECORDS_PER_SECOND = 1000
+const SHARD_BYTES_PER_SECOND = 1024 * 1024
+
+/** Throttling halves the rate; each successful request wins back this share of the ceiling. */
+const DECREASE_FACTOR = 0.5
+const INCREASE_STEP = 0.05
+const MIN_FACTOR = 0.05
+
+/**
+ * Token buckets for one shard's records/s and bytes/s at `rateLimit`% of the shard limits, one
+ * second of burst. Unlike the KPL's, the rate adapts: a throttled shard halves it, and successful
+ * requests raise it back step by step to the ceiling (AIMD), so retries stop hammering a hot shard.
+ */
+export class ShardRateLimiter {
+  readonly #maxRecords: number
+  readonly #maxBytes: number
+  #factor = 1
+  #records: number
+  #bytes: number
+  #updatedAt: number
+
+  constructor(rateLimitPercent: number, now: number) {
+    this.#maxRecords = (SHARD_RECORDS_PER_SECOND * rateLimitPercent) / 100
+    this.#maxBytes = (SHARD_BYTES_PER_SECOND * rateLimitPercent) / 100
+    this.#records = this.#maxRecords
+    this.#bytes = this.#maxBytes
+    this.#updatedAt = now
+  }
+
+  /** Current share of the configured rate (1 = full rate). */
+  get factor(): number {
+    return this.#factor
+  }
+
+  /**
+   * Takes tokens for one Kinesis record if there are enough. A record larger than a whole
+   * second's bytes may go when the bucket is full, or it would never go.
+   */
+  tryTake(bytes: number, now: number): boolean {
+    this.#refill(now)
+    const byteBudget = Math.min(bytes, this.#maxBytes * this.#factor)
+    if (this.#records < 1 || this.#bytes < byteBudget) return false
+    this.#records -= 1
+    this.#bytes -= bytes
+    return true
+  }
+
+  /** Milliseconds until a record of `bytes` could be taken. */
+  waitFor(bytes: number, now: number): number {
+    this.#refill(now)
+    const recordRate = (this.#maxRecords * this.#factor) / 1000
+    const byteRate = (this.#maxBytes * this.#factor) / 1000
+    const needRecords = Math.max(0, 1 - this.#records) / recordRate
+    const needBytes = Math.max(0, Math.min(bytes, this.#maxBytes * this.#factor) - this.#bytes) / byteRate
+    return Math.max(1, Math.ceil(Math.max(needRecords, needBytes)))
+  }
+
+  throttled(): void {
+    this.#factor = Math.max(MIN_FACTOR, this.#factor * DECREASE_FACTOR)
+    this.#records = Math.min(this.#records, this.#maxRecords * this.#factor)
+    this.#bytes = Math.min(this.#bytes, this.#maxBytes * this.#factor)
+  }
+
+  succeeded(): void {
+    this.#factor = Math.min(1, this.#factor + INCREASE_STEP)
+  }
+
+  #refill(now: number): void {
+    const elapsed = now - this.#updatedAt
+    if (elapsed <= 0) return
+    this.#updatedAt = now
+    const records = this.#maxRecords * this.#factor
+    const bytes = this.#maxBytes * this.#factor
+    this.#records = Math.min(records, this.#records + (records * elapsed) / 1000)
+    this.#bytes = Math.min(bytes, this.#bytes + (bytes * elapsed) / 1000)
+  }
+}

@@ -1,0 +1,128 @@
+import { type KinesisClient, ListShardsCommand, type ListShardsCommandInput, type Shard } from '@aws-sdk/client-kinesis'
+import { type Logger, ShardMap, classifyError } from '@kinesis-ts/shared'
+
+/** Refreshes closer together than this are folded into one (a burst of wrong-shard answers). */
+const MIN_REFRESH_GAP_MS = 1_000
+
+/**
+ * One destination stream and its shard map. The map comes from ListShards (open shards only) and
+ * is replaced in the background: records keep flowing on the old map (or unaggregated, before the
+ * first one arrives) while a refresh runs, so producing never waits on ListShards.
+ */
+export class StreamTarget {
+  readonly key: string
+  readonly streamName: string | undefined
+  readonly streamARN: string | undefined
+  #map: ShardMap | undefined
+  #version = 0
+  #refreshing: Promise<void> | undefined
+  #lastRefreshAt = Number.NEGATIVE_INFINITY
+  #pendingRefresh: ReturnType<typeof setTimeout> | undefined
+  #closed = false
+  #attempted = false
+  readonly #kinesis: KinesisClient
+  readonly #logger: Logger
+  readonly #onChange: (target: StreamTarget) => void
+
+  constructor(
+    stream: { streamName?: string | undefined; streamARN?: string | undefined },
+    kinesis: KinesisClient,
+    logger: Logger,
+    onChange: (target: StreamTarget) => void,
+  ) {
+    this.streamName = stream.streamName
+    this.streamARN = stream.streamARN
+    this.key = stream.streamARN ?? `name:${stream.streamName}`
+    this.#kinesis = kinesis
+    this.#logger = logger
+    this.#onChange = onChange
+  }
+
+  /** Name for metrics and logs. */
+  get label(): string {
+    return this.streamName ?? this.streamARN?.split('/').at(-1) ?? this.key
+  }
+
+  /** True once the first ListShards finished, however it went: records stop waiting for a map then. */
+  get attempted(): boolean {
+    return this.#attempted
+  }
+
+  get map(): ShardMap | undefined {
+    return this.#map
+  }
+
+  /** Bumped on every new map; a record predicted on an older version may need re-routing. */
+  get version(): number {
+    return this.#version
+  }
+
+  /** The open shard that owns `hashKey`, or undefined while no map is known or it has a gap there. */
+  shardFor(hashKey: bigint): string | undefined {
+    return this.#map?.shardFor(hashKey)
+  }
+
+  /** Asks for a new map soon; never waits, never runs two at once. */
+  requestRefresh(): void {
+    if (this.#closed || this.#refreshing !== undefined || this.#pendingRefresh !== undefined) return
+    const wait = this.#lastRefreshAt + MIN_REFRESH_GAP_MS - performance.now()
+    if (wait <= 0) {
+      void this.refresh()
+      return
+    }
+    this.#pendingRefresh = setTimeout(() => {
+      this.#pendingRefresh = undefined
+      void this.refresh()
+    }, wait)
+  }
+
+  /** Loads the map now (single flight). Failures are logged: the old map stays in use. */
+  refresh(): Promise<void> {
+    if (this.#closed) return Promise.resolve()
+    this.#refreshing ??= this.#load().finally(() => {
+      this.#refreshing = undefined
+      this.#attempted = true
+      this.#lastRefreshAt = performance.now()
+    })
+    return this.#refreshing
+  }
+
+  close(): void {
+    this.#closed = true
+    clearTimeout(this.#pendingRefresh)
+    this.#pendingRefresh = undefined
+  }
+
+  async #load(): Promise<void> {
+    try {
+      const shards = await this.#listOpenShards()
+      if (this.#closed) return
+      this.#map = new ShardMap(shards)
+      this.#version++
+      this.#logger.debug({ stream: this.label, shards: this.#map.size, version: this.#version }, 'shard map loaded')
+      this.#onChange(this)
+    } catch (error) {
+      const { code } = classifyError(error)
+      this.#logger.warn({ stream: this.label, code, err: error }, 'ListShards failed; keeping the previous shard map')
+    }
+  }
+
+  async #listOpenShards(): Promise<Shard[]> {
+    const shards: Shard[] = []
+    let nextToken: string | undefined
+    do {
+      // NextToken excludes the stream name and the filter (ListShards rejects both together).
+      const input: ListShardsCommandInput =
+        nextToken !== undefined
+          ? { NextToken: nextToken }
+          : {
+              ...(this.streamARN !== undefined ? { StreamARN: this.streamARN } : { StreamName: this.streamName }),
+              ShardFilter: { Type: 'AT_LATEST' },
+            }
+      const page = await this.#kinesis.send(new ListShardsCommand(input))
+      shards.push(...(page.Shards ?? []))
+      nextToken = page.NextToken
+    } while (nextToken !== undefined && !this.#closed)
+    return shards
+  }
+}

@@ -1,0 +1,32 @@
+/** A record as the caller gives it to `addUserRecord`. */
+export interface UserRecord {
+  readonly partitionKey: string
+  /** Bytes, or a string sent as its UTF-8 bytes. */
+  readonly data: Uint8Array | string
+  /** A decimal hash key in 0..2^128-1 that routes the record instead of the partition key's MD5. */
+  readonly explicitHashKey?: string | undefined
+  /** Another stream than the producer's default. */
+  readonly streamName?: string | undefined
+  readonly streamARN?: string | undefined
+}
+
+/** One try at putting a user record, as the KPL reports it. */
+export interface Attempt {
+  /** Time waited (backoff, rate limit, buffering) before this try, in ms. */
+  readonly delayMs: number
+  /** How long the try took, in ms. */
+  readonly durationMs: number
+  readonly successful: boolean
+  /** The error code of a failed try: a Kinesis error name, 'Expired', 'Destroyed', 'WrongShard', ... */
+  readonly errorCode?: string
+  readonly errorMessage?: string
+}
+
+export interface UserRecordResult {
+  readonly successful: boolean
+  readonly shardId: string | undefined
+  readonly sequenceNumber: string | undefined
+  /** Index of the user record inside its aggregate; 0 for a record sent on its own. */
+  readonly subSequenceNumber: number
+  readonly attempts: readonly Attempt[]
+}

@@ -1,0 +1,136 @@
+import { MergeShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis'
+import { ShardMap, hashKeyOf, sleep } from '@kinesis-ts/shared'
+import { afterAll, describe, expect, it } from 'vitest'
+import { KinesisProducer, type UserRecordResult } from '../../packages/producer/src/index.js'
+import {
+  clientOptions,
+  createStream,
+  endpoints,
+  kinesisClient,
+  listAllShards,
+  waitForStreamActive,
+} from '../support/aws.js'
+import { deaggregate, deaggregateWithAwsKinesisAgg, readStream } from './support/read-back.js'
+
+const kinesis = kinesisClient()
+afterAll(() => kinesis.destroy())
+
+const producerFor = (streamName: string, extra: Record<string, unknown> = {}) =>
+  new KinesisProducer({ streamName, ...clientOptions(endpoints().kinesis), ...extra })
+
+/** Record i: key k-(i mod keys), every 10th with an explicit hash key spread over the key space. */
+function recordOf(i: number, keys: number) {
+  const explicitHashKey =
+    i % 10 === 3 ? ((BigInt(i) * 34028236692093846346337460743176821n) % (1n << 128n)).toString() : undefined
+  return { partitionKey: `k-${i % keys}`, data: Buffer.from(`record-${i}`), explicitHashKey }
+}
+
+describe('KinesisProducer against kinesis-local', () => {
+  it('puts 100k user records over 2000 keys into 4 shards: each read back exactly once, on the shard owning its hash key', async () => {
+    const streamName = await createStream(kinesis, 4, 'producer')
+    const producer = producerFor(streamName)
+    const total = 100_000
+    const results: Promise<UserRecordResult>[] = []
+    for (let i = 0; i < total; i++) results.push(producer.addUserRecord(recordOf(i, 2000)))
+    const settled = await Promise.all(results)
+    await producer.close()
+    expect(settled.every((r) => r.successful)).toBe(true)
+
+    const stored = await readStream(kinesis, streamName)
+    const users = deaggregate(stored)
+    expect(users).toHaveLength(total)
+    const map = new ShardMap(await listAllShards(kinesis, streamName))
+    const seen = new Set<string>()
+    for (const user of users) {
+      const text = user.data.toString()
+      expect(seen.has(text)).toBe(false)
+      seen.add(text)
+      const i = Number(text.slice('record-'.length))
+      const expected = recordOf(i, 2000)
+      expect(user.partitionKey).toBe(expected.partitionKey)
+      const hashKey =
+        expected.explicitHashKey === undefined ? hashKeyOf(expected.partitionKey) : BigInt(expected.explicitHashKey)
+      expect(user.shardId).toBe(map.shardFor(hashKey))
+      // The promise told the truth about where the record is.
+      if (i % 997 === 0) {
+        expect(settled[i]).toMatchObject({
+          shardId: user.shardId,
+          sequenceNumber: user.sequenceNumber,
+          subSequenceNumber: user.subSequenceNumber,
+        })
+      }
+    }
+    expect(seen.size).toBe(total)
+    // Aggregation happened: far fewer Kinesis records than user records.
+    expect(stored.length).toBeLessThan(total / 20)
+
+    const oracle = deaggregateWithAwsKinesisAgg(stored)
+    expect(oracle).toHaveLength(total)
+    expect(new Set(oracle.map((r) => r.data.toString())).size).toBe(total)
+
+    const metrics = producer.getMetrics()
+    const put = metrics.find((m) => m.name === 'UserRecordsPut' && Object.keys(m.dimensions).length === 0)
+    expect(put?.sum).toBe(total)
+    expect(metrics.some((m) => m.name === 'KinesisRecordsPut' && m.dimensions.ShardId !== undefined)).toBe(true)
+  })
+
+  it('keeps producing through a split and a merge: nothing lost, results name the children, later aggregates target them', async () => {
+    const streamName = await createStream(kinesis, 2, 'producer-reshard')
+    const producer = producerFor(streamName, { shardMapRefreshIntervalMillis: 1000 })
+    const [first, second] = (await listAllShards(kinesis, streamName)).map((s) => s.ShardId!)
+    const results: Promise<UserRecordResult>[] = []
+    let i = 0
+    const produce = async (count: number) => {
+      for (const end = i + count; i < end; i++) results.push(producer.addUserRecord(recordOf(i, 500)))
+      await producer.flush()
+    }
+    await produce(5000)
+    const shards = await listAllShards(kinesis, streamName)
+    const range = shards.find((s) => s.ShardId === first)!.HashKeyRange!
+    const middle = (BigInt(range.StartingHashKey!) + BigInt(range.EndingHashKey!)) / 2n
+    await kinesis.send(
+      new SplitShardCommand({ StreamName: streamName, ShardToSplit: first, NewStartingHashKey: middle.toString() }),
+    )
+    await waitForStreamActive(kinesis, streamName)
+    await produce(5000)
+    await sleep(1200)
+    await produce(5000)
+    const open = (await listAllShards(kinesis, streamName)).filter(
+      (s) => s.SequenceNumberRange?.EndingSequenceNumber === undefined,
+    )
+    const children = open.filter((s) => s.ParentShardId === first).map((s) => s.ShardId!)
+    expect(children).toHaveLength(2)
+    // Merge the two children back while producing.
+    const sorted = open
+      .filter((s) => children.includes(s.ShardId!))
+      .sort((a, b) => (BigInt(a.HashKeyRange!.StartingHashKey!) < BigInt(b.HashKeyRange!.StartingHashKey!) ? -1 : 1))
+    await kinesis.send(
+      new MergeShardsCommand({
+        StreamName: streamName,
+        ShardToMerge: sorted[0]!.ShardId!,
+        AdjacentShardToMerge: sorted[1]!.ShardId!,
+      }),
+    )
+    await waitForStreamActive(kinesis, streamName)
+    await produce(5000)
+    await sleep(1200)
+    await produce(5000)
+    const settled = await Promise.all(results)
+    await producer.close()
+    expect(settled.every((r) => r.successful)).toBe(true)
+
+    const shardIds = new Set(settled.map((r) => r.shardId))
+    expect(children.some((child) => shardIds.has(child))).toBe(true)
+    const finalShards = await listAllShards(kinesis, streamName)
+    const merged = finalShards.find(
+      (s) => s.ParentShardId === sorted[0]!.ShardId && s.AdjacentParentShardId === sorted[1]!.ShardId,
+    )
+    expect(merged).toBeDefined()
+    // The last batch, produced after the refresh, went to the merged shard or the untouched one only.
+    for (const result of settled.slice(-5000)) expect([merged!.ShardId, second]).toContain(result.shardId)
+
+    const users = deaggregate(await readStream(kinesis, streamName))
+    const texts = new Set(users.map((u) => u.data.toString()))
+    for (let n = 0; n < i; n++) expect(texts.has(`record-${n}`)).toBe(true)
+  })
+})
