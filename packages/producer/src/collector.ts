@@ -143,6 +143,10 @@ export class Collector {
         records.push(record)
         bytes += record.bytes
         took = true
+        // An aggregate may land on another shard than predicted (a split since the last map). Nothing
+        // of the same shard may follow it in this request: its stray records are sent again, and
+        // anything of theirs written after them would overtake them.
+        if (record.users.length > 1 && queue.shardId !== undefined) break
       }
       if (queue.size === 0) this.#ready.delete(queue)
       if (took) {
@@ -162,6 +166,19 @@ export class Collector {
 
   release(batch: Batch): void {
     for (const queue of batch.queues) queue.busy = false
+  }
+
+  /** Takes every queued record of one shard queue out, oldest first. */
+  drainQueue(targetKey: string, shardId: string): KinesisRecord[] {
+    const queue = this.#queues.get(`${targetKey}|${shardId}`)
+    if (queue === undefined) return []
+    const records = [...queue.drain()]
+    for (const record of records) {
+      this.#count--
+      this.#bytes -= record.bytes
+    }
+    this.#ready.delete(queue)
+    return records
   }
 
   /** Every queued record, emptying the collector (destroy). */

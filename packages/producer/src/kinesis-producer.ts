@@ -30,6 +30,13 @@ function addAttempt(user: PendingUserRecord, attempt: Attempt): void {
   else user.attempts.push(attempt)
 }
 
+interface LandedElsewhere {
+  readonly record: KinesisRecord
+  readonly shardId: string | undefined
+  readonly sequenceNumber: string | undefined
+  readonly attempt: Attempt
+}
+
 interface InFlight {
   readonly batch: Batch
   readonly startedAt: number
@@ -88,8 +95,14 @@ export class KinesisProducer {
   readonly #metrics: ProducerMetrics
   readonly #inFlight = new Set<InFlight>()
   #retries: KinesisRecord[] = []
-  /** Records of streams whose first shard map is still loading (a few ms, once per stream). */
+  /**
+   * Records held until a stream's shard map (re)loads: before its first map (a few ms, once per
+   * stream), and after an aggregate landed on another shard than predicted (a split or merge).
+   */
   readonly #awaitingMap = new Map<StreamTarget, PendingUserRecord[]>()
+  /** Aggregates that landed on another shard than predicted, to be judged against the new map. */
+  readonly #landedElsewhere = new Map<StreamTarget, LandedElsewhere[]>()
+  readonly #stale = new Set<StreamTarget>()
   readonly #bufferDeadline = new Deadline(() => this.#onBufferDeadline())
   readonly #retryDeadline = new Deadline(() => this.#onRetryDeadline())
   readonly #rateDeadline = new Deadline(() => this.#drain(true))
@@ -212,6 +225,8 @@ export class KinesisProducer {
       for (const user of users) destroyed(rawKinesisRecord(user, undefined, 0, now))
     }
     this.#awaitingMap.clear()
+    for (const landed of this.#landedElsewhere.values()) for (const { record } of landed) destroyed(record)
+    this.#landedElsewhere.clear()
     for (const record of this.#collector.drainAll()) destroyed(record)
     for (const record of this.#retries) destroyed(record)
     this.#retries = []
@@ -253,12 +268,11 @@ export class KinesisProducer {
     const key = streamARN ?? `name:${streamName}`
     let target = this.#targets.get(key)
     if (target === undefined) {
-      target = new StreamTarget({ streamName, streamARN }, this.#kinesis, this.config.logger, (changed) =>
-        this.#onShardMap(changed),
+      target = new StreamTarget({ streamName, streamARN }, this.#kinesis, this.config.logger, (loaded, changed) =>
+        this.#onShardMap(loaded, changed),
       )
       this.#targets.set(key, target)
-      const loading = target
-      void target.refresh().then(() => this.#routeAwaitingMap(loading))
+      void target.refresh()
     }
     return target
   }
@@ -308,22 +322,19 @@ export class KinesisProducer {
     return promise
   }
 
-  #routeAwaitingMap(target: StreamTarget): void {
-    const waiting = this.#awaitingMap.get(target)
-    this.#awaitingMap.delete(target)
-    if (waiting === undefined || this.#destroyed) return
-    const now = performance.now()
-    for (const user of waiting) this.#route(user, now)
+  #hold(user: PendingUserRecord): void {
+    const waiting = this.#awaitingMap.get(user.target)
+    if (waiting === undefined) this.#awaitingMap.set(user.target, [user])
+    else waiting.push(user)
   }
 
   /** Into the aggregator of the predicted shard, or straight to the collector when it goes alone. */
   #route(user: PendingUserRecord, now: number): void {
     const { target } = user
-    if (!target.attempted) {
-      // Without a map every record would go alone; the first ListShards takes a round trip.
-      const waiting = this.#awaitingMap.get(target)
-      if (waiting === undefined) this.#awaitingMap.set(target, [user])
-      else waiting.push(user)
+    if (!target.attempted || this.#stale.has(target)) {
+      // Without a map every record would go alone (the first ListShards takes a round trip); with a
+      // stale one, records would land on shards whose consumers drop them.
+      this.#hold(user)
       return
     }
     const shardId = target.shardFor(user.hashKey)
@@ -401,15 +412,50 @@ export class KinesisProducer {
     this.#drain(true)
   }
 
-  /** A new shard map: aggregates predicted on the old one go out now; new records use the new map. */
-  #onShardMap(target: StreamTarget): void {
+  /**
+   * A ListShards round ended. With a new map, aggregates predicted on the old one go out now and new
+   * records use the new map; then whatever waited for it is judged and routed, oldest first.
+   */
+  #onShardMap(target: StreamTarget, changed: boolean): void {
     if (this.#destroyed) return
     const now = performance.now()
-    this.#sealAll(now, target)
-    for (const [key, aggregator] of this.#aggregators) {
-      if (aggregator.target === target) this.#aggregators.delete(key)
+    if (changed) {
+      this.#sealAll(now, target)
+      for (const [key, aggregator] of this.#aggregators) {
+        if (aggregator.target === target) this.#aggregators.delete(key)
+      }
     }
+    this.#stale.delete(target)
+    const landed = this.#landedElsewhere.get(target) ?? []
+    this.#landedElsewhere.delete(target)
+    const waiting = this.#awaitingMap.get(target) ?? []
+    this.#awaitingMap.delete(target)
+    for (const entry of landed) this.#judgeLanded(entry, now)
+    for (const user of waiting) this.#route(user, now)
     this.#drain(false)
+  }
+
+  /**
+   * Sub-records inside the shard the aggregate landed on are delivered (the consumer keeps them):
+   * they succeeded. The others are dropped by consumers, as by the Java KCL: they go again.
+   */
+  #judgeLanded({ record, shardId, sequenceNumber, attempt }: LandedElsewhere, now: number): void {
+    const range = shardId === undefined ? undefined : record.target.map?.rangeOf(shardId)
+    const { users } = record
+    for (let i = 0; i < users.length; i++) {
+      const user = users[i]!
+      if (range !== undefined && user.hashKey >= range.startingHashKey && user.hashKey <= range.endingHashKey) {
+        this.#resolveUser(user, attempt, shardId, sequenceNumber, i)
+        continue
+      }
+      addAttempt(user, {
+        ...attempt,
+        successful: false,
+        errorCode: 'WrongShard',
+        errorMessage: `aggregate predicted for ${record.predictedShardId} landed on ${shardId}, outside this record's range`,
+      })
+      this.#route(user, now)
+    }
   }
 
   /** Sends batches while connections are free: full ones, or whatever may go when `force`. */
@@ -516,23 +562,14 @@ export class KinesisProducer {
     if (record.predictedShardId !== undefined && shardId !== record.predictedShardId) {
       target.requestRefresh()
       if (users.length > 1) {
-        this.#wrongShard(record, shardId, attempt, now)
+        this.#landedOnOtherShard(record, shardId, entry.sequenceNumber, attempt, now)
         return
       }
     }
     let dataBytes = 0
     for (let i = 0; i < users.length; i++) {
-      const user = users[i]!
-      dataBytes += user.data.length
-      const attempts = user.attempts === undefined ? [attempt] : [...user.attempts, attempt]
-      this.#settle(user)
-      user.resolve({
-        successful: true,
-        shardId,
-        sequenceNumber: entry.sequenceNumber,
-        subSequenceNumber: users.length > 1 ? i : 0,
-        attempts,
-      })
+      dataBytes += users[i]!.data.length
+      this.#resolveUser(users[i]!, attempt, shardId, entry.sequenceNumber, users.length > 1 ? i : 0)
     }
     const label = target.label
     this.#metrics.shard(M.KinesisRecordsPut, 1, 'Count', label, shardId)
@@ -543,27 +580,50 @@ export class KinesisProducer {
     this.#metrics.shard(M.RetriesPerRecord, record.tries, 'Count', label, shardId)
   }
 
+  #resolveUser(
+    user: PendingUserRecord,
+    attempt: Attempt,
+    shardId: string | undefined,
+    sequenceNumber: string | undefined,
+    subSequenceNumber: number,
+  ): void {
+    if (user.settled) return
+    const attempts = user.attempts === undefined ? [attempt] : [...user.attempts, attempt]
+    this.#settle(user)
+    user.resolve({ successful: true, shardId, sequenceNumber, subSequenceNumber, attempts })
+  }
+
   /**
-   * An aggregate landed on another shard than predicted (the map was stale: a split or merge).
-   * Consumers drop sub-records outside their shard's range, as the Java KCL does, so the records
-   * are sent again one by one, routed by Kinesis itself, as the KPL does. Those that were in range
-   * are then delivered twice: at-least-once.
+   * An aggregate landed on another shard than predicted: the map is stale (a split or merge). Until
+   * a new map arrives, this shard's queued and new records wait, so that records of a key keep their
+   * order; then each sub-record is judged against the new map (see #judgeLanded).
    */
-  #wrongShard(record: KinesisRecord, shardId: string | undefined, sent: Attempt, now: number): void {
-    const attempt: Attempt = {
-      ...sent,
-      successful: false,
-      errorCode: 'WrongShard',
-      errorMessage: `aggregate predicted for ${record.predictedShardId} landed on ${shardId}`,
+  #landedOnOtherShard(
+    record: KinesisRecord,
+    shardId: string | undefined,
+    sequenceNumber: string | undefined,
+    attempt: Attempt,
+    now: number,
+  ): void {
+    const { target } = record
+    this.#metrics.error('WrongShard', target.label, record.predictedShardId)
+    this.#stale.add(target)
+    const landed = this.#landedElsewhere.get(target)
+    const entry = { record, shardId, sequenceNumber, attempt }
+    if (landed === undefined) this.#landedElsewhere.set(target, [entry])
+    else landed.push(entry)
+    const predicted = record.predictedShardId!
+    for (const aggregator of this.#open) {
+      if (aggregator.target === target && aggregator.shardId === predicted) {
+        this.#open.delete(aggregator)
+        const open = aggregator.seal(now)
+        if (open !== undefined) for (const user of open.users) this.#hold(user)
+      }
     }
-    this.#metrics.error('WrongShard', record.target.label, record.predictedShardId)
-    for (const user of record.users) {
-      addAttempt(user, attempt)
-      const alone = rawKinesisRecord(user, undefined, record.target.version, now)
-      alone.tries = record.tries + 1
-      alone.lastEventAt = now
-      this.#collector.add(alone, now)
+    for (const queued of this.#collector.drainQueue(target.key, predicted)) {
+      for (const user of queued.users) this.#hold(user)
     }
+    target.requestRefresh()
   }
 
   #failedTry(

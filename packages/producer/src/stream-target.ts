@@ -20,22 +20,24 @@ export class StreamTarget {
   #pendingRefresh: ReturnType<typeof setTimeout> | undefined
   #closed = false
   #attempted = false
+  #signature = ''
   readonly #kinesis: KinesisClient
   readonly #logger: Logger
-  readonly #onChange: (target: StreamTarget) => void
+  readonly #onLoad: (target: StreamTarget, changed: boolean) => void
 
   constructor(
     stream: { streamName?: string | undefined; streamARN?: string | undefined },
     kinesis: KinesisClient,
     logger: Logger,
-    onChange: (target: StreamTarget) => void,
+    /** After every ListShards round, whether or not it brought a new map. */
+    onLoad: (target: StreamTarget, changed: boolean) => void,
   ) {
     this.streamName = stream.streamName
     this.streamARN = stream.streamARN
     this.key = stream.streamARN ?? `name:${stream.streamName}`
     this.#kinesis = kinesis
     this.#logger = logger
-    this.#onChange = onChange
+    this.#onLoad = onLoad
   }
 
   /** Name for metrics and logs. */
@@ -79,10 +81,11 @@ export class StreamTarget {
   /** Loads the map now (single flight). Failures are logged: the old map stays in use. */
   refresh(): Promise<void> {
     if (this.#closed) return Promise.resolve()
-    this.#refreshing ??= this.#load().finally(() => {
+    this.#refreshing ??= this.#load().then((changed) => {
       this.#refreshing = undefined
       this.#attempted = true
       this.#lastRefreshAt = performance.now()
+      if (!this.#closed) this.#onLoad(this, changed)
     })
     return this.#refreshing
   }
@@ -93,17 +96,22 @@ export class StreamTarget {
     this.#pendingRefresh = undefined
   }
 
-  async #load(): Promise<void> {
+  async #load(): Promise<boolean> {
     try {
       const shards = await this.#listOpenShards()
-      if (this.#closed) return
-      this.#map = new ShardMap(shards)
+      if (this.#closed) return false
+      const map = new ShardMap(shards)
+      const signature = map.shards.map((s) => s.shardId).join(',')
+      if (this.#map !== undefined && signature === this.#signature) return false
+      this.#signature = signature
+      this.#map = map
       this.#version++
       this.#logger.debug({ stream: this.label, shards: this.#map.size, version: this.#version }, 'shard map loaded')
-      this.#onChange(this)
+      return true
     } catch (error) {
       const { code } = classifyError(error)
       this.#logger.warn({ stream: this.label, code, err: error }, 'ListShards failed; keeping the previous shard map')
+      return false
     }
   }
 
