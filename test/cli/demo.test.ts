@@ -1,0 +1,32 @@
+import { beforeAll, describe, expect, it } from 'vitest'
+import { endpoints } from '../support/aws.js'
+import { assertBuilt, runCli } from './run-cli.js'
+
+beforeAll(assertBuilt)
+
+interface DemoSummaryJson {
+  passed: boolean
+  verification: { expected: number; unique: number; missing: number; duplicates: number; outOfOrder: number }
+  produced: { successful: number; failed: number }
+  handoff: { shards: number; ms: number }
+}
+
+describe('kinesis-ts demo', () => {
+  it('produces, splits, hands off and consumes a small run; its verification passes', async () => {
+    const result = await runCli(['demo', '--records', '20000', '--keys', '200', '--json'], {
+      // The run's servers: the demo's own startup of them is covered by the `local` test.
+      env: { KINESIS_ENDPOINT: endpoints().kinesis, DYNAMODB_ENDPOINT: endpoints().dynamodb },
+      timeoutMs: 115_000,
+    })
+    const lines = result.stdout.trim().split('\n')
+    const context = `stdout:\n${result.stdout}\nstderr:\n${result.stderr}`
+    expect(result.code, context).toBe(0)
+    expect(result.stdout).toContain('Result: PASSED')
+    expect(result.stdout).toMatch(/Split shardId-\d+ into shardId-\d+ and shardId-\d+/)
+    const summary = JSON.parse(lines.at(-1) ?? '{}') as DemoSummaryJson
+    expect(summary.passed).toBe(true)
+    expect(summary.verification).toMatchObject({ expected: 20_000, unique: 20_000, missing: 0, outOfOrder: 0 })
+    expect(summary.produced).toMatchObject({ successful: 20_000, failed: 0 })
+    expect(summary.handoff.shards).toBeGreaterThan(0)
+  })
+})
