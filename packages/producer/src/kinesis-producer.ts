@@ -85,7 +85,8 @@ export class KinesisProducer {
   readonly #ownsClient: boolean
   readonly #targets = new Map<string, StreamTarget>()
   readonly #hashKeys: HashKeyCache
-  readonly #aggregators = new Map<string, ShardAggregator>()
+  /** Per stream, per predicted shard. */
+  readonly #aggregators = new Map<StreamTarget, Map<string, ShardAggregator>>()
   /** Aggregators holding records, in the order they opened (so the first is the most urgent). */
   readonly #open = new Set<ShardAggregator>()
   readonly #collector: Collector
@@ -109,6 +110,7 @@ export class KinesisProducer {
   readonly #refreshTimer: ReturnType<typeof setInterval>
   readonly #abort = new AbortController()
   #received = 0
+  #defaultTarget: StreamTarget | undefined
   #closing: Promise<void> | undefined
   #destroyed = false
 
@@ -136,7 +138,7 @@ export class KinesisProducer {
     }, this.config.shardMapRefreshIntervalMillis)
     this.#refreshTimer.unref()
     if (this.config.streamName !== undefined || this.config.streamARN !== undefined) {
-      this.#target(this.config.streamName, this.config.streamARN)
+      this.#defaultTarget = this.#target(this.config.streamName, this.config.streamARN)
     }
   }
 
@@ -249,11 +251,10 @@ export class KinesisProducer {
   #targetOf(record: UserRecord): StreamTarget {
     const { streamName, streamARN } = record
     if (streamName === undefined && streamARN === undefined) {
-      const fallback = this.config.streamARN ?? this.config.streamName
-      if (fallback === undefined) {
+      if (this.#defaultTarget === undefined) {
         throw new InvalidArgumentError('streamName', 'is required: the producer was created without a default stream')
       }
-      return this.#target(this.config.streamName, this.config.streamARN)
+      return this.#defaultTarget
     }
     if (streamARN !== undefined && (typeof streamARN !== 'string' || streamARN.length === 0)) {
       throw new InvalidArgumentError('streamARN', 'must be a non-empty string', streamARN)
@@ -370,11 +371,15 @@ export class KinesisProducer {
   }
 
   #aggregatorFor(target: StreamTarget, shardId: string): ShardAggregator {
-    const key = `${target.key}|${shardId}`
-    let aggregator = this.#aggregators.get(key)
+    let byShard = this.#aggregators.get(target)
+    if (byShard === undefined) {
+      byShard = new Map()
+      this.#aggregators.set(target, byShard)
+    }
+    let aggregator = byShard.get(shardId)
     if (aggregator === undefined) {
       aggregator = new ShardAggregator(target, shardId, target.version)
-      this.#aggregators.set(key, aggregator)
+      byShard.set(shardId, aggregator)
     }
     return aggregator
   }
@@ -421,9 +426,7 @@ export class KinesisProducer {
     const now = performance.now()
     if (changed) {
       this.#sealAll(now, target)
-      for (const [key, aggregator] of this.#aggregators) {
-        if (aggregator.target === target) this.#aggregators.delete(key)
-      }
+      this.#aggregators.delete(target)
     }
     this.#stale.delete(target)
     const landed = this.#landedElsewhere.get(target) ?? []

@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Sink, startSink } from '../../benchmarks/producer/sink.js'
+import { KinesisProducer, type UserRecordResult } from '../../packages/producer/src/index.js'
+
+let sink: Sink
+beforeAll(async () => {
+  // A slow endpoint: every call takes 20 ms, so the producer cannot send as fast as it is fed.
+  sink = await startSink({ shards: 16, delayMs: 20 })
+})
+afterAll(() => sink.close())
+
+describe('KinesisProducer backpressure', () => {
+  it('offering 1M records at once to a slow endpoint never holds more than maxOutstandingRecords / maxBufferedBytes', async () => {
+    const maxOutstandingRecords = 20_000
+    const maxBufferedBytes = 2 * 1024 * 1024
+    const producer = new KinesisProducer({
+      streamName: 'slow',
+      region: 'us-east-1',
+      endpoint: sink.endpoint,
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+      rateLimit: 1_000_000,
+      maxOutstandingRecords,
+      maxBufferedBytes,
+    })
+    let peakRecords = 0
+    let peakBytes = 0
+    const sample = () => {
+      peakRecords = Math.max(peakRecords, producer.getOutstandingRecordsCount())
+      peakBytes = Math.max(peakBytes, producer.getBufferedBytes())
+    }
+    const sampler = setInterval(sample, 5)
+    const total = 1_000_000
+    const payload = Buffer.alloc(100, 1)
+    let settled = 0
+    const onSettled = (result: UserRecordResult) => {
+      if (result.successful) settled++
+      if (settled % 10_000 === 0) sample()
+    }
+    // No await between offers: the caller fires everything; the producer must not take it all in.
+    const all: Promise<void>[] = new Array(total)
+    for (let i = 0; i < total; i++)
+      all[i] = producer.addUserRecord({ partitionKey: `k-${i % 5000}`, data: payload }).then(onSettled)
+    sample()
+    expect(producer.getOutstandingRecordsCount()).toBeLessThanOrEqual(maxOutstandingRecords)
+    expect(producer.getBufferedBytes()).toBeLessThanOrEqual(maxBufferedBytes)
+    await Promise.all(all)
+    clearInterval(sampler)
+    await producer.close()
+    expect(settled).toBe(total)
+    expect(peakRecords).toBeGreaterThan(0)
+    expect(peakRecords).toBeLessThanOrEqual(maxOutstandingRecords)
+    expect(peakBytes).toBeLessThanOrEqual(maxBufferedBytes)
+    expect(producer.getOutstandingRecordsCount()).toBe(0)
+    expect(producer.getBufferedBytes()).toBe(0)
+  })
+})
