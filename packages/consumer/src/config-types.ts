@@ -23,7 +23,15 @@ export interface FanOutRetrievalOptions {
   /** Defaults to applicationName. */
   consumerName?: string
   consumerARN?: string
+  /** '2' (default; AWS requires HTTP/2 for SubscribeToShard) or '1.1' for endpoints that need it. */
   httpVersion?: '1.1' | '2'
+  /** An open subscription with no event for this long is replaced (half-open connections). Default 60000. */
+  stallTimeoutMs?: number
+  /**
+   * After this long caught up on a subscription, ListShards checks whether the shard was closed, for
+   * endpoints that never end a closed shard's subscription (kinesis-local). Default 60000; 0 disables.
+   */
+  closedShardCheckIntervalMs?: number
 }
 
 export type RetrievalOptions = PollingRetrievalOptions | FanOutRetrievalOptions
@@ -91,6 +99,8 @@ export interface ResolvedFanOutRetrieval {
   readonly consumerName: string
   readonly consumerARN: string | undefined
   readonly httpVersion: '1.1' | '2'
+  readonly stallTimeoutMs: number | undefined
+  readonly closedShardCheckIntervalMs: number | undefined
 }
 
 export interface ResolvedConsumerConfig {

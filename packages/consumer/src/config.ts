@@ -77,6 +77,9 @@ function retrievalOf(options: KinesisConsumerOptions): ResolvedPollingRetrieval 
           : name('retrieval.consumerName', retrieval.consumerName, 128),
       consumerARN: optionalString('retrieval.consumerARN', retrieval.consumerARN),
       httpVersion,
+      // Range checks live with the fan-out source (resolveFanOutSourceOptions), which runs at construction.
+      stallTimeoutMs: retrieval.stallTimeoutMs,
+      closedShardCheckIntervalMs: retrieval.closedShardCheckIntervalMs,
     }
   }
   if (retrieval.mode !== 'polling') {

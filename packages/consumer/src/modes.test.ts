@@ -23,6 +23,24 @@ describe('mode registry', () => {
     await consumer.shutdown()
   })
 
+  it('passes fan-out tuning through and names a bad value with its option', async () => {
+    const tuned = new KinesisConsumer({
+      ...base,
+      processorFactory: () => ({}) as ShardRecordProcessor,
+      retrieval: { mode: 'fanout', stallTimeoutMs: 30_000, closedShardCheckIntervalMs: 0 },
+    })
+    expect(tuned.config.retrieval).toMatchObject({ stallTimeoutMs: 30_000, closedShardCheckIntervalMs: 0 })
+    await tuned.shutdown()
+    const create = () =>
+      new KinesisConsumer({
+        ...base,
+        processorFactory: () => ({}) as ShardRecordProcessor,
+        retrieval: { mode: 'fanout', stallTimeoutMs: -1 },
+      })
+    expect(create).toThrow(ConfigurationError)
+    expect(create).toThrow(/retrieval\.stallTimeoutMs/)
+  })
+
   it('builds a worker-thread consumer from a processorModule; shutdown before start frees the pool', async () => {
     const consumer = new KinesisConsumer({
       ...base,

@@ -46,6 +46,8 @@ const RETRIEVAL_MODES: {
       consumerName: retrieval.consumerName,
       consumerARN: retrieval.consumerARN,
       httpVersion: retrieval.httpVersion,
+      stallTimeoutMs: retrieval.stallTimeoutMs,
+      closedShardCheckIntervalMs: retrieval.closedShardCheckIntervalMs,
       // Subscriptions get clients of their own (one HTTP/2 session each), built from the same settings.
       clientOptions: {
         region: config.region,

@@ -117,7 +117,7 @@ export function resolveFanOutSourceOptions(options: FanOutSourceOptions): Resolv
     httpVersion,
     createSubscriptionClient: options.createSubscriptionClient,
     clientOptions: options.clientOptions ?? {},
-    stallTimeoutMs: duration('stallTimeoutMs', options.stallTimeoutMs, FAN_OUT_DEFAULTS.stallTimeoutMs, 10),
+    stallTimeoutMs: duration('retrieval.stallTimeoutMs', options.stallTimeoutMs, FAN_OUT_DEFAULTS.stallTimeoutMs, 10),
     minSubscribeIntervalMs: duration(
       'minSubscribeIntervalMs',
       options.minSubscribeIntervalMs,
@@ -125,7 +125,7 @@ export function resolveFanOutSourceOptions(options: FanOutSourceOptions): Resolv
       0,
     ),
     closedShardCheckIntervalMs: duration(
-      'closedShardCheckIntervalMs',
+      'retrieval.closedShardCheckIntervalMs',
       options.closedShardCheckIntervalMs,
       FAN_OUT_DEFAULTS.closedShardCheckIntervalMs,
       0,
