@@ -4,29 +4,12 @@
  * Knobs: BENCH_CODEC_RECORDS (200000), BENCH_CODEC_KEYS (5000), BENCH_ROUNDS (5).
  */
 import { randomBytes } from 'node:crypto'
-import { createRequire } from 'node:module'
 import { AggregateBuilder, HashKeyCache, MAX_HASH_KEY, ShardMap, decodeAggregated } from '@kinesis-ts/shared'
+import { type AggInput, aggregateAll, awsKinesisAgg } from '../lib/aws-kinesis-agg.js'
 import { bestRate } from '../lib/measure.js'
 import { envNumber, printComparison, printRatio } from '../lib/table.js'
 
-interface AggRecord {
-  partitionKey: string
-  data: Buffer
-}
-interface AwsKinesisAgg {
-  aggregate(
-    records: AggRecord[],
-    onEncoded: (encoded: { partitionKey: string; data: Buffer }, next: () => void) => void,
-    afterAll: () => void,
-    onError: (error: Error) => void,
-  ): void
-  deaggregateSync(
-    record: { partitionKey: string; data: string },
-    checksums: boolean,
-    done: (error: Error | null | undefined, records?: unknown[]) => void,
-  ): void
-}
-const agg = createRequire(import.meta.url)('aws-kinesis-agg') as AwsKinesisAgg
+type AggRecord = AggInput
 
 const DEFAULT_AGGREGATION_MAX_SIZE = 51_200
 
@@ -66,21 +49,6 @@ function aggregateWithKinesisTs(records: readonly AggRecord[], map: ShardMap): B
   return out
 }
 
-function aggregateWithAwsKinesisAgg(records: AggRecord[]): Promise<{ partitionKey: string; data: Buffer }[]> {
-  return new Promise((resolve, reject) => {
-    const out: { partitionKey: string; data: Buffer }[] = []
-    agg.aggregate(
-      records,
-      (encoded, next) => {
-        out.push(encoded)
-        next()
-      },
-      () => resolve(out),
-      reject,
-    )
-  })
-}
-
 export async function run(): Promise<void> {
   const count = envNumber('BENCH_CODEC_RECORDS', 200_000)
   const keys = envNumber('BENCH_CODEC_KEYS', 5_000)
@@ -93,14 +61,14 @@ export async function run(): Promise<void> {
   console.log(`${count} user records, 100-byte data, ${keys} distinct keys; best of ${rounds} rounds`)
 
   const oursAgg = await bestRate(count, rounds, () => aggregateWithKinesisTs(records, map))
-  const theirsAgg = await bestRate(count, rounds, () => aggregateWithAwsKinesisAgg(records))
+  const theirsAgg = await bestRate(count, rounds, () => aggregateAll(records))
   printComparison('Aggregation (+ hash keys for kinesis-ts)', 'records/s', [
     { name: 'aws-kinesis-agg aggregate()', value: theirsAgg },
     { name: 'kinesis-ts AggregateBuilder', value: oursAgg },
   ])
 
   // Both decoders read the same aggregates, made by aws-kinesis-agg.
-  const aggregates = await aggregateWithAwsKinesisAgg(records)
+  const aggregates = await aggregateAll(records)
   const asBase64 = aggregates.map((a) => ({ partitionKey: a.partitionKey, data: a.data.toString('base64') }))
   let decoded = 0
   const oursDecode = await bestRate(count, rounds, () => {
@@ -110,7 +78,7 @@ export async function run(): Promise<void> {
   if (decoded !== count) throw new Error(`kinesis-ts decoded ${decoded} of ${count} records`)
   const theirsDecode = await bestRate(count, rounds, () => {
     for (const a of asBase64) {
-      agg.deaggregateSync(a, true, (error) => {
+      awsKinesisAgg.deaggregateSync(a, true, (error) => {
         if (error) throw error
       })
     }

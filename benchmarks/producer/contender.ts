@@ -1,12 +1,12 @@
+import { PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis'
+import { createKinesisClient } from '@kinesis-ts/shared'
+import { KinesisProducer } from '../../packages/producer/src/index.js'
 /**
  * One producer contender in a process of its own, so its peak RSS is its own:
  * `tsx contender.ts <kinesis-ts|naive|aws-kinesis-agg> <records> <bytes> <endpoint>` prints one JSON
  * line { recordsPerSecond, peakRssMb }. Records are offered as fast as each contender takes them.
  */
-import { createRequire } from 'node:module'
-import { PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis'
-import { createKinesisClient } from '@kinesis-ts/shared'
-import { KinesisProducer } from '../../packages/producer/src/index.js'
+import { type AggEncoded, type AggInput, aggregateAll } from '../lib/aws-kinesis-agg.js'
 import { sampleRss } from '../lib/table.js'
 
 const [name, recordsArg, bytesArg, endpoint] = process.argv.slice(2)
@@ -77,39 +77,15 @@ async function naive(): Promise<void> {
   client.destroy()
 }
 
-interface Encoded {
-  partitionKey: string
-  explicitHashKey?: string
-  data: Buffer
-}
-const agg = createRequire(import.meta.url)('aws-kinesis-agg') as {
-  aggregate(
-    records: { partitionKey: string; data: Buffer }[],
-    onEncoded: (encoded: Encoded, next: () => void) => void,
-    afterAll: () => void,
-    onError: (error: Error) => void,
-  ): void
-}
-
-async function awsKinesisAgg(): Promise<void> {
+async function awsKinesisAggContender(): Promise<void> {
   const client = createKinesisClient({ ...clientOptions, maxSockets: CONCURRENCY })
   const CHUNK = 20_000
-  function aggregateChunk(from: number): Promise<Encoded[]> {
-    const records: { partitionKey: string; data: Buffer }[] = []
+  function aggregateChunk(from: number): Promise<AggEncoded[]> {
+    const records: AggInput[] = []
     for (let i = from; i < Math.min(total, from + CHUNK); i++) records.push({ partitionKey: keyOf(i), data: payload })
-    return new Promise((resolve, reject) => {
-      const out: Encoded[] = []
-      agg.aggregate(
-        records,
-        (encoded, next) => {
-          out.push(encoded)
-          next()
-        },
-        () => resolve(out),
-        reject,
-      )
-    })
+    return aggregateAll(records)
   }
+
   for (let from = 0; from < total; from += CHUNK) {
     const encoded = await aggregateChunk(from)
     const entries = encoded.map((e) => ({
@@ -130,7 +106,7 @@ async function awsKinesisAgg(): Promise<void> {
 const contenders: Record<string, () => Promise<void>> = {
   'kinesis-ts': kinesisTs,
   naive,
-  'aws-kinesis-agg': awsKinesisAgg,
+  'aws-kinesis-agg': awsKinesisAggContender,
 }
 const run = contenders[name ?? '']
 if (run === undefined) throw new Error(`unknown contender ${name}`)
