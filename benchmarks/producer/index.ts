@@ -63,7 +63,7 @@ export async function run(): Promise<void> {
       const count = bytes === 100 ? records : Math.round(records / 4)
       const rows: BenchRow[] = []
       const results = new Map<string, number>()
-      for (const name of ['kinesis-ts', 'naive', 'aws-kinesis-agg']) {
+      for (const name of ['kinesis-ts', 'kinesis-ts (preserveOrder: false)', 'naive', 'aws-kinesis-agg']) {
         const result = await measure(name, count, bytes, sink.endpoint)
         results.set(name, result.recordsPerSecond)
         rows.push({ name, value: result.recordsPerSecond, extra: { 'peak RSS MB': result.peakRssMb } })
@@ -78,6 +78,17 @@ export async function run(): Promise<void> {
         printRatio(
           'kinesis-ts vs aws-kinesis-agg (100 B)',
           results.get('kinesis-ts')! / results.get('aws-kinesis-agg')!,
+          3,
+        )
+        const unordered = results.get('kinesis-ts (preserveOrder: false)')!
+        printRatio(
+          'kinesis-ts (preserveOrder: false) vs naive PutRecords (100 B)',
+          unordered / results.get('naive')!,
+          10,
+        )
+        printRatio(
+          'kinesis-ts (preserveOrder: false) vs aws-kinesis-agg (100 B)',
+          unordered / results.get('aws-kinesis-agg')!,
           3,
         )
         const rss = rows.find((row) => row.name === 'kinesis-ts')?.extra?.['peak RSS MB']

@@ -74,6 +74,25 @@ describe('KinesisProducer against kinesis-local', () => {
     expect(metrics.some((m) => m.name === 'KinesisRecordsPut' && m.dimensions.ShardId !== undefined)).toBe(true)
   })
 
+  it('with preserveOrder: false (the KPL behaviour) still puts every record exactly once on its shard', async () => {
+    const streamName = await createStream(kinesis, 4, 'producer-unordered')
+    const producer = producerFor(streamName, { preserveOrder: false })
+    const total = 20_000
+    const settled = await Promise.all(Array.from({ length: total }, (_, i) => producer.addUserRecord(recordOf(i, 500))))
+    await producer.close()
+    expect(settled.every((r) => r.successful)).toBe(true)
+    const users = deaggregate(await readStream(kinesis, streamName))
+    expect(new Set(users.map((u) => u.data.toString())).size).toBe(total)
+    expect(users).toHaveLength(total)
+    const map = new ShardMap(await listAllShards(kinesis, streamName))
+    for (const user of users) {
+      const expected = recordOf(Number(user.data.toString().slice('record-'.length)), 500)
+      const hashKey =
+        expected.explicitHashKey === undefined ? hashKeyOf(expected.partitionKey) : BigInt(expected.explicitHashKey)
+      expect(user.shardId).toBe(map.shardFor(hashKey))
+    }
+  })
+
   it('keeps producing through a split and a merge: nothing lost, results name the children, later aggregates target them', async () => {
     const streamName = await createStream(kinesis, 2, 'producer-reshard')
     const producer = producerFor(streamName, { shardMapRefreshIntervalMillis: 1000 })

@@ -61,6 +61,18 @@ describe('Collector', () => {
     expect(collector.take(limits()).records.map((r) => r.users.length)).toEqual([1])
   })
 
+  it('without preserveOrder, puts several aggregates of a shard in one request and lets requests overlap', () => {
+    const collector = new Collector(1_000_000, false)
+    collector.add(kinesisRecord('a', 10, 5), 0)
+    collector.add(kinesisRecord('a', 10, 5), 0)
+    collector.add(kinesisRecord('b', 10), 0)
+    const first = collector.take(limits())
+    expect(first.records.map((r) => r.predictedShardId)).toEqual(['a', 'a', 'b'])
+    collector.add(kinesisRecord('a', 10, 5), 0)
+    // Shard a is not held while the first request is in flight.
+    expect(collector.take(limits()).records.map((r) => r.predictedShardId)).toEqual(['a'])
+  })
+
   it('holds records of a shard out of rate tokens and says when they may go', () => {
     // 1% of the shard limit: 10 records/s.
     const collector = new Collector(1)

@@ -66,20 +66,23 @@ export interface TakeLimits {
 }
 
 /**
- * Collects Kinesis records into PutRecords batches that mix shards. At most one request per shard
- * is in flight, so the records of a partition key reach Kinesis in the order they were added (retries
- * aside); the KPL promises no order at all. Queues take turns so one hot shard cannot starve the rest.
+ * Collects Kinesis records into PutRecords batches that mix shards. With `preserveOrder`, at most one
+ * request per shard is in flight, so the records of a partition key reach Kinesis in the order they were
+ * added, retries included; without it (the KPL's behaviour) a shard may have several requests and
+ * aggregates in flight. Queues take turns so one hot shard cannot starve the rest.
  */
 export class Collector {
   readonly #queues = new Map<string, ShardQueue>()
   /** Non-empty queues in turn order. */
   readonly #ready = new Set<ShardQueue>()
   readonly #rateLimit: number
+  readonly #preserveOrder: boolean
   #count = 0
   #bytes = 0
 
-  constructor(rateLimitPercent: number) {
+  constructor(rateLimitPercent: number, preserveOrder = true) {
     this.#rateLimit = rateLimitPercent
+    this.#preserveOrder = preserveOrder
   }
 
   get count(): number {
@@ -146,13 +149,13 @@ export class Collector {
         // An aggregate may land on another shard than predicted (a split since the last map). Nothing
         // of the same shard may follow it in this request: its stray records are sent again, and
         // anything of theirs written after them would overtake them.
-        if (record.users.length > 1 && queue.shardId !== undefined) break
+        if (this.#preserveOrder && record.users.length > 1 && queue.shardId !== undefined) break
       }
       if (queue.size === 0) this.#ready.delete(queue)
       if (took) {
         targetKey = queue.targetKey
         queues.push(queue)
-        if (queue.shardId !== undefined) queue.busy = true
+        if (this.#preserveOrder && queue.shardId !== undefined) queue.busy = true
         // Its turn is over: to the back of the line.
         if (queue.size > 0) {
           this.#ready.delete(queue)

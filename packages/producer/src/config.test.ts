@@ -31,6 +31,7 @@ describe('resolveProducerConfig', () => {
     [{ rateLimit: 0 }, 'rateLimit', /\[1, /],
     [{ recordTtl: 1.5 }, 'recordTtl', /integer/],
     [{ failIfThrottled: 'yes' }, 'failIfThrottled', /true or false/],
+    [{ preserveOrder: 'no' }, 'preserveOrder', /true or false/],
     [{ streamName: 's', streamARN: 'arn:aws:kinesis:us-east-1:1:stream/s' }, 'streamARN', /not both/],
     [{ aggregationMaxSize: 1_000_000, collectionMaxSize: 500_000 }, 'collectionMaxSize', /aggregationMaxSize/],
   ])('rejects %o naming %s', (options, option, allowed) => {

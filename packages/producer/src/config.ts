@@ -27,6 +27,8 @@ export interface KinesisProducerOptions {
   recordTtl?: number
   rateLimit?: number
   failIfThrottled?: boolean
+  /** Per-key order into Kinesis (default true); false trades it for throughput, as the KPL does. */
+  preserveOrder?: boolean
   maxConnections?: number
   requestTimeout?: number
   maxUserRecordSize?: number
@@ -57,6 +59,7 @@ export interface ResolvedProducerConfig {
   readonly recordTtl: number
   readonly rateLimit: number
   readonly failIfThrottled: boolean
+  readonly preserveOrder: boolean
   readonly maxConnections: number
   readonly requestTimeout: number
   readonly maxUserRecordSize: number
@@ -152,6 +155,7 @@ export function resolveProducerConfig(options: KinesisProducerOptions = {}): Res
     recordTtl: integer('recordTtl', options.recordTtl, D.recordTtl, 100, day),
     rateLimit: integer('rateLimit', options.rateLimit, D.rateLimit, 1, 1_000_000),
     failIfThrottled: boolean('failIfThrottled', options.failIfThrottled, D.failIfThrottled),
+    preserveOrder: boolean('preserveOrder', options.preserveOrder, D.preserveOrder),
     maxConnections: integer('maxConnections', options.maxConnections, D.maxConnections, 1, 256),
     requestTimeout: integer('requestTimeout', options.requestTimeout, D.requestTimeout, 100, 600_000),
     maxUserRecordSize,

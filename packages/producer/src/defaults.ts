@@ -12,6 +12,12 @@ export const PRODUCER_DEFAULTS = Object.freeze({
   recordTtl: 30_000,
   rateLimit: 150,
   failIfThrottled: false,
+  /**
+   * kinesis-ts: records of a partition key reach Kinesis in the order they were added (one request in
+   * flight per shard, nothing of a shard after an aggregate in a request). false: the KPL's behaviour,
+   * no order promised, several requests and aggregates per shard at once (more throughput per shard).
+   */
+  preserveOrder: true,
   maxConnections: 24,
   requestTimeout: 6_000,
   maxUserRecordSize: 1024 * 1024,

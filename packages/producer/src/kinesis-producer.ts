@@ -128,7 +128,7 @@ export class KinesisProducer {
     // Every request in flight listens for destroy().
     setMaxListeners(this.config.maxConnections + 8, this.#abort.signal)
     this.#hashKeys = new HashKeyCache(this.config.hashKeyCacheSize)
-    this.#collector = new Collector(this.config.rateLimit)
+    this.#collector = new Collector(this.config.rateLimit, this.config.preserveOrder)
     this.#admission = new Admission(this.config.maxOutstandingRecords, this.config.maxBufferedBytes)
     this.#metrics = new ProducerMetrics(fanOutMetrics(this.#inMemory, this.config.metrics))
     // Shards change (splits, merges, scaling) without telling producers; wrong-shard answers also
@@ -445,10 +445,11 @@ export class KinesisProducer {
   #judgeLanded({ record, shardId, sequenceNumber, attempt }: LandedElsewhere, now: number): void {
     const range = shardId === undefined ? undefined : record.target.map?.rangeOf(shardId)
     const { users } = record
+    const firstTry: readonly Attempt[] = Object.freeze([attempt])
     for (let i = 0; i < users.length; i++) {
       const user = users[i]!
       if (range !== undefined && user.hashKey >= range.startingHashKey && user.hashKey <= range.endingHashKey) {
-        this.#resolveUser(user, attempt, shardId, sequenceNumber, i)
+        this.#resolveUser(user, attempt, firstTry, shardId, sequenceNumber, i)
         continue
       }
       addAttempt(user, {
@@ -569,10 +570,13 @@ export class KinesisProducer {
         return
       }
     }
+    // Users that succeed on their first try share one frozen attempts list: one array per aggregate,
+    // not one per user record.
+    const firstTry: readonly Attempt[] = Object.freeze([attempt])
     let dataBytes = 0
     for (let i = 0; i < users.length; i++) {
       dataBytes += users[i]!.data.length
-      this.#resolveUser(users[i]!, attempt, shardId, entry.sequenceNumber, users.length > 1 ? i : 0)
+      this.#resolveUser(users[i]!, attempt, firstTry, shardId, entry.sequenceNumber, users.length > 1 ? i : 0)
     }
     const label = target.label
     this.#metrics.shard(M.KinesisRecordsPut, 1, 'Count', label, shardId)
@@ -586,12 +590,13 @@ export class KinesisProducer {
   #resolveUser(
     user: PendingUserRecord,
     attempt: Attempt,
+    firstTry: readonly Attempt[],
     shardId: string | undefined,
     sequenceNumber: string | undefined,
     subSequenceNumber: number,
   ): void {
     if (user.settled) return
-    const attempts = user.attempts === undefined ? [attempt] : [...user.attempts, attempt]
+    const attempts = user.attempts === undefined ? firstTry : [...user.attempts, attempt]
     this.#settle(user)
     user.resolve({ successful: true, shardId, sequenceNumber, subSequenceNumber, attempts })
   }
