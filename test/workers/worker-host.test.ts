@@ -1,5 +1,6 @@
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
+import { silentLogger } from '@kinesis-ts/shared'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ShutdownError } from '../../packages/consumer/src/errors.js'
 import { type WorkerThreadHost, createWorkerThreadHost, lanesOf } from '../../packages/consumer/src/workers/index.js'
@@ -23,6 +24,37 @@ function start(options: { lanesPerShard?: number; workerThreads?: number; proces
 const TRIM_HORIZON = { sequenceNumber: 'TRIM_HORIZON', subSequenceNumber: 0 }
 
 describe('worker-thread processing', () => {
+  it('the built package loads a CommonJS processor module compiled from `export default` (exports.default)', async () => {
+    // From dist, as users run it: the lane worker then loads the module with plain Node (no tsx interop).
+    const built = (await import(
+      new URL('../../packages/consumer/dist/index.js', import.meta.url).href
+    )) as typeof import('../../packages/consumer/src/index.js')
+    const log = useLog()
+    logDir = log.dir
+    const logger = { ...silentLogger, error: () => {} }
+    const builtHost = built.createProcessorHost(
+      {
+        processorModule: new URL('./fixtures/compiled-default-processor.cjs', import.meta.url),
+        workerThreads: 1,
+        lanesPerShard: 1,
+        processingErrorPolicy: 'retry',
+      } as Parameters<typeof built.createProcessorHost>[0],
+      { logger } as Parameters<typeof built.createProcessorHost>[1],
+    )
+    try {
+      const processor = builtHost.create('shardId-000')
+      await processor.initialize({ shardId: 'shardId-000', extendedSequenceNumber: TRIM_HORIZON })
+      await processor.processRecords({
+        records: records([{ key: 'k', data: 'from-cjs' }]),
+        checkpointer: new RecordingCheckpointer(),
+        millisBehindLatest: 0,
+      })
+      expect(log.lines('record')).toEqual([['record', 'shardId-000', 'from-cjs']])
+    } finally {
+      await builtHost.close()
+    }
+  })
+
   it('keeps per-key order across lanes on different threads, with one processor instance per lane', async () => {
     const { host, log } = start({ lanesPerShard: 2 })
     const processor = host.create('shardId-000')

@@ -37,10 +37,13 @@ function factoryOf(specifier: string): Promise<ProcessorFactory> {
         ? specifier
         : pathToFileURL(specifier).href
     factory = load(url).then((module: { default?: unknown }) => {
-      if (typeof module.default !== 'function') {
+      // A CommonJS module compiled from `export default` (exports.default = fn) arrives one level down.
+      const nested = (module.default as { default?: unknown } | undefined)?.default
+      const create = typeof module.default === 'function' ? module.default : nested
+      if (typeof create !== 'function') {
         throw new TypeError(`processorModule ${specifier} has no default export creating a ShardRecordProcessor`)
       }
-      return module.default as ProcessorFactory
+      return create as ProcessorFactory
     })
     modules.set(specifier, factory)
   }
