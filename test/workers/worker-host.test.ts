@@ -38,8 +38,8 @@ describe('worker-thread processing', () => {
         workerThreads: 1,
         lanesPerShard: 1,
         processingErrorPolicy: 'retry',
-      } as Parameters<typeof built.createProcessorHost>[0],
-      { logger } as Parameters<typeof built.createProcessorHost>[1],
+      } as unknown as Parameters<typeof built.createProcessorHost>[0],
+      { logger } as unknown as Parameters<typeof built.createProcessorHost>[1],
     )
     try {
       const processor = builtHost.create('shardId-000')
