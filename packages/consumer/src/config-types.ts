@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { KinesisClient } from '@aws-sdk/client-kinesis'
-import type { AwsCredentials, Logger, MetricsSink } from '@kinesis-ts/shared'
+import type { AwsCredentials, CloudWatchOptions, Logger, MetricsSink } from '@kinesis-ts/shared'
 import type { ShardRecordProcessor } from './types.js'
 
 /** The consumer's options (KCL names) and their resolved form. */
@@ -75,8 +75,13 @@ export interface KinesisConsumerOptions {
   getRecordsBackoffMaxMillis?: number
   shutdownTimeoutMillis?: number
   logger?: Logger
-  /** Where KCL-named metrics go; `cloudWatchMetrics(...)` publishes them to CloudWatch. */
+  /** Where KCL-named metrics go. */
   metrics?: MetricsSink
+  /**
+   * Publish the metrics to CloudWatch (namespace = applicationName unless given, as the KCL), through
+   * the optional peer dependency `@aws-sdk/client-cloudwatch`. Off unless set.
+   */
+  cloudWatch?: CloudWatchOptions
 }
 
 export type ResolvedInitialPosition =
@@ -136,4 +141,5 @@ export interface ResolvedConsumerConfig {
   readonly shutdownTimeoutMillis: number
   readonly logger: Logger
   readonly metrics: MetricsSink
+  readonly cloudWatch: CloudWatchOptions | undefined
 }

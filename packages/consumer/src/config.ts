@@ -224,5 +224,6 @@ export function resolveConsumerConfig(options: KinesisConsumerOptions): Resolved
     shutdownTimeoutMillis: int('shutdownTimeoutMillis', options.shutdownTimeoutMillis, D.shutdownTimeoutMillis, 1),
     logger: options.logger ?? silentLogger,
     metrics: options.metrics ?? noopMetrics,
+    cloudWatch: options.cloudWatch,
   })
 }

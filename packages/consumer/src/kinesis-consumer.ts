@@ -2,10 +2,13 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { KinesisClient } from '@aws-sdk/client-kinesis'
 import {
   ClosedError,
+  type CloudWatchMetrics,
   EventHub,
   type OwnedClient,
   childLogger,
+  cloudWatchSink,
   dynamoDBClientFrom,
+  fanOutMetrics,
   kinesisClientFrom,
 } from '@kinesis-ts/shared'
 import { type KinesisConsumerOptions, type ResolvedConsumerConfig, resolveConsumerConfig } from './config.js'
@@ -33,6 +36,7 @@ export class KinesisConsumer {
   readonly #kinesis: OwnedClient<KinesisClient>
   readonly #dynamodb: OwnedClient<DynamoDBClient>
   readonly #scheduler: Scheduler
+  readonly #cloudWatch: CloudWatchMetrics | undefined
   readonly #starting = new AbortController()
   #state: State = 'new'
   #startPromise: Promise<void> | undefined
@@ -45,9 +49,17 @@ export class KinesisConsumer {
     const logger = childLogger(config.logger, { workerId: config.workerId })
     this.#events = new EventHub(logger)
     const common = { region: config.region, credentials: config.credentials }
+    // Before the AWS clients: a bad cloudWatch option must not leave sockets behind.
+    this.#cloudWatch =
+      config.cloudWatch === undefined
+        ? undefined
+        : cloudWatchSink('cloudWatch', config.cloudWatch, { namespace: config.applicationName, ...common }, (error) =>
+            logger.warn({ err: error }, 'CloudWatch PutMetricData failed'),
+          )
+    const metrics = this.#cloudWatch === undefined ? config.metrics : fanOutMetrics(config.metrics, this.#cloudWatch)
     this.#kinesis = kinesisClientFrom(config.kinesisClient, { ...common, endpoint: config.endpoint })
     this.#dynamodb = dynamoDBClientFrom(config.dynamoDBClient, { ...common, endpoint: config.dynamoDBEndpoint })
-    const context = { kinesis: this.#kinesis.client, dynamodb: this.#dynamodb.client, logger, metrics: config.metrics }
+    const context = { kinesis: this.#kinesis.client, dynamodb: this.#dynamodb.client, logger, metrics }
     try {
       this.#scheduler = new Scheduler({
         ...context,
@@ -58,6 +70,7 @@ export class KinesisConsumer {
       })
     } catch (error) {
       this.#destroyClients()
+      void this.#cloudWatch?.close()
       throw error
     }
   }
@@ -106,10 +119,7 @@ export class KinesisConsumer {
     const wasStarted = this.#state !== 'new'
     this.#state = 'stopping'
     this.#starting.abort()
-    this.#shutdownPromise = (wasStarted ? this.#stopWorker() : Promise.resolve()).finally(() => {
-      this.#state = 'stopped'
-      this.#destroyClients()
-    })
+    this.#shutdownPromise = (wasStarted ? this.#stopWorker() : Promise.resolve()).finally(() => this.#stopped())
     return this.#shutdownPromise
   }
 
@@ -127,10 +137,7 @@ export class KinesisConsumer {
     this.#shutdownPromise = (async () => {
       await this.#startPromise?.catch(() => {})
       await this.#scheduler.destroy()
-    })().finally(() => {
-      this.#state = 'stopped'
-      this.#destroyClients()
-    })
+    })().finally(() => this.#stopped())
     return this.#shutdownPromise
   }
 
@@ -155,6 +162,13 @@ export class KinesisConsumer {
       logger.warn({ workerId: this.workerId }, 'shutdown did not finish in time: stopping now, leases left to expire')
       await this.#scheduler.destroy()
     }
+  }
+
+  /** After shutdown or destroy: clients freed, the last metric statistics sent (a failure is only logged). */
+  async #stopped(): Promise<void> {
+    this.#state = 'stopped'
+    this.#destroyClients()
+    await this.#cloudWatch?.close()
   }
 
   #destroyClients(): void {

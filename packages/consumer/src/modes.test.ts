@@ -41,6 +41,17 @@ describe('mode registry', () => {
     expect(create).toThrow(/retrieval\.stallTimeoutMs/)
   })
 
+  it('rejects a bad cloudWatch option, naming it', () => {
+    const create = () =>
+      new KinesisConsumer({
+        ...base,
+        processorFactory: () => ({}) as ShardRecordProcessor,
+        cloudWatch: { flushIntervalMillis: 5 },
+      })
+    expect(create).toThrow(ConfigurationError)
+    expect(create).toThrow(/cloudWatch\.flushIntervalMillis/)
+  })
+
   it('builds a worker-thread consumer from a processorModule; shutdown before start frees the pool', async () => {
     const consumer = new KinesisConsumer({
       ...base,

@@ -46,3 +46,12 @@ describe('resolveProducerConfig', () => {
     expect((error as Error).message).toMatch(allowed)
   })
 })
+
+describe('KinesisProducer construction', () => {
+  it('rejects a bad cloudWatch option before opening any socket, naming the option', async () => {
+    const { KinesisProducer } = await import('./kinesis-producer.js')
+    const create = () => new KinesisProducer({ streamName: 's', region: 'us-east-1', cloudWatch: { namespace: '' } })
+    expect(create).toThrow(ConfigurationError)
+    expect(create).toThrow(/cloudWatch\.namespace/)
+  })
+})

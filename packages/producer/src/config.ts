@@ -1,6 +1,7 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis'
 import {
   type AwsCredentials,
+  type CloudWatchOptions,
   ConfigurationError,
   type Logger,
   type MetricsSink,
@@ -39,8 +40,13 @@ export interface KinesisProducerOptions {
   retryBackoffMaxMillis?: number
   hashKeyCacheSize?: number
   logger?: Logger
-  /** Where KPL-named metrics go besides getMetrics(); `cloudWatchMetrics(...)` publishes to CloudWatch. */
+  /** Where KPL-named metrics go besides getMetrics(). */
   metrics?: MetricsSink
+  /**
+   * Publish the metrics to CloudWatch (namespace `KinesisProducerLibrary` unless given), through the
+   * optional peer dependency `@aws-sdk/client-cloudwatch`. Off unless set.
+   */
+  cloudWatch?: CloudWatchOptions
 }
 
 export interface ResolvedProducerConfig {
@@ -70,6 +76,7 @@ export interface ResolvedProducerConfig {
   readonly retryBackoffMaxMillis: number
   readonly hashKeyCacheSize: number
   readonly logger: Logger
+  readonly cloudWatch: CloudWatchOptions | undefined
   readonly metrics: MetricsSink
 }
 
@@ -190,6 +197,7 @@ export function resolveProducerConfig(options: KinesisProducerOptions = {}): Res
     ),
     hashKeyCacheSize: integer('hashKeyCacheSize', options.hashKeyCacheSize, D.hashKeyCacheSize, 1, 10_000_000),
     logger: options.logger ?? silentLogger,
+    cloudWatch: options.cloudWatch,
     metrics: options.metrics ?? noopMetrics,
   }
   if (config.retryBackoffMaxMillis < config.retryBackoffBaseMillis) {

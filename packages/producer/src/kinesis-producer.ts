@@ -2,12 +2,14 @@ import { setMaxListeners } from 'node:events'
 import type { KinesisClient } from '@aws-sdk/client-kinesis'
 import {
   ClosedError,
+  type CloudWatchMetrics,
   HashKeyCache,
   InMemoryMetrics,
   InvalidArgumentError,
   type MetricSummary,
   backoffDelay,
   classifyError,
+  cloudWatchSink,
   fanOutMetrics,
   kinesisClientFrom,
 } from '@kinesis-ts/shared'
@@ -17,7 +19,7 @@ import { type Batch, Collector } from './collector.js'
 import { type KinesisProducerOptions, type ResolvedProducerConfig, resolveProducerConfig } from './config.js'
 import { UserRecordFailedError } from './errors.js'
 import { FlushTracker } from './flush-tracker.js'
-import { PRODUCER_METRICS as M, ProducerMetrics } from './metrics.js'
+import { PRODUCER_METRICS as M, PRODUCER_METRICS_NAMESPACE, ProducerMetrics } from './metrics.js'
 import { type KinesisRecord, type PendingUserRecord, rawKinesisRecord } from './pending.js'
 import { classifyEntryError } from './retry-policy.js'
 import { type EntryOutcome, type PutOutcome, putRecords } from './sender.js'
@@ -109,6 +111,7 @@ export class KinesisProducer {
   readonly #rateDeadline = new Deadline(() => this.#drain(true))
   readonly #refreshTimer: ReturnType<typeof setInterval>
   readonly #abort = new AbortController()
+  readonly #cloudWatch: CloudWatchMetrics | undefined
   #received = 0
   #defaultTarget: StreamTarget | undefined
   #closing: Promise<void> | undefined
@@ -116,6 +119,16 @@ export class KinesisProducer {
 
   constructor(options: KinesisProducerOptions = {}) {
     this.config = resolveProducerConfig(options)
+    // Before the Kinesis client: a bad cloudWatch option must not leave sockets behind.
+    this.#cloudWatch =
+      this.config.cloudWatch === undefined
+        ? undefined
+        : cloudWatchSink(
+            'cloudWatch',
+            this.config.cloudWatch,
+            { namespace: PRODUCER_METRICS_NAMESPACE, region: this.config.region, credentials: this.config.credentials },
+            (error) => this.config.logger.warn({ err: error }, 'CloudWatch PutMetricData failed'),
+          )
     const { client, owned } = kinesisClientFrom(this.config.kinesisClient, {
       region: this.config.region,
       endpoint: this.config.endpoint,
@@ -130,7 +143,9 @@ export class KinesisProducer {
     this.#hashKeys = new HashKeyCache(this.config.hashKeyCacheSize)
     this.#collector = new Collector(this.config.rateLimit, this.config.preserveOrder)
     this.#admission = new Admission(this.config.maxOutstandingRecords, this.config.maxBufferedBytes)
-    this.#metrics = new ProducerMetrics(fanOutMetrics(this.#inMemory, this.config.metrics))
+    this.#metrics = new ProducerMetrics(
+      fanOutMetrics(this.#inMemory, this.config.metrics, ...(this.#cloudWatch === undefined ? [] : [this.#cloudWatch])),
+    )
     // Shards change (splits, merges, scaling) without telling producers; wrong-shard answers also
     // trigger a refresh, this catches the rest.
     this.#refreshTimer = setInterval(() => {
@@ -206,7 +221,9 @@ export class KinesisProducer {
 
   /** Flushes, then frees sockets and timers. Later calls of addUserRecord reject with ClosedError. */
   close(): Promise<void> {
-    this.#closing ??= this.flush().then(() => this.#release())
+    this.#closing ??= this.flush()
+      .then(() => this.#release())
+      .then(() => this.#cloudWatch?.close())
     return this.#closing
   }
 
@@ -237,6 +254,7 @@ export class KinesisProducer {
     // Waiting callers get in and fail at once in #accept.
     this.#admission.releaseAll()
     this.#release()
+    void this.#cloudWatch?.close()
   }
 
   #release(): void {

@@ -1,5 +1,8 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { type PutMetricDataInput, cloudWatchMetrics } from './cloudwatch-metrics.js'
+import { type PutMetricDataInput, cloudWatchMetrics, cloudWatchSink } from './cloudwatch-metrics.js'
+import { ConfigurationError } from './errors.js'
 
 afterEach(() => {
   vi.useRealTimers()
@@ -61,5 +64,64 @@ describe('cloudWatchMetrics', () => {
     await sink.close()
     expect(sent).toEqual([1_000, 1_000, 500])
     expect(errors).toHaveLength(1)
+  })
+})
+
+describe('cloudWatchSink (through @aws-sdk/client-cloudwatch)', () => {
+  it('signs and sends PutMetricData with the default namespace, and frees its client on close()', async () => {
+    // A loopback stand-in for the CloudWatch endpoint: it records what the real SDK client sends.
+    const requests: { target: string | undefined; body: PutMetricDataInput }[] = []
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = []
+      req.on('data', (chunk: Buffer) => chunks.push(chunk))
+      req.on('end', () => {
+        requests.push({
+          target: req.headers['x-amz-target'] as string | undefined,
+          body: JSON.parse(Buffer.concat(chunks).toString()) as PutMetricDataInput,
+        })
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' })
+        res.end('{}')
+      })
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const errors: unknown[] = []
+    try {
+      const sink = cloudWatchSink(
+        'cloudWatch',
+        { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}` },
+        {
+          namespace: 'KinesisProducerLibrary',
+          region: 'us-east-1',
+          credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+        },
+        (error) => errors.push(error),
+      )
+      sink.put('UserRecordsPut', 5, 'Count', { StreamName: 'orders' })
+      sink.put('UserRecordsPut', 7, 'Count', { StreamName: 'orders' })
+      await sink.close()
+    } finally {
+      server.close()
+    }
+    expect(errors).toEqual([])
+    expect(requests).toHaveLength(1)
+    expect(requests[0]!.target).toMatch(/PutMetricData$/)
+    expect(requests[0]!.body).toMatchObject({
+      Namespace: 'KinesisProducerLibrary',
+      MetricData: [
+        {
+          MetricName: 'UserRecordsPut',
+          Dimensions: [{ Name: 'StreamName', Value: 'orders' }],
+          StatisticValues: { SampleCount: 2, Sum: 12, Minimum: 5, Maximum: 7 },
+          Unit: 'Count',
+        },
+      ],
+    })
+  })
+
+  it('rejects bad options at once, naming the option', () => {
+    const make = (options: object) => () => cloudWatchSink('cloudWatch', options, { namespace: 'ns' }, () => {})
+    expect(make({ namespace: '' })).toThrow(ConfigurationError)
+    expect(make({ namespace: '' })).toThrow(/cloudWatch\.namespace/)
+    expect(make({ flushIntervalMillis: 10 })).toThrow(/cloudWatch\.flushIntervalMillis/)
   })
 })

@@ -1,3 +1,6 @@
+import { createRequire } from 'node:module'
+import type { AwsCredentials } from './clients.js'
+import { ConfigurationError } from './errors.js'
 import type { MetricDimensions, MetricUnit, MetricsSink } from './metrics.js'
 
 /** The PutMetricData input, shaped as the AWS SDK's `PutMetricDataCommandInput` (structurally compatible). */
@@ -105,6 +108,105 @@ export function cloudWatchMetrics(options: CloudWatchMetricsOptions): CloudWatch
         await flush()
       })()
       return closed
+    },
+  }
+}
+
+/** Built-in CloudWatch publishing (the `cloudWatch` option of producer and consumer). */
+export interface CloudWatchOptions {
+  /** Defaults: `KinesisProducerLibrary` for the producer, the application name for the consumer (as KPL/KCL). */
+  readonly namespace?: string | undefined
+  /** Where PutMetricData goes; by default the region and credentials the producer or consumer uses. */
+  readonly region?: string | undefined
+  readonly endpoint?: string | undefined
+  readonly credentials?: AwsCredentials | undefined
+  /** Added to every datum. */
+  readonly dimensions?: MetricDimensions | undefined
+  /** How often buffered statistics are sent (default 60000, as the KPL and KCL). */
+  readonly flushIntervalMillis?: number | undefined
+}
+
+const CLOUDWATCH_PACKAGE = '@aws-sdk/client-cloudwatch'
+
+interface CloudWatchModule {
+  CloudWatchClient: new (config: object) => { send(command: object): Promise<unknown>; destroy(): void }
+  PutMetricDataCommand: new (input: PutMetricDataInput) => object
+}
+
+/**
+ * A CloudWatch sink that publishes through `@aws-sdk/client-cloudwatch`, an optional peer dependency:
+ * its presence is checked now (a missing package is a ConfigurationError naming `option`), and it is
+ * loaded on the first flush. close() sends what is buffered and frees the SDK client.
+ */
+export function cloudWatchSink(
+  option: string,
+  options: CloudWatchOptions,
+  defaults: { namespace: string; region?: string | undefined; credentials?: AwsCredentials | undefined },
+  onError: (error: unknown) => void,
+): CloudWatchMetrics {
+  if (typeof options !== 'object' || options === null) {
+    throw new ConfigurationError(
+      option,
+      '{ namespace?, region?, endpoint?, credentials?, flushIntervalMillis? }',
+      options,
+    )
+  }
+  const namespace = options.namespace ?? defaults.namespace
+  if (typeof namespace !== 'string' || namespace.length === 0 || namespace.length > 255) {
+    throw new ConfigurationError(`${option}.namespace`, 'a string of 1 to 255 characters', namespace)
+  }
+  const interval = options.flushIntervalMillis
+  if (interval !== undefined && (!Number.isInteger(interval) || interval < 1_000 || interval > 3_600_000)) {
+    throw new ConfigurationError(`${option}.flushIntervalMillis`, 'an integer in [1000, 3600000]', interval)
+  }
+  const require = createRequire(import.meta.url)
+  try {
+    require.resolve(CLOUDWATCH_PACKAGE)
+  } catch {
+    throw new ConfigurationError(
+      option,
+      `the ${CLOUDWATCH_PACKAGE} package installed (npm i ${CLOUDWATCH_PACKAGE})`,
+      options,
+    )
+  }
+  let client:
+    | Promise<{
+        send(command: object): Promise<unknown>
+        destroy(): void
+        command: CloudWatchModule['PutMetricDataCommand']
+      }>
+    | undefined
+  const connect = () => {
+    client ??= (import(CLOUDWATCH_PACKAGE) as Promise<CloudWatchModule>).then((sdk) => {
+      const instance = new sdk.CloudWatchClient({
+        region: options.region ?? defaults.region,
+        endpoint: options.endpoint,
+        credentials: options.credentials ?? defaults.credentials,
+      })
+      return {
+        send: (command) => instance.send(command),
+        destroy: () => instance.destroy(),
+        command: sdk.PutMetricDataCommand,
+      }
+    })
+    return client
+  }
+  const sink = cloudWatchMetrics({
+    namespace,
+    dimensions: options.dimensions,
+    flushIntervalMillis: interval,
+    onError,
+    publish: async (input) => {
+      const cw = await connect()
+      return cw.send(new cw.command(input))
+    },
+  })
+  return {
+    put: sink.put,
+    flush: sink.flush,
+    async close() {
+      await sink.close()
+      if (client !== undefined) (await client.catch(() => undefined))?.destroy()
     },
   }
 }

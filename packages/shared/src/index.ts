@@ -34,7 +34,9 @@ export {
 export { HashKeyCache } from './hash-key-cache.js'
 export {
   cloudWatchMetrics,
+  cloudWatchSink,
   type CloudWatchMetrics,
   type CloudWatchMetricsOptions,
+  type CloudWatchOptions,
   type PutMetricDataInput,
 } from './cloudwatch-metrics.js'
