@@ -2,23 +2,24 @@
  * Admission of user records against `maxOutstandingRecords` and `maxBufferedBytes`. Callers beyond
  * either limit wait in arrival order; a record larger than the byte limit is let in when nothing
  * else is outstanding, or it could never go.
+ *
+ * A waiting call is queued as the caller's own item and handed to `admit` when its turn comes: no
+ * promise or closure per waiter, because a caller that never awaits can queue a million of them.
+ * `admit` runs inside release(), so it must not re-enter the producer synchronously.
  */
-interface Waiter {
-  readonly bytes: number
-  readonly admit: () => void
-}
-
-export class Admission {
+export class Admission<Item extends { readonly bytes: number }> {
   readonly #maxRecords: number
   readonly #maxBytes: number
+  readonly #admit: (item: Item) => void
   #records = 0
   #bytes = 0
-  readonly #waiting: (Waiter | undefined)[] = []
+  readonly #waiting: (Item | undefined)[] = []
   #waitingHead = 0
 
-  constructor(maxRecords: number, maxBytes: number) {
+  constructor(maxRecords: number, maxBytes: number, admit: (item: Item) => void) {
     this.#maxRecords = maxRecords
     this.#maxBytes = maxBytes
+    this.#admit = admit
   }
 
   get records(): number {
@@ -41,11 +42,9 @@ export class Admission {
     return true
   }
 
-  /** Resolves once the record is admitted (FIFO). */
-  wait(bytes: number): Promise<void> {
-    return new Promise((resolve) => {
-      this.#waiting.push({ bytes, admit: resolve })
-    })
+  /** Queues `item`; it is handed to `admit` once there is room (FIFO). */
+  wait(item: Item): void {
+    this.#waiting.push(item)
   }
 
   release(bytes: number): void {
@@ -61,7 +60,7 @@ export class Admission {
       }
       this.#records++
       this.#bytes += next.bytes
-      next.admit()
+      this.#admit(next)
     }
   }
 
@@ -71,7 +70,7 @@ export class Admission {
       const next = this.#waiting[this.#waitingHead++]!
       this.#records++
       this.#bytes += next.bytes
-      next.admit()
+      this.#admit(next)
     }
     this.#waiting.length = 0
     this.#waitingHead = 0

@@ -39,6 +39,25 @@ describe('KinesisProducer lifecycle', () => {
     await expect(producer.addUserRecord({ partitionKey: 'k', data: 'x' })).rejects.toMatchObject({ code: 'ERR_CLOSED' })
   })
 
+  it('destroy() also fails the calls still waiting for room, which never became outstanding', async () => {
+    const producer = new KinesisProducer({
+      streamName: 's',
+      kinesisClient: hangingClient(),
+      recordMaxBufferedTime: 1,
+      maxOutstandingRecords: 10,
+    })
+    const pending = Array.from({ length: 25 }, (_, i) => producer.addUserRecord({ partitionKey: `k${i}`, data: 'x' }))
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    expect(producer.getOutstandingRecordsCount()).toBe(10)
+    producer.destroy()
+    const outcomes = await Promise.allSettled(pending)
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(Array(25).fill('rejected'))
+    for (const outcome of outcomes) {
+      expect(((outcome as PromiseRejectedResult).reason as UserRecordFailedError).errorCode).toBe('Destroyed')
+    }
+    expect(producer.getOutstandingRecordsCount()).toBe(0)
+  })
+
   it('close() with nothing outstanding resolves, is idempotent, and refuses new records', async () => {
     const producer = new KinesisProducer({ streamName: 's', kinesisClient: hangingClient() })
     const first = producer.close()

@@ -25,7 +25,7 @@ import { classifyEntryError } from './retry-policy.js'
 import { type EntryOutcome, type PutOutcome, putRecords } from './sender.js'
 import { StreamTarget } from './stream-target.js'
 import type { Attempt, UserRecord, UserRecordResult } from './types.js'
-import { checkUserRecord } from './validate.js'
+import { type CheckedRecord, checkUserRecord } from './validate.js'
 
 function addAttempt(user: PendingUserRecord, attempt: Attempt): void {
   if (user.attempts === undefined) user.attempts = [attempt]
@@ -37,6 +37,15 @@ interface LandedElsewhere {
   readonly shardId: string | undefined
   readonly sequenceNumber: string | undefined
   readonly attempt: Attempt
+}
+
+/** One call of addUserRecord, admitted or waiting for room (see Admission). */
+interface AddCall extends CheckedRecord {
+  readonly source: UserRecord
+  readonly target: StreamTarget
+  readonly generation: number
+  readonly resolve: (result: UserRecordResult) => void
+  readonly reject: (error: unknown) => void
 }
 
 interface InFlight {
@@ -92,7 +101,7 @@ export class KinesisProducer {
   /** Aggregators holding records, in the order they opened (so the first is the most urgent). */
   readonly #open = new Set<ShardAggregator>()
   readonly #collector: Collector
-  readonly #admission: Admission
+  readonly #admission: Admission<AddCall>
   readonly #flushes = new FlushTracker()
   readonly #inMemory = new InMemoryMetrics()
   readonly #metrics: ProducerMetrics
@@ -142,7 +151,10 @@ export class KinesisProducer {
     setMaxListeners(this.config.maxConnections + 8, this.#abort.signal)
     this.#hashKeys = new HashKeyCache(this.config.hashKeyCacheSize)
     this.#collector = new Collector(this.config.rateLimit, this.config.preserveOrder)
-    this.#admission = new Admission(this.config.maxOutstandingRecords, this.config.maxBufferedBytes)
+    // Admitted calls start on a microtask: release() runs while a response is being settled.
+    this.#admission = new Admission<AddCall>(this.config.maxOutstandingRecords, this.config.maxBufferedBytes, (call) =>
+      queueMicrotask(() => this.#start(call)),
+    )
     this.#metrics = new ProducerMetrics(
       fanOutMetrics(this.#inMemory, this.config.metrics, ...(this.#cloudWatch === undefined ? [] : [this.#cloudWatch])),
     )
@@ -164,7 +176,7 @@ export class KinesisProducer {
    */
   addUserRecord(record: UserRecord): Promise<UserRecordResult> {
     if (this.#closing !== undefined || this.#destroyed) return Promise.reject(new ClosedError('KinesisProducer'))
-    let checked: ReturnType<typeof checkUserRecord>
+    let checked: CheckedRecord
     let target: StreamTarget
     try {
       checked = checkUserRecord(record, this.config.maxUserRecordSize)
@@ -174,8 +186,24 @@ export class KinesisProducer {
     }
     const generation = this.#flushes.generation
     this.#flushes.added(generation)
-    if (this.#admission.tryAdmit(checked.bytes)) return this.#accept(record, checked, target, generation)
-    return this.#admission.wait(checked.bytes).then(() => this.#accept(record, checked, target, generation))
+    const admitted = this.#admission.tryAdmit(checked.bytes)
+    return new Promise((resolve, reject) => {
+      // The checked fields are copied, not referenced: one object per waiting call, not two.
+      const call: AddCall = {
+        partitionKey: checked.partitionKey,
+        data: checked.data,
+        explicitHashKey: checked.explicitHashKey,
+        explicitHashKeyValue: checked.explicitHashKeyValue,
+        bytes: checked.bytes,
+        source: record,
+        target,
+        generation,
+        resolve,
+        reject,
+      }
+      if (admitted) this.#start(call)
+      else this.#admission.wait(call)
+    })
   }
 
   /** Sends everything buffered now; resolves when every record added before the call has settled. */
@@ -251,7 +279,7 @@ export class KinesisProducer {
     this.#retries = []
     for (const { batch } of this.#inFlight) for (const record of batch.records) destroyed(record)
     this.#inFlight.clear()
-    // Waiting callers get in and fail at once in #accept.
+    // Waiting callers get in and fail at once in #start.
     this.#admission.releaseAll()
     this.#release()
     void this.#cloudWatch?.close()
@@ -296,26 +324,17 @@ export class KinesisProducer {
     return target
   }
 
-  #accept(
-    source: UserRecord,
-    checked: ReturnType<typeof checkUserRecord>,
-    target: StreamTarget,
-    generation: number,
-  ): Promise<UserRecordResult> {
-    let resolve!: (result: UserRecordResult) => void
-    let reject!: (error: unknown) => void
-    const promise = new Promise<UserRecordResult>((res, rej) => {
-      resolve = res
-      reject = rej
-    })
+  /** An admitted call becomes a pending user record and is routed. */
+  #start(call: AddCall): void {
+    const { source, target, generation, resolve, reject } = call
     const now = performance.now()
     const user: PendingUserRecord = {
       source,
-      partitionKey: checked.partitionKey,
-      explicitHashKey: checked.explicitHashKey,
-      hashKey: checked.explicitHashKeyValue ?? this.#hashKeys.get(checked.partitionKey),
-      data: checked.data,
-      bytes: checked.bytes,
+      partitionKey: call.partitionKey,
+      explicitHashKey: call.explicitHashKey,
+      hashKey: call.explicitHashKeyValue ?? this.#hashKeys.get(call.partitionKey),
+      data: call.data,
+      bytes: call.bytes,
       target,
       arrivedAt: now,
       generation,
@@ -335,10 +354,9 @@ export class KinesisProducer {
           errorMessage: 'the producer was destroyed',
         },
       ])
-      return promise
+      return
     }
     this.#route(user, now)
-    return promise
   }
 
   #hold(user: PendingUserRecord): void {
