@@ -1,6 +1,6 @@
-import { createRequire } from 'node:module'
 import { KPL_MAGIC, ShardMap, encodeAggregated, hashKeyOf } from '@kinesis-ts/shared'
 import { afterAll, describe, expect, it } from 'vitest'
+import { aggregateAll } from '../../benchmarks/lib/aws-kinesis-agg.js'
 import type { ShardRecordProcessor } from '../../packages/consumer/src/index.js'
 import { createStream, kinesisClient, listAllShards, uniqueName } from '../support/aws.js'
 import { Fleet, keysFor, putAll, waitFor } from './support/harness.js'
@@ -8,40 +8,12 @@ import { Fleet, keysFor, putAll, waitFor } from './support/harness.js'
 const kinesis = kinesisClient()
 afterAll(() => kinesis.destroy())
 
-interface AggRecord {
-  partitionKey: string
-  data: Buffer
-}
-const agg = createRequire(import.meta.url)('aws-kinesis-agg') as {
-  aggregate(
-    records: AggRecord[],
-    onEncoded: (encoded: { partitionKey: string; explicitHashKey?: string; data: Buffer }, next: () => void) => void,
-    afterAll: () => void,
-    onError: (error: Error) => void,
-  ): void
-}
-
-function aggregateWithAwsKinesisAgg(records: AggRecord[]) {
-  return new Promise<{ partitionKey: string; explicitHashKey?: string; data: Buffer }[]>((resolve, reject) => {
-    const out: { partitionKey: string; explicitHashKey?: string; data: Buffer }[] = []
-    agg.aggregate(
-      records,
-      (encoded, next) => {
-        out.push(encoded)
-        next()
-      },
-      () => resolve(out),
-      reject,
-    )
-  })
-}
-
 const text = (s: string) => Buffer.from(s)
 
 describe('records', () => {
   it('deaggregates aws-kinesis-agg and kinesis-ts aggregates, passes corrupt ones through as plain records', async () => {
     const stream = await createStream(kinesis, 1)
-    const fromAgg = await aggregateWithAwsKinesisAgg(
+    const fromAgg = await aggregateAll(
       Array.from({ length: 30 }, (_, i) => ({ partitionKey: `agg-key-${i % 7}`, data: text(`agg-${i}`) })),
     )
     const ours = encodeAggregated(
