@@ -1,11 +1,11 @@
 /**
- * One producer contender in a process of its own, so its peak RSS is its own:
- * `tsx contender.ts <kinesis-ts|naive|aws-kinesis-agg> <records> <bytes> <endpoint>` prints one JSON
- * line { recordsPerSecond, peakRssMb }. Records are offered as fast as each contender takes them.
+ * One producer contender in a process of its own, so its peak RSS is its own: bundled by index.ts, then
+ * `node producer-contender.mjs <contender> <records> <bytes> <endpoint>` prints one JSON line
+ * { recordsPerSecond, peakRssMb }. Records are offered as fast as each contender takes them.
  */
 import { PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis'
+import { KinesisProducer } from '@kinesis-ts/producer'
 import { createKinesisClient } from '@kinesis-ts/shared'
-import { KinesisProducer } from '../../packages/producer/src/index.js'
 import { type AggEncoded, type AggInput, aggregateAll } from '../lib/aws-kinesis-agg.js'
 import { sampleRss } from '../lib/table.js'
 
