@@ -22,7 +22,7 @@ function findBenchmarks(): string | undefined {
 export const benchCommand: Command = {
   name: 'bench',
   summary: 'Run the side-by-side benchmarks (from a kinesis-ts checkout) and print ratios against peers.',
-  details: `Suites: ${SUITES.join(', ')}. Environment knobs (BENCH_ROUNDS, BENCH_CODEC_RECORDS, ...) are listed in benchmarks/README.md.`,
+  details: `Suites: ${SUITES.join(', ')}. Environment knobs (BENCH_ROUNDS, BENCH_CODEC_RECORDS, ...) are listed in benchmarks/README.md of the clone.`,
   options: {
     suite: {
       type: 'string',
