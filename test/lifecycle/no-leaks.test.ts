@@ -1,0 +1,181 @@
+import { rmSync } from 'node:fs'
+import { sleep } from '@kinesis-ts/shared'
+import { afterAll, describe, expect, it } from 'vitest'
+import { KinesisConsumer, type KinesisConsumerOptions } from '../../packages/consumer/src/index.js'
+import { KinesisProducer } from '../../packages/producer/src/index.js'
+import { FAST, waitFor } from '../consumer/support/harness.js'
+import { startRelay } from '../fanout/support/h2-relay.js'
+import { clientOptions, createStream, endpoints, kinesisClient, uniqueName } from '../support/aws.js'
+import { processorModule, useLog } from '../workers/support/harness.js'
+
+/**
+ * What keeps a process alive or does work behind the user's back: timers, sockets, worker threads and
+ * message ports. After close() / shutdown() none of ours may remain, so a service that stops its
+ * producer and consumer can exit on its own and nothing of theirs fires later.
+ */
+function liveResources(): Map<string, number> {
+  const counts = new Map<string, number>()
+  for (const kind of process.getActiveResourcesInfo()) counts.set(kind, (counts.get(kind) ?? 0) + 1)
+  return counts
+}
+
+/** Kinds that grew since `before` (a closing socket may take a few ticks: poll briefly). */
+async function grownSince(before: Map<string, number>): Promise<Record<string, number>> {
+  let grown: Record<string, number> = {}
+  for (let tries = 0; tries < 40; tries++) {
+    grown = {}
+    for (const [kind, count] of liveResources()) {
+      const extra = count - (before.get(kind) ?? 0)
+      if (extra > 0) grown[kind] = extra
+    }
+    if (Object.keys(grown).length === 0) return grown
+    await sleep(50)
+  }
+  return grown
+}
+
+type TimerCallback = (...args: unknown[]) => void
+
+/**
+ * Runs `run` while watching every timer created on this thread, unref'd ones included (which
+ * getActiveResourcesInfo does not list), and returns where the ones still pending afterwards came from.
+ */
+async function timersLeftBy(run: () => Promise<void>, settle: () => Promise<unknown>): Promise<string[]> {
+  const pending = new Map<unknown, string>()
+  const { setTimeout, setInterval, clearTimeout, clearInterval } = globalThis
+  const origin = (kind: string, ms: number | undefined) =>
+    `${kind}(${ms}) ${new Error().stack?.split('\n')[3]?.trim() ?? 'at an unknown place'}`
+  Object.assign(globalThis, {
+    setTimeout: (callback: TimerCallback, ms?: number, ...args: unknown[]) => {
+      const timer = setTimeout(
+        (...given: unknown[]) => {
+          pending.delete(timer)
+          callback(...given)
+        },
+        ms,
+        ...args,
+      )
+      pending.set(timer, origin('setTimeout', ms))
+      return timer
+    },
+    setInterval: (callback: TimerCallback, ms?: number, ...args: unknown[]) => {
+      const timer = setInterval(callback, ms, ...args)
+      pending.set(timer, origin('setInterval', ms))
+      return timer
+    },
+    clearTimeout: (timer: NodeJS.Timeout | undefined) => {
+      pending.delete(timer)
+      clearTimeout(timer)
+    },
+    clearInterval: (timer: NodeJS.Timeout | undefined) => {
+      pending.delete(timer)
+      clearInterval(timer)
+    },
+  })
+  try {
+    await run()
+    await settle()
+  } finally {
+    Object.assign(globalThis, { setTimeout, setInterval, clearTimeout, clearInterval })
+  }
+  return [...pending.values()]
+}
+
+/** Handles and timers that `run` left behind. */
+async function leftBehind(run: () => Promise<void>): Promise<{ handles: Record<string, number>; timers: string[] }> {
+  const before = liveResources()
+  let handles: Record<string, number> = {}
+  const timers = await timersLeftBy(run, async () => {
+    handles = await grownSince(before)
+  })
+  return { handles, timers }
+}
+
+const nothing = { handles: {}, timers: [] }
+
+const admin = kinesisClient()
+afterAll(() => admin.destroy())
+
+const records = Array.from({ length: 300 }, (_, i) => ({ partitionKey: `key-${i % 30}`, data: `record-${i}` }))
+
+async function produceAndConsume(
+  streamName: string,
+  consumerOptions: Partial<KinesisConsumerOptions>,
+  consumed?: () => number,
+) {
+  const options = clientOptions(endpoints().kinesis)
+  const producer = new KinesisProducer({ streamName, ...options, recordMaxBufferedTime: 20 })
+  await Promise.all(records.map((record) => producer.addUserRecord(record)))
+  await producer.close()
+
+  const seen = new Set<string>()
+  const consumer = new KinesisConsumer({
+    streamName,
+    applicationName: uniqueName('leaks'),
+    initialPosition: 'TRIM_HORIZON',
+    ...options,
+    dynamoDBEndpoint: endpoints().dynamodb,
+    ...FAST,
+    processorFactory: () => ({
+      initialize: () => {},
+      processRecords: async ({ records: batch, checkpointer }) => {
+        for (const record of batch) seen.add(Buffer.from(record.data).toString())
+        await checkpointer.checkpoint()
+      },
+      leaseLost: () => {},
+      shardEnded: ({ checkpointer }) => checkpointer.checkpoint(),
+      shutdownRequested: ({ checkpointer }) => checkpointer.checkpoint(),
+    }),
+    ...consumerOptions,
+  } as KinesisConsumerOptions)
+  await consumer.start()
+  await waitFor('every record consumed', () => (consumed?.() ?? seen.size) === records.length)
+  await consumer.shutdown()
+}
+
+describe('nothing left behind', () => {
+  it('a producer closed and a polling consumer shut down leave no timer, socket or handle of theirs', async () => {
+    const streamName = await createStream(admin, 2, 'leaks')
+    expect(await leftBehind(() => produceAndConsume(streamName, {}))).toEqual(nothing)
+  })
+
+  it('the same with worker-thread processing: the pool and its ports are gone after shutdown', async () => {
+    const log = useLog()
+    try {
+      const streamName = await createStream(admin, 2, 'leaks')
+      const left = await leftBehind(() =>
+        produceAndConsume(
+          streamName,
+          { processorFactory: undefined, processorModule, workerThreads: 2, lanesPerShard: 2 },
+          () => new Set(log.lines('record').map((line) => line[7])).size,
+        ),
+      )
+      expect(left).toEqual(nothing)
+    } finally {
+      rmSync(log.dir, { recursive: true, force: true })
+    }
+  })
+
+  it('the same with enhanced fan-out over HTTP/2: every subscription session is closed after shutdown', async () => {
+    const streamName = await createStream(admin, 2, 'leaks')
+    // kinesis-local's own HTTP/2 breaks in Node: the h2c relay test fixture stands in front of it.
+    const relay = await startRelay(endpoints().kinesis, 'h2')
+    try {
+      const left = await leftBehind(() =>
+        produceAndConsume(streamName, {
+          // Control plane straight to kinesis-local (the caller's client, not ours to close); subscriptions
+          // through the relay, on the consumer's own HTTP/2 sessions.
+          kinesisClient: admin,
+          endpoint: relay.endpoint,
+          retrieval: { mode: 'fanout', httpVersion: '2', closedShardCheckIntervalMs: 1_000 },
+        }),
+      )
+      expect(left).toEqual(nothing)
+      expect(relay.subscriptions).toBeGreaterThan(0)
+      // Seen from the server too: no session of ours is still open.
+      await waitFor('the relay sees every session closed', () => relay.openConnections === 0, 5_000)
+    } finally {
+      await relay.close()
+    }
+  })
+})
