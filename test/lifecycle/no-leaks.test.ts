@@ -2,8 +2,8 @@ import { rmSync } from 'node:fs'
 import { sleep } from '@kinesis-ts/shared'
 import { afterAll, describe, expect, it } from 'vitest'
 import { KinesisConsumer, type KinesisConsumerOptions } from '../../packages/consumer/src/index.js'
-import { KinesisProducer } from '../../packages/producer/src/index.js'
-import { FAST, waitFor } from '../consumer/support/harness.js'
+import { KinesisProducer, UserRecordFailedError } from '../../packages/producer/src/index.js'
+import { FAST, putAll, waitFor } from '../consumer/support/harness.js'
 import { startRelay } from '../fanout/support/h2-relay.js'
 import { clientOptions, createStream, endpoints, kinesisClient, uniqueName } from '../support/aws.js'
 import { processorModule, useLog } from '../workers/support/harness.js'
@@ -177,5 +177,55 @@ describe('nothing left behind', () => {
     } finally {
       await relay.close()
     }
+  })
+
+  it('destroy() with records in flight, a consumer destroyed mid-batch and a shutdown that runs out of time leave nothing behind either', async () => {
+    const streamName = await createStream(admin, 1, 'leaks')
+    await putAll(
+      admin,
+      streamName,
+      records.map(({ partitionKey, data }) => ({ partitionKey, data: Buffer.from(data) })),
+    )
+    const options = clientOptions(endpoints().kinesis)
+    const outcomes: unknown[] = []
+    const left = await leftBehind(async () => {
+      const producer = new KinesisProducer({ streamName, ...options, recordMaxBufferedTime: 1 })
+      const pending = records.map((record) => producer.addUserRecord(record).catch((error: unknown) => error))
+      await sleep(5)
+      producer.destroy()
+      outcomes.push(...(await Promise.all(pending)))
+
+      // A processor that never returns from processRecords: only destroy() or the shutdown timeout end it.
+      let batches = 0
+      const stuck = () => ({
+        initialize: () => {},
+        processRecords: () => {
+          batches++
+          return new Promise<void>(() => {})
+        },
+        leaseLost: () => {},
+        shardEnded: () => {},
+        shutdownRequested: () => {},
+      })
+      for (const stop of ['shutdown', 'destroy'] as const) {
+        const consumer = new KinesisConsumer({
+          streamName,
+          applicationName: uniqueName('leaks'),
+          initialPosition: 'TRIM_HORIZON',
+          ...options,
+          dynamoDBEndpoint: endpoints().dynamodb,
+          ...FAST,
+          shutdownTimeoutMillis: 300,
+          processorFactory: stuck,
+        })
+        await consumer.start()
+        const before = batches
+        await waitFor('a batch stuck in processRecords', () => batches > before)
+        await consumer[stop]()
+      }
+    })
+    expect(outcomes.length).toBe(records.length)
+    expect(outcomes.some((o) => o instanceof UserRecordFailedError && o.errorCode === 'Destroyed')).toBe(true)
+    expect(left).toEqual(nothing)
   })
 })
