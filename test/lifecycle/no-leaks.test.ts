@@ -98,6 +98,19 @@ afterAll(() => admin.destroy())
 
 const records = Array.from({ length: 300 }, (_, i) => ({ partitionKey: `key-${i % 30}`, data: `record-${i}` }))
 
+/** A consumer of `streamName` on the run's servers, from TRIM_HORIZON, with its own lease table. */
+function consumerOf(streamName: string, options: Partial<KinesisConsumerOptions>): KinesisConsumer {
+  return new KinesisConsumer({
+    streamName,
+    applicationName: uniqueName('leaks'),
+    initialPosition: 'TRIM_HORIZON',
+    ...clientOptions(endpoints().kinesis),
+    dynamoDBEndpoint: endpoints().dynamodb,
+    ...FAST,
+    ...options,
+  } as KinesisConsumerOptions)
+}
+
 async function produceAndConsume(
   streamName: string,
   consumerOptions: Partial<KinesisConsumerOptions>,
@@ -109,13 +122,7 @@ async function produceAndConsume(
   await producer.close()
 
   const seen = new Set<string>()
-  const consumer = new KinesisConsumer({
-    streamName,
-    applicationName: uniqueName('leaks'),
-    initialPosition: 'TRIM_HORIZON',
-    ...options,
-    dynamoDBEndpoint: endpoints().dynamodb,
-    ...FAST,
+  const consumer = consumerOf(streamName, {
     processorFactory: () => ({
       initialize: () => {},
       processRecords: async ({ records: batch, checkpointer }) => {
@@ -127,7 +134,7 @@ async function produceAndConsume(
       shutdownRequested: ({ checkpointer }) => checkpointer.checkpoint(),
     }),
     ...consumerOptions,
-  } as KinesisConsumerOptions)
+  })
   await consumer.start()
   await waitFor('every record consumed', () => (consumed?.() ?? seen.size) === records.length)
   await consumer.shutdown()
@@ -208,16 +215,7 @@ describe('nothing left behind', () => {
         shutdownRequested: () => {},
       })
       for (const stop of ['shutdown', 'destroy'] as const) {
-        const consumer = new KinesisConsumer({
-          streamName,
-          applicationName: uniqueName('leaks'),
-          initialPosition: 'TRIM_HORIZON',
-          ...options,
-          dynamoDBEndpoint: endpoints().dynamodb,
-          ...FAST,
-          shutdownTimeoutMillis: 300,
-          processorFactory: stuck,
-        })
+        const consumer = consumerOf(streamName, { shutdownTimeoutMillis: 300, processorFactory: stuck })
         await consumer.start()
         const before = batches
         await waitFor('a batch stuck in processRecords', () => batches > before)
