@@ -215,7 +215,12 @@ describe('nothing left behind', () => {
         shutdownRequested: () => {},
       })
       for (const stop of ['shutdown', 'destroy'] as const) {
-        const consumer = consumerOf(streamName, { shutdownTimeoutMillis: 300, processorFactory: stuck })
+        const consumer = consumerOf(streamName, {
+          shutdownTimeoutMillis: 300,
+          processorFactory: stuck,
+          // Room to read ahead for a long time: a prefetch loop that outlived its consumer would still be busy.
+          retrieval: { mode: 'polling', maxPendingBatches: 1_000 },
+        })
         await consumer.start()
         const before = batches
         await waitFor('a batch stuck in processRecords', () => batches > before)

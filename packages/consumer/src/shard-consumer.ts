@@ -170,6 +170,17 @@ export class ShardConsumer {
     this.#state = 'processing'
     events.emit('consumer.shard_started', () => ({ shardId: this.shardId, workerId: config.workerId }))
     const range = hashRangeOf(shard)
+    // Reading stops the moment the consumer stops, loses the lease or is shut down, even while a batch
+    // is still in processRecords: a processor that never returns must not keep a prefetch loop alive.
+    let closing: Promise<void> | undefined
+    const closeSource = () => {
+      closing ??= source.close().catch((error: unknown) => {
+        this.#options.logger.warn({ err: error, shardId: this.shardId }, 'closing the record source failed')
+      })
+      return closing
+    }
+    const onStop = () => void closeSource()
+    this.#signal.addEventListener('abort', onStop, { once: true })
     try {
       for (let failures = 0; !this.#signal.aborted; ) {
         let batch: RawBatch
@@ -200,7 +211,8 @@ export class ShardConsumer {
       }
       return false
     } finally {
-      await source.close()
+      this.#signal.removeEventListener('abort', onStop)
+      await closeSource()
     }
   }
 
