@@ -1,7 +1,6 @@
-import { createConnection } from 'node:net'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { endpoints, uniqueName } from '../support/aws.js'
-import { assertBuilt, collect, runCli, startCli } from './run-cli.js'
+import { accepts, assertBuilt, collect, runCli, startCli } from './run-cli.js'
 
 beforeAll(assertBuilt)
 
@@ -87,14 +86,3 @@ describe('kinesis-ts CLI', () => {
     for (const port of ports) expect(await accepts(port)).toBe(false)
   })
 })
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port })
-    socket.once('connect', () => {
-      socket.destroy()
-      resolve(true)
-    })
-    socket.once('error', () => resolve(false))
-  })
-}

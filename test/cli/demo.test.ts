@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { endpoints } from '../support/aws.js'
-import { assertBuilt, runCli } from './run-cli.js'
+import { accepts, assertBuilt, collect, runCli, startCli } from './run-cli.js'
 
 beforeAll(assertBuilt)
 
@@ -28,5 +28,32 @@ describe('kinesis-ts demo', () => {
     expect(summary.verification).toMatchObject({ expected: 20_000, unique: 20_000, missing: 0, outOfOrder: 0 })
     expect(summary.produced).toMatchObject({ successful: 20_000, failed: 0 })
     expect(summary.handoff.shards).toBeGreaterThan(0)
+  })
+
+  it('Ctrl-C in the middle of a run stops it, and its own kinesis-local and dynalite with it', async () => {
+    // No endpoints given: the demo starts its own servers, which must not outlive it.
+    const child = startCli(['demo', '--records', '1000000'], {
+      KINESIS_ENDPOINT: undefined,
+      DYNAMODB_ENDPOINT: undefined,
+    })
+    const exited = collect(child, undefined, 60_000)
+    const ports = await new Promise<number[]>((resolve, reject) => {
+      let text = ''
+      child.stdout?.on('data', (chunk: string) => {
+        text += chunk
+        const found = /Kinesis (\S+), DynamoDB (\S+)/.exec(text)
+        // Interrupt once records are flowing, not during startup.
+        if (found && /produc/.test(text.slice(found.index + found[0].length))) {
+          resolve([found[1], found[2]].map((url) => Number(new URL(url ?? '').port)))
+        }
+      })
+      child.on('exit', () => reject(new Error(`exited before producing: ${text}`)))
+    })
+    for (const port of ports) expect(await accepts(port)).toBe(true)
+    child.kill('SIGINT')
+    const result = await exited
+    expect(result.code, result.stderr).not.toBe(0)
+    expect(result.stdout).not.toContain('Result: PASSED')
+    for (const port of ports) expect(await accepts(port)).toBe(false)
   })
 })

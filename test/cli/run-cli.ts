@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import { createConnection } from 'node:net'
 import { fileURLToPath } from 'node:url'
 
 /** The built CLI: `pnpm test` builds every package before vitest runs. */
@@ -51,5 +52,17 @@ export function collect(child: ChildProcess, input?: string, timeoutMs = 110_000
       clearTimeout(timer)
       resolve({ code, stdout, stderr })
     })
+  })
+}
+
+/** Whether something listens on this loopback port. */
+export function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port })
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once('error', () => resolve(false))
   })
 }
