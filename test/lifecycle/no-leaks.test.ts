@@ -231,4 +231,33 @@ describe('nothing left behind', () => {
     expect(outcomes.some((o) => o instanceof UserRecordFailedError && o.errorCode === 'Destroyed')).toBe(true)
     expect(left).toEqual(nothing)
   })
+
+  it('a worker-thread processor stuck in processRecords: a timed-out shutdown and destroy() still end its threads', async () => {
+    const log = useLog()
+    try {
+      const streamName = await createStream(admin, 1, 'leaks')
+      // The fixture processor sleeps on this record far longer than the test runs.
+      await putAll(admin, streamName, [{ partitionKey: 'k', data: Buffer.from('sleep:600000') }])
+      const left = await leftBehind(async () => {
+        for (const stop of ['shutdown', 'destroy'] as const) {
+          const consumer = consumerOf(streamName, {
+            shutdownTimeoutMillis: 300,
+            processorFactory: undefined,
+            processorModule,
+            workerThreads: 2,
+          })
+          await consumer.start()
+          await waitFor('the batch reached the worker thread', () =>
+            log.lines('event').some((line) => line[5]?.startsWith('initialize')),
+          )
+          await sleep(200)
+          await consumer[stop]()
+          rmSync(log.path, { force: true })
+        }
+      })
+      expect(left).toEqual(nothing)
+    } finally {
+      rmSync(log.dir, { recursive: true, force: true })
+    }
+  })
 })

@@ -55,6 +55,32 @@ describe('worker-thread processing', () => {
     }
   })
 
+  it('destroy() ends a lane stuck in processRecords at once: the call rejects, is not redelivered, and close() after it returns', async () => {
+    const { host, log } = start({ lanesPerShard: 2 })
+    const processor = host.create('shardId-000')
+    await processor.initialize({ shardId: 'shardId-000', extendedSequenceNumber: TRIM_HORIZON })
+    const stuck = processor.processRecords({
+      records: records([
+        { key: 'a', data: 'sleep:600000' },
+        { key: 'b', data: 'sleep:600000' },
+      ]),
+      checkpointer: new RecordingCheckpointer(),
+      millisBehindLatest: 0,
+    })
+    const outcome = stuck.then(
+      () => 'resolved',
+      (error: Error & { code?: string }) => error.code,
+    )
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    const initializedBefore = log.lines('event').filter((line) => line[5]?.startsWith('initialize')).length
+    await host.destroy()
+    expect(await outcome).toBe('ERR_WORKER_CRASHED')
+    await host.close()
+    // No lane was started again on the destroyed pool.
+    expect(log.lines('event').filter((line) => line[5]?.startsWith('initialize')).length).toBe(initializedBefore)
+    expect(() => host.create('shardId-001')).toThrow(/closed/i)
+  })
+
   it('keeps per-key order across lanes on different threads, with one processor instance per lane', async () => {
     const { host, log } = start({ lanesPerShard: 2 })
     const processor = host.create('shardId-000')

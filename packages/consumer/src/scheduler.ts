@@ -54,6 +54,7 @@ export class Scheduler {
   readonly #loops = new AbortController()
   #sideLoops: Promise<void>[] = []
   #stopping = false
+  #destroyed = false
 
   constructor(options: SchedulerOptions) {
     this.#options = options
@@ -257,6 +258,8 @@ export class Scheduler {
     this.#loops.abort()
     for (const running of this.#running.values()) running.consumer?.requestShutdown()
     await Promise.all([...this.#running.values()].map((running) => running.done))
+    // Cut short by destroy() (a shutdown that ran out of time): the leases are left to expire.
+    if (this.#destroyed) return
     // Leases without a running consumer (finished shards, or blocked ones that already stopped).
     await Promise.all(this.#coordinator.held.map((held) => this.#release(held)))
     await this.#stop()
@@ -264,16 +267,18 @@ export class Scheduler {
 
   /** Hard: stop every loop and consumer now; leases are left to expire. */
   async destroy(): Promise<void> {
+    this.#destroyed = true
     this.#stopping = true
     this.#loops.abort()
     for (const running of this.#running.values()) running.consumer?.abort()
-    await this.#stop()
+    await this.#stop(true)
   }
 
-  async #stop(): Promise<void> {
+  async #stop(hard = false): Promise<void> {
     await this.#coordinator.stop()
     await Promise.all(this.#sideLoops)
     await this.#options.sources.stop?.()
-    await this.#options.host.close()
+    const { host } = this.#options
+    await (hard && host.destroy !== undefined ? host.destroy() : host.close())
   }
 }

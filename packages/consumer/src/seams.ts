@@ -77,5 +77,11 @@ export interface RecordSourceFactory {
  */
 export interface ProcessorHost {
   create(shardId: string): ShardRecordProcessor
+  /** Graceful: lets the processors finish the calls they were given, then frees the host. */
   close(): Promise<void>
+  /**
+   * Hard: frees the host now, abandoning calls still running (a processor stuck in processRecords must
+   * not hold up destroy()). Hosts with nothing to abandon may leave it out; close() is used instead.
+   */
+  destroy?(): Promise<void>
 }

@@ -24,6 +24,8 @@ export interface WorkerThreadHostOptions {
 
 export interface WorkerThreadHost extends ProcessorHost {
   create(shardId: string): WorkerShardProcessor
+  /** Terminates the pool's threads now, ending lane calls still running (they reject, not redelivered). */
+  destroy(): Promise<void>
   readonly threads: number
   readonly lanesPerShard: number
 }
@@ -91,6 +93,12 @@ export function createWorkerThreadHost(options: WorkerThreadHostOptions): Worker
   pool.on('error', (error: unknown) => logger.error({ err: error }, 'worker-thread pool error'))
   const processors = new Set<WorkerShardProcessor>()
   let closing: Promise<void> | undefined
+  let destroyed = false
+  let poolDestroyed: Promise<void> | undefined
+  const destroyPool = () => {
+    poolDestroyed ??= pool.destroy()
+    return poolDestroyed
+  }
 
   return {
     threads,
@@ -104,6 +112,8 @@ export function createWorkerThreadHost(options: WorkerThreadHostOptions): Worker
         processingErrorPolicy: policy,
         logger: logger.child?.({ shardId }) ?? logger,
         crashBackoff: { baseMs: 100, maxMs: 5_000 },
+        // Once the host is going away, a dead thread is not replaced and its call not redelivered.
+        closed: () => closing !== undefined || destroyed,
         onClose: () => processors.delete(processor),
       })
       processors.add(processor)
@@ -112,9 +122,15 @@ export function createWorkerThreadHost(options: WorkerThreadHostOptions): Worker
     close() {
       closing ??= (async () => {
         await Promise.allSettled([...processors].map((processor) => processor.stop()))
-        await pool.destroy()
+        await destroyPool()
       })()
       return closing
+    },
+    destroy() {
+      // Terminating the threads ends every lane task, also one stuck in a call, and with it a close()
+      // that was waiting for that call.
+      destroyed = true
+      return destroyPool()
     },
   }
 }

@@ -1,4 +1,4 @@
-import { type Logger, backoffDelay, sleep } from '@kinesis-ts/shared'
+import { ClosedError, type Logger, backoffDelay, sleep } from '@kinesis-ts/shared'
 import type { Piscina } from 'piscina'
 import { ShutdownError } from '../errors.js'
 import type {
@@ -25,6 +25,8 @@ export interface WorkerProcessorContext {
   readonly processingErrorPolicy: 'retry' | 'skip'
   readonly logger: Logger
   readonly crashBackoff: { readonly baseMs: number; readonly maxMs: number }
+  /** True once the host is closing or destroyed: dead threads are not replaced any more. */
+  readonly closed: () => boolean
   readonly onClose: () => void
 }
 
@@ -154,6 +156,7 @@ export class WorkerShardProcessor implements ShardRecordProcessor {
       } catch (error) {
         if (!(error instanceof WorkerCrashedError)) throw error
         this.#channels[lane] = undefined
+        if (this.#context.closed()) throw error
         this.#context.logger.warn({ shardId: this.#shardId, lane, method, crashes }, 'worker thread died; redelivering')
         if (this.#context.processingErrorPolicy === 'skip' && crashes >= 1) throw error
         if (method === 'leaseLost') return
@@ -165,6 +168,7 @@ export class WorkerShardProcessor implements ShardRecordProcessor {
   async #channel(lane: number): Promise<LaneChannel> {
     const existing = this.#channels[lane]
     if (existing !== undefined && !existing.dead) return existing
+    if (this.#context.closed()) throw new ClosedError('worker-thread host')
     const channel = new LaneChannel(
       this.#context.pool,
       { processorModule: this.#context.processorModule, shardId: this.#shardId, lane, lanes: this.#context.lanes },
