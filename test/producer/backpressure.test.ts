@@ -53,4 +53,45 @@ describe('KinesisProducer backpressure', () => {
     expect(producer.getOutstandingRecordsCount()).toBe(0)
     expect(producer.getBufferedBytes()).toBe(0)
   })
+
+  it('close() right after the calls puts every record at once, also those still waiting for room', async () => {
+    const producer = new KinesisProducer({
+      streamName: 'slow',
+      region: 'us-east-1',
+      endpoint: sink.endpoint,
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+      rateLimit: 1_000_000,
+      maxOutstandingRecords: 10,
+      // Far beyond the test's timeout: records admitted after close() must not wait for it.
+      recordMaxBufferedTime: 600_000,
+    })
+    const calls = Array.from({ length: 1_000 }, (_, i) =>
+      producer.addUserRecord({ partitionKey: `k-${i}`, data: Buffer.from(`r-${i}`) }),
+    )
+    expect(producer.getOutstandingRecordsCount()).toBe(10)
+    await producer.close()
+    const results = await Promise.all(calls)
+    expect(results.every((result) => result.successful && result.sequenceNumber !== undefined)).toBe(true)
+    expect(producer.getOutstandingRecordsCount()).toBe(0)
+    await expect(producer.addUserRecord({ partitionKey: 'late', data: 'x' })).rejects.toMatchObject({
+      code: 'ERR_CLOSED',
+    })
+  })
+})
+
+describe('KinesisProducer flush', () => {
+  it('flush() right after the first records sends them once the shard map arrives, not after recordMaxBufferedTime', async () => {
+    const producer = new KinesisProducer({
+      streamName: 'fresh',
+      region: 'us-east-1',
+      endpoint: sink.endpoint,
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+      recordMaxBufferedTime: 600_000,
+    })
+    // Added before the first ListShards answer: held for the map, which arrives after flush() was asked.
+    const calls = Array.from({ length: 50 }, (_, i) => producer.addUserRecord({ partitionKey: `k-${i}`, data: 'x' }))
+    await producer.flush()
+    expect((await Promise.all(calls)).every((result) => result.successful)).toBe(true)
+    await producer.close()
+  })
 })

@@ -122,6 +122,7 @@ export class KinesisProducer {
   readonly #abort = new AbortController()
   readonly #cloudWatch: CloudWatchMetrics | undefined
   #received = 0
+  #flushImmediate: ReturnType<typeof setImmediate> | undefined
   #defaultTarget: StreamTarget | undefined
   #closing: Promise<void> | undefined
   #destroyed = false
@@ -287,6 +288,8 @@ export class KinesisProducer {
 
   #release(): void {
     clearInterval(this.#refreshTimer)
+    clearImmediate(this.#flushImmediate)
+    this.#flushImmediate = undefined
     this.#bufferDeadline.clear()
     this.#retryDeadline.clear()
     this.#rateDeadline.clear()
@@ -359,14 +362,33 @@ export class KinesisProducer {
     this.#route(user, now)
   }
 
+  /** Seals and sends everything once the current burst of routing is over. */
+  #flushSoon(): void {
+    this.#flushImmediate ??= setImmediate(() => {
+      this.#flushImmediate = undefined
+      if (this.#destroyed) return
+      this.#sealAll(performance.now(), undefined)
+      this.#drain(true)
+    })
+  }
+
   #hold(user: PendingUserRecord): void {
     const waiting = this.#awaitingMap.get(user.target)
     if (waiting === undefined) this.#awaitingMap.set(user.target, [user])
     else waiting.push(user)
   }
 
-  /** Into the aggregator of the predicted shard, or straight to the collector when it goes alone. */
+  /**
+   * Routes a record; one that a flush() or close() already waits for (it was held for room or for a
+   * shard map when the flush was asked for) goes out now, not after recordMaxBufferedTime.
+   */
   #route(user: PendingUserRecord, now: number): void {
+    this.#place(user, now)
+    if (user.generation < this.#flushes.generation) this.#flushSoon()
+  }
+
+  /** Into the aggregator of the predicted shard, or straight to the collector when it goes alone. */
+  #place(user: PendingUserRecord, now: number): void {
     const { target } = user
     if (!target.attempted || this.#stale.has(target)) {
       // Without a map every record would go alone (the first ListShards takes a round trip); with a
