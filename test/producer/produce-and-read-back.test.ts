@@ -1,4 +1,4 @@
-import { MergeShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis'
+import { DescribeStreamSummaryCommand, MergeShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis'
 import { ShardMap, hashKeyOf, sleep } from '@kinesis-ts/shared'
 import { afterAll, describe, expect, it } from 'vitest'
 import { KinesisProducer, type UserRecordResult } from '../../packages/producer/src/index.js'
@@ -91,6 +91,34 @@ describe('KinesisProducer against kinesis-local', () => {
         expected.explicitHashKey === undefined ? hashKeyOf(expected.partitionKey) : BigInt(expected.explicitHashKey)
       expect(user.shardId).toBe(map.shardFor(hashKey))
     }
+  })
+
+  it('one producer writes to two streams: its default given by ARN, the other named per record', async () => {
+    const byArn = await createStream(kinesis, 2, 'producer-arn')
+    const byName = await createStream(kinesis, 2, 'producer-named')
+    const summary = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: byArn }))
+    const streamARN = summary.StreamDescriptionSummary!.StreamARN!
+    const producer = new KinesisProducer({ streamARN, ...clientOptions(endpoints().kinesis) })
+    const total = 2_000
+    const settled = await Promise.all(
+      Array.from({ length: total }, (_, i) =>
+        producer.addUserRecord({
+          partitionKey: `k-${i % 100}`,
+          data: `record-${i}`,
+          ...(i % 2 === 1 ? { streamName: byName } : {}),
+        }),
+      ),
+    )
+    await producer.close()
+    expect(settled.every((r) => r.successful)).toBe(true)
+    // Each stream holds exactly its records, once each.
+    const dataOf = async (stream: string) =>
+      deaggregate(await readStream(kinesis, stream))
+        .map((u) => u.data.toString())
+        .sort()
+    const expected = (parity: number) => Array.from({ length: total / 2 }, (_, i) => `record-${2 * i + parity}`).sort()
+    expect(await dataOf(byArn)).toEqual(expected(0))
+    expect(await dataOf(byName)).toEqual(expected(1))
   })
 
   it('keeps producing through a split and a merge: nothing lost, results name the children, later aggregates target them', async () => {
