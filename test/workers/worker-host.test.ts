@@ -81,6 +81,27 @@ describe('worker-thread processing', () => {
     expect(() => host.create('shardId-001')).toThrow(/closed/i)
   })
 
+  it('a processorModule file that does not exist fails at construction, naming the option and the path', () => {
+    for (const missing of [
+      '/nonexistent/processor.js',
+      './nonexistent/processor.js',
+      new URL('file:///nonexistent.js'),
+    ]) {
+      expect(() => createWorkerThreadHost({ processorModule: missing, workerThreads: 1 })).toThrow(
+        expect.objectContaining({
+          code: 'ERR_INVALID_CONFIG',
+          message: expect.stringMatching(/processorModule.*nonexistent/),
+        }),
+      )
+    }
+    // A path starting with '.' is taken from the current directory (the repository root here).
+    const relative = createWorkerThreadHost({
+      processorModule: './test/workers/fixtures/recording-processor.ts',
+      workerThreads: 1,
+    })
+    return relative.close()
+  })
+
   it('keeps per-key order across lanes on different threads, with one processor instance per lane', async () => {
     const { host, log } = start({ lanesPerShard: 2 })
     const processor = host.create('shardId-000')

@@ -55,12 +55,19 @@ describe('mode registry', () => {
   it('builds a worker-thread consumer from a processorModule; shutdown before start frees the pool', async () => {
     const consumer = new KinesisConsumer({
       ...base,
-      processorModule: new URL('file:///processor.js'),
+      // Never loaded (no lease is taken), but it must exist.
+      processorModule: new URL('./workers/lane-worker.ts', import.meta.url),
       workerThreads: 2,
       lanesPerShard: 2,
     })
     expect(consumer.config).toMatchObject({ workerThreads: 2, lanesPerShard: 2 })
     await consumer.shutdown()
+  })
+
+  it('rejects a processorModule file that does not exist, naming the option', () => {
+    const create = () => new KinesisConsumer({ ...base, processorModule: new URL('file:///nonexistent/processor.js') })
+    expect(create).toThrow(ConfigurationError)
+    expect(create).toThrow(/processorModule.*nonexistent/)
   })
 
   it('rejects worker-thread options without a processorModule, naming the option', () => {

@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
+import { isAbsolute, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ClosedError, ConfigurationError, type Logger, silentLogger } from '@kinesis-ts/shared'
 import { Piscina } from 'piscina'
@@ -30,10 +32,24 @@ export interface WorkerThreadHost extends ProcessorHost {
   readonly lanesPerShard: number
 }
 
+/**
+ * What the lane workers import. A file (a file: URL, an absolute path, or a path starting with '.',
+ * taken from the current directory) must exist: a typo fails at construction, not in every lane.
+ * Other strings are package specifiers, resolved by the workers.
+ */
 function moduleSpecifier(module: URL | string): string {
-  if (module instanceof URL) return module.protocol === 'file:' ? fileURLToPath(module) : module.href
-  if (typeof module === 'string' && module.length > 0) return module
-  throw new ConfigurationError('processorModule', 'a URL or a module path', module)
+  let file: string
+  if (module instanceof URL) {
+    if (module.protocol !== 'file:') return module.href
+    file = fileURLToPath(module)
+  } else if (typeof module === 'string' && module.length > 0) {
+    if (!module.startsWith('.') && !isAbsolute(module)) return module
+    file = resolve(module)
+  } else {
+    throw new ConfigurationError('processorModule', 'a URL or a module path', module)
+  }
+  if (!existsSync(file)) throw new ConfigurationError('processorModule', 'an existing module file', file)
+  return file
 }
 
 function count(option: string, value: number | undefined, fallback: number): number {
