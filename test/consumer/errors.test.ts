@@ -130,3 +130,55 @@ describe('GetRecords faults (through a loopback proxy)', () => {
     expect(calls).toBeGreaterThan(6)
   })
 })
+
+describe('start() initialization (as the Java KCL: maxInitializationAttempts, schedulerInitializationBackoffTimeMillis)', () => {
+  it('tries again on transient errors, gives up after maxInitializationAttempts, and rejects at once on a terminal error', async () => {
+    const stream = await createStream(kinesis, 1)
+    await putAll(kinesis, stream, records('init', 5))
+    let refusals = 0
+    // Throttled ListShards answers, as a busy account would give: retriable.
+    const proxy = await startKinesisProxy(endpoints().kinesis, (operation) =>
+      operation === 'ListShards' && refusals-- > 0
+        ? { type: 'LimitExceededException', message: 'slow down' }
+        : undefined,
+    )
+    // maxAttempts 1: every refusal reaches the consumer instead of the SDK's own retries.
+    const proxied = createKinesisClient({ ...clientOptions(proxy.endpoint), maxAttempts: 1 })
+    const fleet = new Fleet(stream, uniqueName('app'), {
+      kinesisClient: proxied,
+      schedulerInitializationBackoffTimeMillis: 20,
+    })
+    try {
+      refusals = 2
+      await fleet.start('patient')
+      expect(proxy.calls('ListShards')).toBeGreaterThanOrEqual(3)
+      await waitFor('records after a slow start', () => fleet.journal.deliveries.length === 5)
+
+      refusals = 1_000
+      const before = proxy.calls('ListShards')
+      const capped = fleet.start('capped', { applicationName: uniqueName('app'), maxInitializationAttempts: 3 })
+      await expect(capped).rejects.toMatchObject({ code: 'ERR_AWS', awsCode: 'LimitExceededException' })
+      expect(proxy.calls('ListShards') - before).toBe(3)
+
+      const started = performance.now()
+      const missing = new Fleet('no-such-stream', uniqueName('app'), {
+        schedulerInitializationBackoffTimeMillis: 60_000,
+      })
+      try {
+        await expect(missing.start('w')).rejects.toMatchObject({
+          code: 'ERR_AWS',
+          awsCode: 'ResourceNotFoundException',
+        })
+        // Not one backoff pause: a terminal error is not tried again.
+        expect(performance.now() - started).toBeLessThan(60_000)
+      } finally {
+        await missing.close()
+      }
+    } finally {
+      refusals = 0
+      await fleet.close()
+      proxied.destroy()
+      await proxy.close()
+    }
+  })
+})

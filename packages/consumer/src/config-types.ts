@@ -74,6 +74,10 @@ export interface KinesisConsumerOptions {
   getRecordsBackoffBaseMillis?: number
   getRecordsBackoffMaxMillis?: number
   shutdownTimeoutMillis?: number
+  /** Java KCL: tries of start()'s initialization (lease table, first shard sync) on transient errors. */
+  maxInitializationAttempts?: number
+  /** Java KCL: pause between those tries. */
+  schedulerInitializationBackoffTimeMillis?: number
   logger?: Logger
   /** Where KCL-named metrics go. */
   metrics?: MetricsSink
@@ -139,6 +143,8 @@ export interface ResolvedConsumerConfig {
   readonly processingRetryBackoffBaseMillis: number
   readonly processingRetryBackoffMaxMillis: number
   readonly shutdownTimeoutMillis: number
+  readonly maxInitializationAttempts: number
+  readonly schedulerInitializationBackoffTimeMillis: number
   readonly logger: Logger
   readonly metrics: MetricsSink
   readonly cloudWatch: CloudWatchOptions | undefined

@@ -28,6 +28,10 @@ export const CONSUMER_DEFAULTS = Object.freeze({
   processingRetryBackoffMaxMillis: 30_000,
   /** kinesis-ts: upper bound of a graceful shutdown before it turns into a hard stop. */
   shutdownTimeoutMillis: 30_000,
+  /** Java CoordinatorConfig.maxInitializationAttempts. */
+  maxInitializationAttempts: 20,
+  /** Java CoordinatorConfig.schedulerInitializationBackoffTimeMillis. */
+  schedulerInitializationBackoffTimeMillis: 1_000,
   /** Java: takerIntervalMillis = (failoverTimeMillis + epsilon) * 2. */
   leaseTakerIntervalFactor: 2,
   /** Java: renewerIntervalMillis = failoverTimeMillis / 3 - epsilon. */

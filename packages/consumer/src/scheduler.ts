@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { KinesisClient } from '@aws-sdk/client-kinesis'
-import type { EventHub, Logger, MetricsSink } from '@kinesis-ts/shared'
+import { type EventHub, KinesisTsError, type Logger, type MetricsSink, classifyError, sleep } from '@kinesis-ts/shared'
 import type { ResolvedConsumerConfig } from './config.js'
 import type { ConsumerEvents } from './events.js'
 import type { HeldLease } from './leases/held-lease.js'
@@ -38,6 +38,11 @@ export interface ShardStats extends ShardProgress {
 interface Running {
   consumer: ShardConsumer | undefined
   done: Promise<void>
+}
+
+/** Whether trying again may help: our typed errors say so themselves, raw SDK errors are classified. */
+function isRetriable(error: unknown): boolean {
+  return error instanceof KinesisTsError ? error.retriable : classifyError(error).retriable
 }
 
 /**
@@ -84,6 +89,31 @@ export class Scheduler {
     })
   }
 
+  /**
+   * The lease table, the first shard sync and the retrieval setup (fan-out registration). Transient
+   * failures (a backend not up yet, throttling, 5xx) are tried again as the Java KCL does, up to
+   * maxInitializationAttempts with schedulerInitializationBackoffTimeMillis between; a terminal one
+   * (a missing stream, denied access) rejects start() at once.
+   */
+  async #initialize(signal: AbortSignal): Promise<void> {
+    const { config, dynamodb, sources, logger } = this.#options
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await ensureLeaseTable(dynamodb, config.tableName, signal)
+        await this.#syncer.initialSync(signal)
+        await sources.start?.(signal)
+        return
+      } catch (error) {
+        if (signal.aborted || !isRetriable(error) || attempt >= config.maxInitializationAttempts) throw error
+        logger.warn(
+          { err: error, attempt, maxInitializationAttempts: config.maxInitializationAttempts },
+          'initialization failed; trying again',
+        )
+        await sleep(config.schedulerInitializationBackoffTimeMillis, signal)
+      }
+    }
+  }
+
   /** Shard ids whose leases this worker holds. */
   get leaseKeys(): string[] {
     return this.#coordinator.held.map((held) => held.leaseKey)
@@ -106,10 +136,8 @@ export class Scheduler {
   }
 
   async start(signal: AbortSignal): Promise<void> {
-    const { config, dynamodb, sources, logger } = this.#options
-    await ensureLeaseTable(dynamodb, config.tableName, signal)
-    await this.#syncer.initialSync(signal)
-    await sources.start?.(signal)
+    const { config, logger } = this.#options
+    await this.#initialize(signal)
     this.#coordinator.start()
     const warn = (what: string) => (error: unknown) => logger.warn({ err: error }, `${what} failed`)
     this.#sideLoops = [
