@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Sink, startSink } from '../../benchmarks/producer/sink.js'
-import { KinesisProducer, type UserRecordResult } from '../../packages/producer/src/index.js'
+import {
+  KinesisProducer,
+  type KinesisProducerOptions,
+  type UserRecordResult,
+} from '../../packages/producer/src/index.js'
 
 let sink: Sink
 beforeAll(async () => {
@@ -9,19 +13,22 @@ beforeAll(async () => {
 })
 afterAll(() => sink.close())
 
+/** A producer of stream `streamName` on the slow sink, with the rate limiter out of the way. */
+const sinkProducer = (streamName: string, options: Partial<KinesisProducerOptions> = {}) =>
+  new KinesisProducer({
+    streamName,
+    region: 'us-east-1',
+    endpoint: sink.endpoint,
+    credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+    rateLimit: 1_000_000,
+    ...options,
+  })
+
 describe('KinesisProducer backpressure', () => {
   it('offering 1M records at once to a slow endpoint never holds more than maxOutstandingRecords / maxBufferedBytes', async () => {
     const maxOutstandingRecords = 20_000
     const maxBufferedBytes = 2 * 1024 * 1024
-    const producer = new KinesisProducer({
-      streamName: 'slow',
-      region: 'us-east-1',
-      endpoint: sink.endpoint,
-      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
-      rateLimit: 1_000_000,
-      maxOutstandingRecords,
-      maxBufferedBytes,
-    })
+    const producer = sinkProducer('slow', { maxOutstandingRecords, maxBufferedBytes })
     let peakRecords = 0
     let peakBytes = 0
     const sample = () => {
@@ -55,16 +62,8 @@ describe('KinesisProducer backpressure', () => {
   })
 
   it('close() right after the calls puts every record at once, also those still waiting for room', async () => {
-    const producer = new KinesisProducer({
-      streamName: 'slow',
-      region: 'us-east-1',
-      endpoint: sink.endpoint,
-      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
-      rateLimit: 1_000_000,
-      maxOutstandingRecords: 10,
-      // Far beyond the test's timeout: records admitted after close() must not wait for it.
-      recordMaxBufferedTime: 600_000,
-    })
+    // recordMaxBufferedTime far beyond the test's timeout: records admitted after close() must not wait for it.
+    const producer = sinkProducer('slow', { maxOutstandingRecords: 10, recordMaxBufferedTime: 600_000 })
     const calls = Array.from({ length: 1_000 }, (_, i) =>
       producer.addUserRecord({ partitionKey: `k-${i}`, data: Buffer.from(`r-${i}`) }),
     )
@@ -81,13 +80,7 @@ describe('KinesisProducer backpressure', () => {
 
 describe('KinesisProducer flush', () => {
   it('flush() right after the first records sends them once the shard map arrives, not after recordMaxBufferedTime', async () => {
-    const producer = new KinesisProducer({
-      streamName: 'fresh',
-      region: 'us-east-1',
-      endpoint: sink.endpoint,
-      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
-      recordMaxBufferedTime: 600_000,
-    })
+    const producer = sinkProducer('fresh', { recordMaxBufferedTime: 600_000 })
     // Added before the first ListShards answer: held for the map, which arrives after flush() was asked.
     const calls = Array.from({ length: 50 }, (_, i) => producer.addUserRecord({ partitionKey: `k-${i}`, data: 'x' }))
     await producer.flush()
