@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { KinesisClient } from '@aws-sdk/client-kinesis'
-import { type EventHub, KinesisTsError, type Logger, type MetricsSink, classifyError, sleep } from '@kinesis-ts/shared'
+import { type EventHub, type Logger, type MetricsSink, classifyError, sleep } from '@kinesis-ts/shared'
 import type { ResolvedConsumerConfig } from './config.js'
 import type { ConsumerEvents } from './events.js'
 import type { HeldLease } from './leases/held-lease.js'
@@ -38,11 +38,6 @@ export interface ShardStats extends ShardProgress {
 interface Running {
   consumer: ShardConsumer | undefined
   done: Promise<void>
-}
-
-/** Whether trying again may help: our typed errors say so themselves, raw SDK errors are classified. */
-function isRetriable(error: unknown): boolean {
-  return error instanceof KinesisTsError ? error.retriable : classifyError(error).retriable
 }
 
 /**
@@ -104,7 +99,8 @@ export class Scheduler {
         await sources.start?.(signal)
         return
       } catch (error) {
-        if (signal.aborted || !isRetriable(error) || attempt >= config.maxInitializationAttempts) throw error
+        if (signal.aborted || !classifyError(error).retriable || attempt >= config.maxInitializationAttempts)
+          throw error
         logger.warn(
           { err: error, attempt, maxInitializationAttempts: config.maxInitializationAttempts },
           'initialization failed; trying again',

@@ -210,10 +210,7 @@ export class KinesisProducer {
   /** Sends everything buffered now; resolves when every record added before the call has settled. */
   flush(): Promise<void> {
     const done = this.#flushes.flush()
-    if (!this.#destroyed) {
-      this.#sealAll(performance.now(), undefined)
-      this.#drain(true)
-    }
+    this.#sendEverything()
     return done
   }
 
@@ -362,13 +359,18 @@ export class KinesisProducer {
     this.#route(user, now)
   }
 
-  /** Seals and sends everything once the current burst of routing is over. */
+  /** Seals every open aggregate and sends whatever may go now. */
+  #sendEverything(): void {
+    if (this.#destroyed) return
+    this.#sealAll(performance.now(), undefined)
+    this.#drain(true)
+  }
+
+  /** #sendEverything once the current burst of routing is over. */
   #flushSoon(): void {
     this.#flushImmediate ??= setImmediate(() => {
       this.#flushImmediate = undefined
-      if (this.#destroyed) return
-      this.#sealAll(performance.now(), undefined)
-      this.#drain(true)
+      this.#sendEverything()
     })
   }
 

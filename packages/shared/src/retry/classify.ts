@@ -1,8 +1,8 @@
-import { AwsCallError } from '../errors.js'
+import { AwsCallError, KinesisTsError } from '../errors.js'
 
 /** What a failed AWS call means for the caller. */
 export interface ErrorClassification {
-  /** The service's error name, a Node network code, or 'UnknownError'. */
+  /** The service's error name, a Node network code, our own error's code, or 'UnknownError'. */
   readonly code: string
   /** Trying again later may succeed. */
   readonly retriable: boolean
@@ -98,6 +98,11 @@ export function awsErrorCode(error: unknown): string {
  * terminal, in one place for the producer and the consumer.
  */
 export function classifyError(error: unknown): ErrorClassification {
+  // Our own errors carry their verdict: an AwsCallError was classified when it was wrapped.
+  if (error instanceof AwsCallError) {
+    return { code: error.awsCode, retriable: error.retriable, throttled: error.throttled }
+  }
+  if (error instanceof KinesisTsError) return { code: error.code, retriable: error.retriable, throttled: false }
   const code = awsErrorCode(error)
   const verdict = VERDICTS[code]
   if (verdict !== undefined) {

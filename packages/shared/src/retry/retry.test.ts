@@ -98,4 +98,11 @@ describe('classifyError', () => {
     expect(wrapped.cause).toBe(cause)
     expect(classifyError(wrapped).code).toBe(cause.name)
   })
+
+  it('keeps the verdict our own errors carry', () => {
+    // A 503 with a name nobody lists: retriable by status, and still so once wrapped.
+    const wrapped = toAwsCallError('ListShards', sdkError('SomethingNew', 503))
+    expect(classifyError(wrapped)).toEqual({ code: 'SomethingNew', retriable: true, throttled: false })
+    expect(classifyError(new AbortedError('stop'))).toMatchObject({ code: 'ERR_ABORTED', retriable: false })
+  })
 })
