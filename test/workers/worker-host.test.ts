@@ -85,6 +85,8 @@ describe('worker-thread processing', () => {
     for (const missing of [
       '/nonexistent/processor.js',
       './nonexistent/processor.js',
+      // Longer than values a message shortens: the path is still named whole.
+      `/nonexistent/${'nested/'.repeat(12)}processor.js`,
       new URL('file:///nonexistent.js'),
     ]) {
       expect(() => createWorkerThreadHost({ processorModule: missing, workerThreads: 1 })).toThrow(

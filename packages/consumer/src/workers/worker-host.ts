@@ -48,7 +48,10 @@ function moduleSpecifier(module: URL | string): string {
   } else {
     throw new ConfigurationError('processorModule', 'a URL or a module path', module)
   }
-  if (!existsSync(file)) throw new ConfigurationError('processorModule', 'an existing module file', file)
+  // The path goes into the message whole: a long one would be shortened as a received value.
+  if (!existsSync(file)) {
+    throw new ConfigurationError('processorModule', `an existing module file; there is none at ${file}`)
+  }
   return file
 }
 
