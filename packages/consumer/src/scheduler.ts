@@ -295,14 +295,15 @@ export class Scheduler {
     this.#stopping = true
     this.#loops.abort()
     for (const running of this.#running.values()) running.consumer?.abort()
-    await this.#stop(true)
+    await this.#stop()
   }
 
-  async #stop(hard = false): Promise<void> {
+  async #stop(): Promise<void> {
     await this.#coordinator.stop()
     await Promise.all(this.#sideLoops)
     await this.#options.sources.stop?.()
     const { host } = this.#options
-    await (hard && host.destroy !== undefined ? host.destroy() : host.close())
+    // After destroy() a host abandons calls still running; a graceful stop lets them finish.
+    await (this.#destroyed && host.destroy !== undefined ? host.destroy() : host.close())
   }
 }

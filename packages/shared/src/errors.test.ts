@@ -26,6 +26,14 @@ describe('errors', () => {
     const config = new ConfigurationError('recordTtl', 'an integer in 100..9007199254740991 ms', -1)
     expect(config.message).toContain('recordTtl')
     expect(config.message).toContain('-1')
+    // What the operator wrote (a path, an ARN) is shown whole; a call's value stays short.
+    const path = `/srv/app/${'nested/'.repeat(20)}processor.js`
+    expect(new ConfigurationError('processorModule', 'an existing module file', path).message).toContain(
+      JSON.stringify(path),
+    )
+    expect(new ConfigurationError('endpoint', 'a URL', 'x'.repeat(2_000)).message).toContain(
+      'a string of 2000 characters',
+    )
   })
 
   it('match with instanceof by brand, also for a copy from another bundle', () => {

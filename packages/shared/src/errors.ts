@@ -59,7 +59,10 @@ export class ConfigurationError extends KinesisTsError {
   readonly allowed: string
 
   constructor(option: string, allowed: string, received?: unknown) {
-    super('ERR_INVALID_CONFIG', `Invalid option ${option}: expected ${allowed}${describeReceived(received)}`)
+    super(
+      'ERR_INVALID_CONFIG',
+      `Invalid option ${option}: expected ${allowed}${describeReceived(received, CONFIG_STRING_LIMIT)}`,
+    )
     this.name = 'ConfigurationError'
     this.option = option
     this.allowed = allowed
@@ -110,16 +113,23 @@ export class BackendStartError extends KinesisTsError {
   }
 }
 
-function describeReceived(received: unknown): string {
+/**
+ * Option values are what the operator wrote (paths, ARNs, endpoints) and are shown whole up to this;
+ * a value given to a single call (a partition key, record data) is user data and stays short.
+ */
+const CONFIG_STRING_LIMIT = 1024
+const ARGUMENT_STRING_LIMIT = 40
+
+function describeReceived(received: unknown, stringLimit = ARGUMENT_STRING_LIMIT): string {
   if (received === undefined) return ''
-  return ` (received ${describeValue(received)})`
+  return ` (received ${describeValue(received, stringLimit)})`
 }
 
 /** A short, safe rendering of a user value for error messages: never dumps large payloads. */
-export function describeValue(value: unknown): string {
+export function describeValue(value: unknown, stringLimit = ARGUMENT_STRING_LIMIT): string {
   if (value === null) return 'null'
   if (typeof value === 'string')
-    return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value)
+    return value.length > stringLimit ? `a string of ${value.length} characters` : JSON.stringify(value)
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value)
   if (value instanceof Uint8Array) return `${value.constructor.name} of ${value.byteLength} bytes`
   if (Array.isArray(value)) return `an array of ${value.length}`

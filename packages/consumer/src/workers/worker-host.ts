@@ -48,10 +48,7 @@ function moduleSpecifier(module: URL | string): string {
   } else {
     throw new ConfigurationError('processorModule', 'a URL or a module path', module)
   }
-  // The path goes into the message whole: a long one would be shortened as a received value.
-  if (!existsSync(file)) {
-    throw new ConfigurationError('processorModule', `an existing module file; there is none at ${file}`)
-  }
+  if (!existsSync(file)) throw new ConfigurationError('processorModule', 'an existing module file', file)
   return file
 }
 
