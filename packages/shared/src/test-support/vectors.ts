@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 
-/** The interop vectors live in ../shared/vectors beside the repository (made by other implementations). */
-const vectorsDir = fileURLToPath(new URL('../../../../../shared/vectors/', import.meta.url))
+/** The interop vectors, made by implementations independent of this project: see packages/shared/vectors/README.md. */
+const vectorsDir = fileURLToPath(new URL('../../vectors/', import.meta.url))
 
 export interface VectorRecord {
   partitionKey: string
