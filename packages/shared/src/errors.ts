@@ -142,3 +142,16 @@ export function errorCodeOf(error: unknown): string | undefined {
   const code = (error as { code?: unknown }).code
   return typeof code === 'string' ? code : undefined
 }
+
+/** A call did not answer within its deadline and was abandoned (trying again may succeed). */
+export class CallTimeoutError extends KinesisTsError {
+  static readonly codes = codesOf('ERR_TIMEOUT')
+  readonly operation: string
+  readonly timeoutMs: number
+  constructor(operation: string, timeoutMs: number) {
+    super('ERR_TIMEOUT', `${operation} did not answer within ${timeoutMs} ms`, { retriable: true })
+    this.name = 'CallTimeoutError'
+    this.operation = operation
+    this.timeoutMs = timeoutMs
+  }
+}

@@ -2,6 +2,7 @@ export * from './codec/index.js'
 export * from './errors.js'
 export * from './retry/index.js'
 export { EventHub } from './events.js'
+export { withDeadline } from './deadline.js'
 export {
   formatHashKey,
   hashKeyOf,
@@ -14,6 +15,7 @@ export { childLogger, consoleLogger, silentLogger, type LogFn, type LogLevel, ty
 export {
   InMemoryMetrics,
   fanOutMetrics,
+  isolatedMetrics,
   noopMetrics,
   type InMemoryMetricsOptions,
   type MetricDimensions,

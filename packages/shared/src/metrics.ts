@@ -119,13 +119,41 @@ export class InMemoryMetrics implements MetricsSink {
 
 /** Sends every measurement to each sink; a failing sink does not stop the others. */
 export function fanOutMetrics(...sinks: MetricsSink[]): MetricsSink {
+  return isolatedMetrics(sinks)
+}
+
+/** How often a failing sink is reported: its first error, then at most once per this many ms. */
+const SINK_ERROR_REPORT_INTERVAL_MS = 60_000
+
+/**
+ * Sends every measurement to each sink, and keeps a sink that throws from breaking the caller: a
+ * metrics adapter must never strand a batch or fail a record. Errors go to `onError` (first one,
+ * then at most once a minute per sink, with the count of those not reported).
+ */
+export function isolatedMetrics(
+  sinks: readonly MetricsSink[],
+  onError?: (error: unknown, suppressed: number) => void,
+): MetricsSink {
+  const reported = sinks.map(() => ({ at: Number.NEGATIVE_INFINITY, suppressed: 0 }))
   return {
     put(name, value, unit, dimensions) {
-      for (const sink of sinks) {
+      for (let i = 0; i < sinks.length; i++) {
         try {
-          sink.put(name, value, unit, dimensions)
-        } catch {
-          // A metrics adapter must never break the data path.
+          sinks[i]!.put(name, value, unit, dimensions)
+        } catch (error) {
+          const state = reported[i]!
+          const now = performance.now()
+          if (onError === undefined || now - state.at < SINK_ERROR_REPORT_INTERVAL_MS) {
+            state.suppressed++
+            continue
+          }
+          try {
+            onError(error, state.suppressed)
+          } catch {
+            // A failing logger must not break the data path either.
+          }
+          state.at = now
+          state.suppressed = 0
         }
       }
     },
