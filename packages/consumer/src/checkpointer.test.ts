@@ -7,14 +7,23 @@ import type { LeaseStore } from './leases/lease-store.js'
 import { type Lease, newLease } from './leases/lease.js'
 import type { ExtendedSequenceNumber } from './types.js'
 
-/** A store stub that applies conditional writes to one in-memory lease. */
-function fakeStore(current: { lease: Lease }) {
+/**
+ * A store stub that applies conditional writes to one in-memory lease. `faults.commitThenFail` makes
+ * the next N writes commit and then reject, as a DynamoDB 500 or a timeout after the write landed.
+ */
+function fakeStore(current: { lease: Lease }, faults = { commitThenFail: 0 }) {
   const write = (expected: Lease, change: Partial<Lease>) => {
-    if (expected.leaseCounter !== current.lease.leaseCounter) return Promise.resolve(undefined)
+    if (expected.leaseCounter !== current.lease.leaseCounter || current.lease.leaseOwner !== 'me')
+      return Promise.resolve(undefined)
     current.lease = { ...current.lease, ...change, leaseCounter: current.lease.leaseCounter + 1 }
+    if (faults.commitThenFail > 0) {
+      faults.commitThenFail--
+      return Promise.reject(new Error('InternalServerError after the write committed'))
+    }
     return Promise.resolve(current.lease)
   }
   return {
+    getLease: async () => current.lease,
     checkpoint: (lease: Lease, _owner: string, checkpoint: ExtendedSequenceNumber) =>
       write(lease, { checkpoint, pendingCheckpoint: undefined }),
     prepareCheckpoint: (lease: Lease, _owner: string, pendingCheckpoint: ExtendedSequenceNumber) =>
@@ -22,16 +31,17 @@ function fakeStore(current: { lease: Lease }) {
   } as unknown as LeaseStore
 }
 
-function setup(checkpoint = '100') {
+function setup(checkpoint = '100', faults = { commitThenFail: 0 }) {
   const lease = {
     ...newLease('shard-1', { sequenceNumber: checkpoint, subSequenceNumber: 0 }, [], undefined),
     leaseOwner: 'me',
   }
   const current = { lease }
-  const held = new HeldLease(lease, 0)
+  const store = fakeStore(current, faults)
+  const held = new HeldLease(lease, 'me', (key) => store.getLease(key), 0)
   const checkpointer = new ShardCheckpointer({
     held,
-    store: fakeStore(current),
+    store,
     workerId: 'me',
     logger: silentLogger,
     metrics: noopMetrics,
@@ -92,7 +102,7 @@ describe('ShardCheckpointer', () => {
   it('rejects with ShutdownError once the lease is lost, taken by another worker, or released', async () => {
     const lost = setup()
     lost.checkpointer.setLargestPermitted(record('300'))
-    lost.held.markLost()
+    lost.held.markLost('test')
     await expect(lost.checkpointer.checkpoint()).rejects.toBeInstanceOf(ShutdownError)
 
     const stolen = setup()
@@ -104,5 +114,28 @@ describe('ShardCheckpointer', () => {
     const released = setup()
     released.checkpointer.close('the worker shut down')
     await expect(released.checkpointer.checkpoint()).rejects.toBeInstanceOf(ShutdownError)
+  })
+
+  it('a checkpoint that committed but answered an error does not cost the lease: the next write re-reads and goes on', async () => {
+    const faults = { commitThenFail: 1 }
+    const { current, held, checkpointer } = setup('100', faults)
+    checkpointer.setLargestPermitted(record('300'))
+    await expect(checkpointer.checkpoint('200')).rejects.toThrow('after the write committed')
+    // The table moved on (counter 1) while the lease we hold still says 0.
+    expect(current.lease.leaseCounter).toBe(1)
+    expect(held.lease.leaseCounter).toBe(0)
+    await checkpointer.checkpoint('250')
+    expect(held.lost).toBe(false)
+    expect(current.lease.checkpoint).toEqual({ sequenceNumber: '250', subSequenceNumber: 0 })
+    expect(held.lease.leaseCounter).toBe(current.lease.leaseCounter)
+    expect(current.lease.leaseCounter).toBe(2)
+  })
+
+  it('after a failed condition, an item that names another checkpointOwner is not ours (KCL 3.x handoff)', async () => {
+    const { current, held, checkpointer } = setup()
+    checkpointer.setLargestPermitted(record('300'))
+    current.lease = { ...current.lease, leaseCounter: 5, checkpointOwner: 'other' }
+    await expect(checkpointer.checkpoint()).rejects.toBeInstanceOf(ShutdownError)
+    expect(held.lost).toBe(true)
   })
 })

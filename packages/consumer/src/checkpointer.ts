@@ -118,8 +118,8 @@ export class ShardCheckpointer implements Checkpointer {
     this.#options.metrics.put(METRICS.checkpointTime, performance.now() - started, 'Milliseconds')
     this.#options.metrics.put(METRICS.checkpointSuccess, written === undefined ? 0 : 1, 'Count')
     if (written === undefined) {
-      // Every write of ours is serialised on the lease, so a failed condition means another worker holds it.
-      this.#options.held.markLost()
+      // The write already read the item again: it names another worker (or is gone).
+      this.#options.held.markLost('another worker holds it now (checkpoint condition failed)')
       throw new ShutdownError(this.shardId, 'the lease was taken by another worker')
     }
   }

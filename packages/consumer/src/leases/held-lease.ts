@@ -1,20 +1,36 @@
 import type { Lease } from './lease.js'
 
+/** Reads the lease's current item: what a failed condition is checked against. */
+export type ReadLease = (leaseKey: string) => Promise<Lease | undefined>
+
+/** Re-reads after a failed condition before the lease counts as lost (a committed write whose answer was lost). */
+const MAX_CONDITION_RECOVERIES = 3
+
 /**
  * A lease this worker holds. Renewals, checkpoints and the release all bump `leaseCounter`
  * conditionally, so they must not race each other: `write()` runs them one at a time and keeps the
  * latest item, so each write is conditional on the counter the previous one produced.
+ *
+ * A write whose condition fails is not taken as a loss at once: a write that DynamoDB committed but
+ * answered with an error (a 500, a timeout, a reset) leaves the counter we hold one behind. The item
+ * is read again, and while it still names this worker (and no other `checkpointOwner`) its counter is
+ * adopted and the write tried again.
  */
 export class HeldLease {
   #lease: Lease
   #chain: Promise<unknown> = Promise.resolve()
-  #lost = false
+  #lostReason: string | undefined
   #lastRenewedAt: number
+  readonly #workerId: string
+  readonly #read: ReadLease
   readonly #lostController = new AbortController()
 
-  constructor(lease: Lease, now: number) {
+  /** `renewedAt`: when the write that made `lease` ours was sent, on the monotonic clock. */
+  constructor(lease: Lease, workerId: string, read: ReadLease, renewedAt: number) {
     this.#lease = lease
-    this.#lastRenewedAt = now
+    this.#workerId = workerId
+    this.#read = read
+    this.#lastRenewedAt = renewedAt
   }
 
   get leaseKey(): string {
@@ -26,7 +42,12 @@ export class HeldLease {
   }
 
   get lost(): boolean {
-    return this.#lost
+    return this.#lostReason !== undefined
+  }
+
+  /** Why the lease stopped being ours (undefined while it is). */
+  get lostReason(): string | undefined {
+    return this.#lostReason
   }
 
   /** Aborts when the lease is lost: waits tied to it end at once. */
@@ -34,33 +55,46 @@ export class HeldLease {
     return this.#lostController.signal
   }
 
+  /** When the last successful renewal was sent (monotonic ms): the lease is ours until failover after it. */
   get lastRenewedAt(): number {
     return this.#lastRenewedAt
   }
 
-  markRenewed(now: number): void {
-    this.#lastRenewedAt = now
+  markRenewed(sentAt: number): void {
+    if (sentAt > this.#lastRenewedAt) this.#lastRenewedAt = sentAt
   }
 
-  /** Adopts a newer copy read from the table (after a lost response on our own write). */
-  adopt(lease: Lease): void {
-    this.#lease = lease
-  }
-
-  markLost(): void {
-    if (this.#lost) return
-    this.#lost = true
+  markLost(reason: string): void {
+    if (this.#lostReason !== undefined) return
+    this.#lostReason = reason
     this.#lostController.abort()
   }
 
-  /** Runs `op` after every earlier write; a returned item becomes the current lease. */
+  /**
+   * Runs `op` after every earlier write; a returned item becomes the current lease. `undefined` means
+   * the lease is no longer ours (its condition failed and the item names someone else, or is gone).
+   */
   write(op: (lease: Lease) => Promise<Lease | undefined>): Promise<Lease | undefined> {
     const run = this.#chain.then(async () => {
-      const updated = await op(this.#lease)
-      if (updated !== undefined) this.#lease = updated
-      return updated
+      for (let recoveries = 0; ; recoveries++) {
+        const updated = await op(this.#lease)
+        if (updated !== undefined) {
+          this.#lease = updated
+          return updated
+        }
+        if (recoveries >= MAX_CONDITION_RECOVERIES) return undefined
+        const current = await this.#read(this.leaseKey)
+        if (!this.#stillOurs(current)) return undefined
+        this.#lease = current
+      }
     })
     this.#chain = run.catch(() => {})
     return run
+  }
+
+  #stillOurs(current: Lease | undefined): current is Lease {
+    if (current === undefined || current.leaseOwner !== this.#workerId) return false
+    // A KCL 3.x graceful handoff names the worker that may still checkpoint: another one means it is not ours.
+    return current.checkpointOwner === undefined || current.checkpointOwner === this.#workerId
   }
 }

@@ -12,6 +12,8 @@ export interface LeaseCoordinatorOptions {
   readonly workerId: string
   readonly failoverTimeMillis: number
   readonly renewerIntervalMillis: number
+  readonly maxLeaseRenewalThreads: number
+  readonly fenceMarginMillis: number
   readonly takerIntervalMillis: number
   readonly maxLeasesForWorker: number
   readonly maxLeasesToStealAtOneTime: number
@@ -41,6 +43,8 @@ export class LeaseCoordinator {
       store: options.store,
       workerId: options.workerId,
       failoverTimeMillis: options.failoverTimeMillis,
+      maxLeaseRenewalThreads: options.maxLeaseRenewalThreads,
+      fenceMarginMillis: options.fenceMarginMillis,
       logger: options.logger,
       metrics: options.metrics,
       onLost: options.onLost,
@@ -61,7 +65,8 @@ export class LeaseCoordinator {
       runEvery(
         this.#options.renewerIntervalMillis,
         this.#renewing.signal,
-        () => this.#renewer.renewAll(),
+        // Not awaited: each lease renews on its own, and a slow one must not push the next round back.
+        async () => void this.#renewer.renewAll(),
         (error) => logger.warn({ err: error }, 'lease renewal round failed'),
       ),
       runEvery(
@@ -95,11 +100,12 @@ export class LeaseCoordinator {
   }
 
   async #take(lease: Lease, stealing: boolean): Promise<boolean> {
+    const sentAt = performance.now()
     const taken = await this.#options.store.take(lease, this.#options.workerId)
     this.#options.metrics.put(METRICS.takeLeasesSuccess, taken === undefined ? 0 : 1, 'Count')
     if (taken === undefined) return false
     this.#options.logger.debug({ leaseKey: lease.leaseKey, stealing, from: lease.leaseOwner }, 'lease taken')
-    this.#options.onAcquired(this.#renewer.add(taken))
+    this.#options.onAcquired(this.#renewer.add(taken, sentAt))
     return true
   }
 
@@ -111,21 +117,26 @@ export class LeaseCoordinator {
   async release(held: HeldLease): Promise<void> {
     this.#renewer.remove(held.leaseKey)
     if (held.lost) return
-    const released = await held.write((lease) => this.#options.store.evict(lease, this.#options.workerId))
-    if (released === undefined)
-      this.#options.logger.warn({ leaseKey: held.leaseKey }, 'lease changed hands before release')
-    held.markLost()
+    try {
+      const released = await held.write((lease) => this.#options.store.evict(lease, this.#options.workerId))
+      if (released === undefined)
+        this.#options.logger.warn({ leaseKey: held.leaseKey }, 'lease changed hands before release')
+    } finally {
+      held.markLost('released')
+    }
   }
 
   /** Stops holding a lease without writing (its item was deleted). */
   forget(leaseKey: string): void {
-    this.#renewer.get(leaseKey)?.markLost()
+    const held = this.#renewer.get(leaseKey)
     this.#renewer.remove(leaseKey)
+    held?.markLost('its lease was deleted')
   }
 
   async stop(): Promise<void> {
     this.#taking.abort()
     this.#renewing.abort()
     await Promise.all(this.#loops)
+    await this.#renewer.stop()
   }
 }

@@ -1,4 +1,5 @@
 import type { Logger, MetricsSink } from '@kinesis-ts/shared'
+import pLimit, { type LimitFunction } from 'p-limit'
 import { METRICS } from '../metrics.js'
 import { HeldLease } from './held-lease.js'
 import type { LeaseStore } from './lease-store.js'
@@ -8,34 +9,58 @@ export interface LeaseRenewerOptions {
   readonly store: LeaseStore
   readonly workerId: string
   readonly failoverTimeMillis: number
+  /** Renewals in flight at once (Java maxLeaseRenewalThreads). */
+  readonly maxLeaseRenewalThreads: number
+  /**
+   * A lease is given up this long before failoverTimeMillis has passed since its last successful
+   * renewal was sent, because by then another worker may judge it expired and take it.
+   */
+  readonly fenceMarginMillis: number
   readonly logger: Logger
   readonly metrics: MetricsSink
   readonly onLost: (held: HeldLease) => void
+  /** Monotonic milliseconds (performance.now); injectable for tests. */
   readonly now?: () => number
 }
 
 /**
- * Keeps this worker's leases alive by bumping their counters. It never waits on record processing:
- * checkpoints share only the per-lease write queue, a single short DynamoDB write.
+ * Keeps this worker's leases alive by bumping their counters. Each lease renews on its own, at most
+ * `maxLeaseRenewalThreads` at once: a round starts the renewals and does not wait for them, and a
+ * lease whose renewal is still in flight is skipped, so one hung call delays no other lease. It
+ * never waits on record processing: checkpoints share only the per-lease write queue.
+ *
+ * Every way a lease stops being ours — a failed condition, a checkpoint that found another owner,
+ * no renewal for failoverTimeMillis (self-fencing, on the monotonic clock, even while the call is
+ * still hanging), a release — goes through `HeldLease.markLost`, which removes it here.
  */
 export class LeaseRenewer {
   readonly #held = new Map<string, HeldLease>()
+  readonly #fences = new Map<string, ReturnType<typeof setTimeout>>()
+  readonly #renewing = new Map<string, Promise<void>>()
+  readonly #limit: LimitFunction
   readonly #options: LeaseRenewerOptions
   readonly #now: () => number
 
   constructor(options: LeaseRenewerOptions) {
     this.#options = options
-    this.#now = options.now ?? Date.now
+    this.#now = options.now ?? (() => performance.now())
+    this.#limit = pLimit(options.maxLeaseRenewalThreads)
   }
 
-  add(lease: Lease): HeldLease {
-    const held = new HeldLease(lease, this.#now())
+  /** Holds a lease just written as ours by a call sent at `sentAt` (monotonic ms). */
+  add(lease: Lease, sentAt = this.#now()): HeldLease {
+    const { store, workerId } = this.#options
+    const held = new HeldLease(lease, workerId, (leaseKey) => store.getLease(leaseKey), sentAt)
     this.#held.set(lease.leaseKey, held)
+    held.lostSignal.addEventListener('abort', () => this.#onLost(held), { once: true })
+    this.#armFence(held)
     return held
   }
 
+  /** Stops holding a lease without reporting a loss (it was released or deleted on purpose). */
   remove(leaseKey: string): void {
     this.#held.delete(leaseKey)
+    this.#disarmFence(leaseKey)
   }
 
   get(leaseKey: string): HeldLease | undefined {
@@ -50,47 +75,79 @@ export class LeaseRenewer {
     return new Set(this.#held.keys())
   }
 
-  async renewAll(): Promise<void> {
-    await Promise.all(this.held.map((held) => this.#renew(held)))
+  /** Starts a renewal of every held lease that has none in flight; resolves when those started now end. */
+  renewAll(): Promise<void> {
+    const started: Promise<void>[] = []
+    for (const held of this.#held.values()) {
+      if (this.#renewing.has(held.leaseKey)) continue
+      const renewal = this.#limit(() => this.#renew(held)).finally(() => this.#renewing.delete(held.leaseKey))
+      this.#renewing.set(held.leaseKey, renewal)
+      started.push(renewal)
+    }
     this.#options.metrics.put(METRICS.currentLeases, this.#held.size, 'Count')
+    return Promise.all(started).then(() => undefined)
+  }
+
+  /** Waits for renewals in flight (bounded by the store's call deadline) and clears every fence timer. */
+  async stop(): Promise<void> {
+    await Promise.all(this.#renewing.values())
+    for (const leaseKey of [...this.#fences.keys()]) this.#disarmFence(leaseKey)
   }
 
   async #renew(held: HeldLease): Promise<void> {
-    const { store, workerId, metrics, logger, failoverTimeMillis } = this.#options
+    const { store, workerId, metrics, logger } = this.#options
+    if (held.lost || this.#held.get(held.leaseKey) !== held) return
+    const sentAt = this.#now()
     const started = performance.now()
     let ok = false
     try {
-      const before = held.lease
-      ok = (await held.write((lease) => store.renew(lease, workerId))) !== undefined
-      if (!ok) {
-        // Our previous write may have landed with its response lost: the item then still names us.
-        const current = await store.getLease(held.leaseKey)
-        if (current?.leaseOwner === workerId && current.leaseCounter > before.leaseCounter) {
-          held.adopt(current)
-          ok = true
-        } else {
-          this.#lose(held, current === undefined ? 'deleted' : `owner is now ${current.leaseOwner ?? 'nobody'}`)
-          return
-        }
+      const renewed = await held.write((lease) => store.renew(lease, workerId))
+      if (renewed === undefined) {
+        held.markLost('another worker holds it now (renewal condition failed)')
+        return
       }
-      held.markRenewed(this.#now())
+      ok = true
+      held.markRenewed(sentAt)
+      this.#armFence(held)
     } catch (error) {
+      // Nothing else to do: the fence gives the lease up before others may judge it expired.
       logger.warn({ err: error, leaseKey: held.leaseKey }, 'lease renewal failed')
-      // Others will see the counter frozen and take the lease; stop acting on it before they do.
-      if (this.#now() - held.lastRenewedAt > failoverTimeMillis)
-        this.#lose(held, 'not renewed within failoverTimeMillis')
     } finally {
       metrics.put(METRICS.renewLeaseSuccess, ok ? 1 : 0, 'Count')
       metrics.put(METRICS.renewLeaseTime, performance.now() - started, 'Milliseconds')
     }
   }
 
-  #lose(held: HeldLease, reason: string): void {
-    if (!this.#held.has(held.leaseKey)) return
-    this.#held.delete(held.leaseKey)
-    this.#options.logger.info({ leaseKey: held.leaseKey, reason }, 'lease lost')
+  #armFence(held: HeldLease): void {
+    const { failoverTimeMillis, fenceMarginMillis } = this.#options
+    this.#disarmFence(held.leaseKey)
+    const due = held.lastRenewedAt + failoverTimeMillis - fenceMarginMillis - this.#now()
+    const fence = setTimeout(
+      () => {
+        this.#fences.delete(held.leaseKey)
+        const silentFor = Math.round(this.#now() - held.lastRenewedAt)
+        held.markLost(`not renewed for ${silentFor} ms (failoverTimeMillis ${failoverTimeMillis})`)
+      },
+      Math.max(0, due),
+    )
+    // A fence must not keep the process alive by itself; the loops that matter hold it up.
+    fence.unref?.()
+    this.#fences.set(held.leaseKey, fence)
+  }
+
+  #disarmFence(leaseKey: string): void {
+    const fence = this.#fences.get(leaseKey)
+    if (fence === undefined) return
+    clearTimeout(fence)
+    this.#fences.delete(leaseKey)
+  }
+
+  #onLost(held: HeldLease): void {
+    // Removed on purpose (released, deleted) before being marked: not a loss to report.
+    if (this.#held.get(held.leaseKey) !== held) return
+    this.remove(held.leaseKey)
+    this.#options.logger.info({ leaseKey: held.leaseKey, reason: held.lostReason }, 'lease lost')
     this.#options.metrics.put(METRICS.lostLeases, 1, 'Count')
-    held.markLost()
     this.#options.onLost(held)
   }
 }

@@ -3,12 +3,15 @@ import {
   DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
+  type GetItemCommandOutput,
   PutItemCommand,
   ScanCommand,
+  type ScanCommandOutput,
   UpdateItemCommand,
   type UpdateItemCommandInput,
+  type UpdateItemCommandOutput,
 } from '@aws-sdk/client-dynamodb'
-import { toAwsCallError } from '@kinesis-ts/shared'
+import { AwsCallError, toAwsCallError, withDeadline } from '@kinesis-ts/shared'
 import type { ExtendedSequenceNumber } from '../types.js'
 import { LEASE_ATTRIBUTES as A, type Item, leaseFromItem, leaseToItem } from './lease-serializer.js'
 import type { Lease } from './lease.js'
@@ -79,10 +82,13 @@ const PENDING = [A.pendingCheckpoint, A.pendingCheckpointSubSequenceNumber, A.pe
 export class LeaseStore {
   readonly #client: DynamoDBClient
   readonly #tableName: string
+  readonly #timeoutMs: number
 
-  constructor(client: DynamoDBClient, tableName: string) {
+  /** `timeoutMs` bounds every call (0: none), so one hung request cannot freeze a loop. */
+  constructor(client: DynamoDBClient, tableName: string, timeoutMs = 0) {
     this.#client = client
     this.#tableName = tableName
+    this.#timeoutMs = timeoutMs
   }
 
   get tableName(): string {
@@ -93,12 +99,8 @@ export class LeaseStore {
     const leases: Lease[] = []
     let startKey: Item | undefined
     do {
-      const page = await this.#send('Scan', () =>
-        this.#client.send(
-          new ScanCommand({ TableName: this.#tableName, ConsistentRead: true, ExclusiveStartKey: startKey }),
-          { abortSignal: signal },
-        ),
-      )
+      const command = new ScanCommand({ TableName: this.#tableName, ConsistentRead: true, ExclusiveStartKey: startKey })
+      const page = await this.#send<ScanCommandOutput>('Scan', command, signal)
       for (const item of page.Items ?? []) {
         const lease = leaseFromItem(item)
         if (lease !== undefined) leases.push(lease)
@@ -109,31 +111,24 @@ export class LeaseStore {
   }
 
   async getLease(leaseKey: string, signal?: AbortSignal): Promise<Lease | undefined> {
-    const { Item } = await this.#send('GetItem', () =>
-      this.#client.send(
-        new GetItemCommand({ TableName: this.#tableName, Key: { [A.leaseKey]: s(leaseKey) }, ConsistentRead: true }),
-        { abortSignal: signal },
-      ),
-    )
+    const command = new GetItemCommand({
+      TableName: this.#tableName,
+      Key: { [A.leaseKey]: s(leaseKey) },
+      ConsistentRead: true,
+    })
+    const { Item } = await this.#send<GetItemCommandOutput>('GetItem', command, signal)
     return Item === undefined ? undefined : leaseFromItem(Item)
   }
 
   /** Creates the lease unless one exists for the shard; true when this call created it. */
   async createLeaseIfNotExists(lease: Lease): Promise<boolean> {
-    try {
-      await this.#client.send(
-        new PutItemCommand({
-          TableName: this.#tableName,
-          Item: leaseToItem(lease),
-          ConditionExpression: 'attribute_not_exists(#k)',
-          ExpressionAttributeNames: { '#k': A.leaseKey },
-        }),
-      )
-      return true
-    } catch (error) {
-      if (isConditionFailed(error)) return false
-      throw toAwsCallError('PutItem', error)
-    }
+    const command = new PutItemCommand({
+      TableName: this.#tableName,
+      Item: leaseToItem(lease),
+      ConditionExpression: 'attribute_not_exists(#k)',
+      ExpressionAttributeNames: { '#k': A.leaseKey },
+    })
+    return (await this.#conditional('PutItem', command)) !== undefined
   }
 
   renew(lease: Lease, owner: string): Promise<Lease | undefined> {
@@ -200,38 +195,37 @@ export class LeaseStore {
 
   /** Deletes a finished lease; only while it still stands at SHARD_END. */
   async deleteLease(leaseKey: string): Promise<boolean> {
+    const command = new DeleteItemCommand({
+      TableName: this.#tableName,
+      Key: { [A.leaseKey]: s(leaseKey) },
+      ConditionExpression: '#c = :end',
+      ExpressionAttributeNames: { '#c': A.checkpoint },
+      ExpressionAttributeValues: { ':end': s('SHARD_END') },
+    })
+    return (await this.#conditional('DeleteItem', command)) !== undefined
+  }
+
+  async #update(leaseKey: string, update: Update, signal?: AbortSignal): Promise<Lease | undefined> {
+    const command = new UpdateItemCommand(updateInput(this.#tableName, leaseKey, update))
+    const output = await this.#conditional<UpdateItemCommandOutput>('UpdateItem', command, signal)
+    return output?.Attributes === undefined ? undefined : leaseFromItem(output.Attributes)
+  }
+
+  /** A conditional write: `undefined` when its condition failed, the output otherwise. */
+  async #conditional<O>(operation: string, command: object, signal?: AbortSignal): Promise<O | undefined> {
     try {
-      await this.#client.send(
-        new DeleteItemCommand({
-          TableName: this.#tableName,
-          Key: { [A.leaseKey]: s(leaseKey) },
-          ConditionExpression: '#c = :end',
-          ExpressionAttributeNames: { '#c': A.checkpoint },
-          ExpressionAttributeValues: { ':end': s('SHARD_END') },
-        }),
-      )
-      return true
+      return await this.#send<O>(operation, command, signal)
     } catch (error) {
-      if (isConditionFailed(error)) return false
-      throw toAwsCallError('DeleteItem', error)
+      if (isConditionFailed(error instanceof AwsCallError ? error.cause : error)) return undefined
+      throw error
     }
   }
 
-  async #update(leaseKey: string, update: Update): Promise<Lease | undefined> {
+  async #send<O>(operation: string, command: object, signal?: AbortSignal): Promise<O> {
+    // One typed door for every command: the SDK's overloads do not accept a union of commands.
+    const send = this.#client.send.bind(this.#client) as (command: object, options: object) => Promise<O>
     try {
-      const { Attributes } = await this.#client.send(
-        new UpdateItemCommand(updateInput(this.#tableName, leaseKey, update)),
-      )
-      return Attributes === undefined ? undefined : leaseFromItem(Attributes)
-    } catch (error) {
-      if (isConditionFailed(error)) return undefined
-      throw toAwsCallError('UpdateItem', error)
-    }
-  }
-
-  async #send<T>(operation: string, call: () => Promise<T>): Promise<T> {
-    try {
-      return await call()
+      return await withDeadline(operation, this.#timeoutMs, signal, (abortSignal) => send(command, { abortSignal }))
     } catch (error) {
       throw toAwsCallError(operation, error)
     }
