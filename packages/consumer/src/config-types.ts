@@ -74,6 +74,21 @@ export interface KinesisConsumerOptions {
   getRecordsBackoffBaseMillis?: number
   getRecordsBackoffMaxMillis?: number
   shutdownTimeoutMillis?: number
+  /** Java KCL: lease renewals in flight at once; each lease renews on its own (default 20). */
+  maxLeaseRenewalThreads?: number
+  /**
+   * Bound on every DynamoDB call (the SDK's retries included); default failoverTimeMillis / 4. A call
+   * past it is abandoned and counts as failed; must be below failoverTimeMillis.
+   */
+  dynamoDbRequestTimeoutMillis?: number
+  /** Bound on every Kinesis call the consumer makes (default 10000). */
+  kinesisRequestTimeoutMillis?: number
+  /**
+   * A held shard that has not moved for this long (no read answered, outside the processor's own
+   * time) is reset from its checkpoint and reported (`consumer.shard_stalled`). Default 3 × (idle
+   * time between reads + kinesisRequestTimeoutMillis).
+   */
+  shardStallTimeoutMillis?: number
   /** Java KCL: tries of start()'s initialization (lease table, first shard sync) on transient errors. */
   maxInitializationAttempts?: number
   /** Java KCL: pause between those tries. */
@@ -143,6 +158,12 @@ export interface ResolvedConsumerConfig {
   readonly processingRetryBackoffBaseMillis: number
   readonly processingRetryBackoffMaxMillis: number
   readonly shutdownTimeoutMillis: number
+  readonly maxLeaseRenewalThreads: number
+  readonly dynamoDbRequestTimeoutMillis: number
+  readonly kinesisRequestTimeoutMillis: number
+  readonly shardStallTimeoutMillis: number
+  /** A lease is given up this long before failoverTimeMillis passes without a renewal (self-fencing). */
+  readonly leaseFenceMarginMillis: number
   readonly maxInitializationAttempts: number
   readonly schedulerInitializationBackoffTimeMillis: number
   readonly logger: Logger

@@ -133,6 +133,46 @@ function processingOf(options: KinesisConsumerOptions) {
   return { processorFactory, processorModule, workerThreads, lanesPerShard }
 }
 
+/** Per-call timeouts, renewal concurrency, the fence margin and the stall bound. */
+function faultBoundsOf(options: KinesisConsumerOptions, failoverTimeMillis: number) {
+  const maxLeaseRenewalThreads = int(
+    'maxLeaseRenewalThreads',
+    options.maxLeaseRenewalThreads,
+    D.maxLeaseRenewalThreads,
+    1,
+    1_000,
+  )
+  const dynamoDbRequestTimeoutMillis = int(
+    'dynamoDbRequestTimeoutMillis',
+    options.dynamoDbRequestTimeoutMillis,
+    Math.floor(failoverTimeMillis / D.dynamoDbRequestTimeoutDivisor),
+    1,
+    failoverTimeMillis - 1,
+  )
+  const kinesisRequestTimeoutMillis = int(
+    'kinesisRequestTimeoutMillis',
+    options.kinesisRequestTimeoutMillis,
+    D.kinesisRequestTimeoutMillis,
+    1,
+  )
+  return (retrieval: ResolvedPollingRetrieval | ResolvedFanOutRetrieval) => {
+    const idle = retrieval.mode === 'polling' ? retrieval.idleTimeBetweenReadsInMillis : 0
+    return {
+      maxLeaseRenewalThreads,
+      dynamoDbRequestTimeoutMillis,
+      kinesisRequestTimeoutMillis,
+      shardStallTimeoutMillis: int(
+        'shardStallTimeoutMillis',
+        options.shardStallTimeoutMillis,
+        D.shardStallCadences * (idle + kinesisRequestTimeoutMillis),
+        1,
+      ),
+      // Java gives up epsilonMillis early; a tenth of the failover time also covers a slow event loop.
+      leaseFenceMarginMillis: Math.max(D.epsilonMillis, Math.floor(failoverTimeMillis / 10)),
+    }
+  }
+}
+
 /** Applies the KCL defaults, checks every option and the invariants between them. */
 export function resolveConsumerConfig(options: KinesisConsumerOptions): ResolvedConsumerConfig {
   if (typeof options !== 'object' || options === null) throw new ConfigurationError('options', 'an object', options)
@@ -158,6 +198,8 @@ export function resolveConsumerConfig(options: KinesisConsumerOptions): Resolved
     D.processingRetryBackoffBaseMillis,
     1,
   )
+  const retrieval = retrievalOf(options)
+  const faultBounds = faultBoundsOf(options, failoverTimeMillis)
   const policy = options.processingErrorPolicy ?? D.processingErrorPolicy
   if (policy !== 'retry' && policy !== 'skip')
     throw new ConfigurationError('processingErrorPolicy', "'retry' or 'skip'", policy)
@@ -174,7 +216,8 @@ export function resolveConsumerConfig(options: KinesisConsumerOptions): Resolved
     dynamoDBClient: options.dynamoDBClient,
     initialPosition: initialPositionOf(options.initialPosition),
     ...processingOf(options),
-    retrieval: retrievalOf(options),
+    retrieval,
+    ...faultBounds(retrieval),
     failoverTimeMillis,
     leaseRenewerIntervalMillis: renew,
     leaseTakerIntervalMillis: taker,

@@ -38,6 +38,20 @@ export const CONSUMER_DEFAULTS = Object.freeze({
   leaseRenewerIntervalDivisor: 3,
   /** Java LeaseManagementConfig.epsilonMillis. */
   epsilonMillis: 25,
+  /** Java LeaseManagementConfig.maxLeaseRenewalThreads: renewals in flight at once. */
+  maxLeaseRenewalThreads: 20,
+  /**
+   * kinesis-ts: bound on each DynamoDB call, as a share of failoverTimeMillis (a quarter: well under
+   * the renewal interval of a third, so a hung renewal is abandoned before the next one is due).
+   */
+  dynamoDbRequestTimeoutDivisor: 4,
+  /** kinesis-ts: bound on each Kinesis call (GetRecords, GetShardIterator, ListShards, ...). */
+  kinesisRequestTimeoutMillis: 10_000,
+  /**
+   * kinesis-ts: a shard that has not moved (no read answered) for this many times the expected
+   * cadence (idle time + one Kinesis call) is reset from its checkpoint.
+   */
+  shardStallCadences: 3,
   workerThreads: 0,
   lanesPerShard: 1,
 })

@@ -8,7 +8,7 @@ import {
   childLogger,
   cloudWatchSink,
   dynamoDBClientFrom,
-  fanOutMetrics,
+  isolatedMetrics,
   kinesisClientFrom,
 } from '@kinesis-ts/shared'
 import { type KinesisConsumerOptions, type ResolvedConsumerConfig, resolveConsumerConfig } from './config.js'
@@ -56,9 +56,24 @@ export class KinesisConsumer {
         : cloudWatchSink('cloudWatch', config.cloudWatch, { namespace: config.applicationName, ...common }, (error) =>
             logger.warn({ err: error }, 'CloudWatch PutMetricData failed'),
           )
-    const metrics = this.#cloudWatch === undefined ? config.metrics : fanOutMetrics(config.metrics, this.#cloudWatch)
-    this.#kinesis = kinesisClientFrom(config.kinesisClient, { ...common, endpoint: config.endpoint })
-    this.#dynamodb = dynamoDBClientFrom(config.dynamoDBClient, { ...common, endpoint: config.dynamoDBEndpoint })
+    // A sink that throws must not fail a processed batch (it would be redelivered) or a lease write.
+    const metrics = isolatedMetrics(
+      this.#cloudWatch === undefined ? [config.metrics] : [config.metrics, this.#cloudWatch],
+      (error, suppressed) => logger.warn({ err: error, suppressed }, 'a metrics sink threw; measurement dropped'),
+    )
+    this.#kinesis = kinesisClientFrom(config.kinesisClient, {
+      ...common,
+      endpoint: config.endpoint,
+      requestTimeoutMs: config.kinesisRequestTimeoutMillis,
+    })
+    this.#dynamodb = dynamoDBClientFrom(config.dynamoDBClient, {
+      ...common,
+      endpoint: config.dynamoDBEndpoint,
+      requestTimeoutMs: config.dynamoDbRequestTimeoutMillis,
+      // Lease writes are safe to send again: a retried write whose first try committed fails its
+      // condition, and the lease's re-read adopts the counter. Every call is bounded as a whole.
+      maxAttempts: 3,
+    })
     const context = { kinesis: this.#kinesis.client, dynamodb: this.#dynamodb.client, logger, metrics }
     try {
       this.#scheduler = new Scheduler({

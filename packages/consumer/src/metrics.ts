@@ -24,4 +24,8 @@ export const METRICS = Object.freeze({
   checkpointTime: 'UpdateLease.Time',
   shardSyncSuccess: 'ShardSyncTask.Success',
   cleanedLeases: 'CleanedUpLeases',
+  /** kinesis-ts: the worst event-loop delay since the last check (ms). */
+  eventLoopDelay: 'EventLoopDelay',
+  /** kinesis-ts: a held shard found without a consumer or not moving, and reset. */
+  shardStalled: 'ShardStalled',
 })

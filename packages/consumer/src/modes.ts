@@ -31,10 +31,11 @@ const RETRIEVAL_MODES: {
     context: ModeContext,
   ) => RecordSourceFactory
 } = {
-  polling: (_config, retrieval, context) =>
+  polling: (config, retrieval, context) =>
     createPollingSourceFactory({
       kinesis: context.kinesis,
       options: retrieval,
+      requestTimeoutMillis: config.kinesisRequestTimeoutMillis,
       logger: context.logger,
       metrics: context.metrics,
     }),

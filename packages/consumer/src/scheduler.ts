@@ -1,15 +1,24 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { KinesisClient } from '@aws-sdk/client-kinesis'
-import { type EventHub, type Logger, type MetricsSink, classifyError, sleep } from '@kinesis-ts/shared'
+import {
+  ConfigurationError,
+  type EventHub,
+  type Logger,
+  type MetricsSink,
+  classifyError,
+  sleep,
+} from '@kinesis-ts/shared'
 import type { ResolvedConsumerConfig } from './config.js'
 import type { ConsumerEvents } from './events.js'
 import type { HeldLease } from './leases/held-lease.js'
 import { LeaseCoordinator } from './leases/lease-coordinator.js'
 import { LeaseStore } from './leases/lease-store.js'
 import { ensureLeaseTable } from './leases/lease-table.js'
+import { EventLoopWatch } from './liveness/event-loop-watch.js'
+import { type Stall, findStalls } from './liveness/shard-watchdog.js'
 import { pause, runEvery } from './loop.js'
 import { METRICS } from './metrics.js'
-import { isSentinel, isShardEnd } from './records/sequence.js'
+import { SHARD_END, isSentinel, isShardEnd } from './records/sequence.js'
 import type { ProcessorHost, RecordSourceFactory, ShardDescriptor } from './seams.js'
 import { ShardConsumer, type ShardProgress } from './shard-consumer.js'
 import { ShardSyncer } from './shard-sync/shard-syncer.js'
@@ -26,13 +35,23 @@ export interface SchedulerOptions {
   readonly metrics: MetricsSink
 }
 
+/** How often held leases are checked for a live, moving consumer (in memory only: no I/O). */
+const WATCHDOG_INTERVAL_MILLIS = 1_000
+
+/** Java MultiStreamLease keys: account id, stream name, creation epoch, shard id. */
+const MULTI_STREAM_KEY = /^\d{12}:[^:]+:\d+:.+$/
+
 /** Audits in a row that must see a hash-range hole before a repair (Java leasesRecoveryAuditorInconsistencyConfidenceThreshold). */
 const HOLE_CONFIDENCE_THRESHOLD = 3
 
-export interface ShardStats extends ShardProgress {
+export interface ShardStats extends Omit<ShardProgress, 'lastProgressAt'> {
   readonly shardId: string
   readonly checkpoint: ExtendedSequenceNumber
   readonly leaseCounter: number
+  /** When the shard last moved (Date.now() ms); undefined while no consumer runs for it. */
+  readonly lastProgressAt: number | undefined
+  /** Times this worker reset the shard because it stopped moving (see `consumer.shard_stalled`). */
+  readonly stalls: number
 }
 
 interface Running {
@@ -51,6 +70,8 @@ export class Scheduler {
   readonly #coordinator: LeaseCoordinator
   readonly #syncer: ShardSyncer
   readonly #running = new Map<string, Running>()
+  readonly #stalls = new Map<string, number>()
+  readonly #eventLoop: EventLoopWatch
   readonly #loops = new AbortController()
   #sideLoops: Promise<void>[] = []
   #stopping = false
@@ -59,7 +80,7 @@ export class Scheduler {
   constructor(options: SchedulerOptions) {
     this.#options = options
     const { config, logger, metrics } = options
-    this.#store = new LeaseStore(options.dynamodb, config.tableName)
+    this.#store = new LeaseStore(options.dynamodb, config.tableName, config.dynamoDbRequestTimeoutMillis)
     this.#syncer = new ShardSyncer({
       kinesis: options.kinesis,
       store: this.#store,
@@ -74,6 +95,8 @@ export class Scheduler {
       workerId: config.workerId,
       failoverTimeMillis: config.failoverTimeMillis,
       renewerIntervalMillis: config.leaseRenewerIntervalMillis,
+      maxLeaseRenewalThreads: config.maxLeaseRenewalThreads,
+      fenceMarginMillis: config.leaseFenceMarginMillis,
       takerIntervalMillis: config.leaseTakerIntervalMillis,
       maxLeasesForWorker: config.maxLeasesForWorker,
       maxLeasesToStealAtOneTime: config.maxLeasesToStealAtOneTime,
@@ -81,6 +104,11 @@ export class Scheduler {
       metrics,
       onAcquired: (held) => this.#onAcquired(held),
       onLost: (held) => this.#onLost(held),
+    })
+    this.#eventLoop = new EventLoopWatch({
+      thresholdMillis: config.failoverTimeMillis / 3,
+      logger,
+      metrics,
     })
   }
 
@@ -95,6 +123,7 @@ export class Scheduler {
     for (let attempt = 1; ; attempt++) {
       try {
         await ensureLeaseTable(dynamodb, config.tableName, signal)
+        await this.#refuseMultiStreamTable(signal)
         await this.#syncer.initialSync(signal)
         await sources.start?.(signal)
         return
@@ -108,6 +137,21 @@ export class Scheduler {
         await sleep(config.schedulerInitializationBackoffTimeMillis, signal)
       }
     }
+  }
+
+  /**
+   * A Java multi-stream application keys its leases `account:stream:epoch:shardId`. Read as shard ids
+   * they would be taken and never processed, so such a table is refused until multi-stream exists here.
+   */
+  async #refuseMultiStreamTable(signal: AbortSignal): Promise<void> {
+    const { tableName } = this.#options.config
+    const multiStream = (await this.#store.listLeases(signal)).find((lease) => MULTI_STREAM_KEY.test(lease.leaseKey))
+    if (multiStream === undefined) return
+    throw new ConfigurationError(
+      'tableName',
+      `a single-stream lease table; ${tableName} holds multi-stream leases (e.g. ${JSON.stringify(multiStream.leaseKey)}), which kinesis-ts does not support yet`,
+      tableName,
+    )
   }
 
   /** Shard ids whose leases this worker holds. */
@@ -127,6 +171,9 @@ export class Scheduler {
         state: progress?.state ?? (finished ? 'done' : 'waiting-for-parents'),
         millisBehindLatest: progress?.millisBehindLatest,
         recordsProcessed: progress?.recordsProcessed ?? 0,
+        lastProgressAt: progress?.lastProgressAt,
+        lastError: progress?.lastError,
+        stalls: this.#stalls.get(held.leaseKey) ?? 0,
       }
     })
   }
@@ -135,8 +182,15 @@ export class Scheduler {
     const { config, logger } = this.#options
     await this.#initialize(signal)
     this.#coordinator.start()
+    this.#eventLoop.start()
     const warn = (what: string) => (error: unknown) => logger.warn({ err: error }, `${what} failed`)
     this.#sideLoops = [
+      runEvery(
+        Math.min(WATCHDOG_INTERVAL_MILLIS, config.leaseRenewerIntervalMillis),
+        this.#loops.signal,
+        async () => this.#watch(),
+        warn('shard watchdog'),
+      ),
       this.#after(config.shardSyncIntervalMillis, () =>
         runEvery(
           config.shardSyncIntervalMillis,
@@ -180,7 +234,45 @@ export class Scheduler {
     this.#options.events.emit('consumer.lease_lost', () => ({
       shardId: held.leaseKey,
       workerId: this.#options.config.workerId,
+      reason: held.lostReason ?? 'unknown',
     }))
+  }
+
+  /**
+   * Every unfinished lease held has a consumer that moves: a lease found without one gets one (a
+   * consumer that crashed, or one that stopped while the lease stayed ours), and a consumer that has
+   * not moved for shardStallTimeoutMillis is reset from the checkpoint. Both are reported.
+   */
+  #watch(): void {
+    const { config } = this.#options
+    this.#eventLoop.check()
+    if (this.#stopping) return
+    const now = performance.now()
+    const leases = this.#coordinator.held.map((held) => {
+      const running = this.#running.get(held.leaseKey)
+      return {
+        shardId: held.leaseKey,
+        finished: isShardEnd(held.lease.checkpoint),
+        consumer: running?.consumer,
+        starting: running !== undefined && running.consumer === undefined,
+      }
+    })
+    for (const stall of findStalls(leases, config.shardStallTimeoutMillis, now)) this.#recover(stall)
+  }
+
+  #recover(stall: Stall): void {
+    const { config, events, logger, metrics } = this.#options
+    const held = this.#coordinator.get(stall.shardId)
+    if (held === undefined) return
+    const running = this.#running.get(stall.shardId)
+    const lastError = running?.consumer?.progress.lastError
+    this.#stalls.set(stall.shardId, (this.#stalls.get(stall.shardId) ?? 0) + 1)
+    logger.warn({ ...stall, lastError }, 'shard stalled: restarting it from its checkpoint')
+    metrics.put(METRICS.shardStalled, 1, 'Count', { ShardId: stall.shardId })
+    events.emit('consumer.shard_stalled', () => ({ ...stall, workerId: config.workerId, lastError }))
+    // A stuck consumer is stopped and, its lease still ours, started again by #startConsumer's restart.
+    if (running?.consumer !== undefined) running.consumer.abort()
+    else this.#startConsumer(held)
   }
 
   #startConsumer(held: HeldLease): void {
@@ -218,7 +310,10 @@ export class Scheduler {
       try {
         range = await this.#syncer.hashRangeOf(held.leaseKey, held.lostSignal)
         if (range === undefined) {
-          logger.error({ shardId: held.leaseKey }, 'shard not found in ListShards')
+          // Gone from the stream (trimmed past retention, or a re-created stream): nothing left to
+          // read. It ends here, so its children can start and cleanup can delete its lease.
+          logger.error({ shardId: held.leaseKey }, 'shard not found in ListShards: marking its lease SHARD_END')
+          await held.write((lease) => this.#store.checkpoint(lease, config.workerId, SHARD_END))
           return undefined
         }
         await this.#store.setHashKeyRange(held.leaseKey, range)
@@ -232,24 +327,38 @@ export class Scheduler {
     return { shardId: held.leaseKey, streamName: config.streamName, ...range }
   }
 
-  /** Deletes leases of finished shards once every child has a lease that has started. */
+  /**
+   * Deletes leases of finished shards once every child has a lease that has started, parents first
+   * (as the Java LeaseCleanupManager): a child deleted before its parent would leave the parent's
+   * child lookup failing forever. A finished shard with no children is deleted once ListShards no
+   * longer lists it.
+   */
   async #cleanup(): Promise<void> {
     for (const held of this.#coordinator.held) {
       if (!isShardEnd(held.lease.checkpoint) || this.#running.has(held.leaseKey)) continue
+      const parents = await Promise.all(
+        held.lease.parentShardIds.map((parent) => this.#store.getLease(parent, this.#loops.signal)),
+      )
+      if (parents.some((parent) => parent !== undefined)) continue
       const children = await this.#childrenOf(held)
-      if (children.length === 0) continue
+      if (children.length === 0) {
+        if (!(await this.#syncer.shardExists(held.leaseKey, this.#loops.signal))) await this.#delete(held)
+        continue
+      }
       const leases = await Promise.all(children.map((child) => this.#store.getLease(child, this.#loops.signal)))
       const started = leases.every(
         (lease) =>
           lease !== undefined && (isShardEnd(lease.checkpoint) || !isSentinel(lease.checkpoint.sequenceNumber)),
       )
-      if (!started) continue
-      if (await this.#store.deleteLease(held.leaseKey)) {
-        this.#coordinator.forget(held.leaseKey)
-        this.#options.metrics.put(METRICS.cleanedLeases, 1, 'Count')
-        this.#options.logger.info({ shardId: held.leaseKey }, 'deleted the lease of a finished shard')
-      }
+      if (started) await this.#delete(held)
     }
+  }
+
+  async #delete(held: HeldLease): Promise<void> {
+    if (!(await this.#store.deleteLease(held.leaseKey))) return
+    this.#coordinator.forget(held.leaseKey)
+    this.#options.metrics.put(METRICS.cleanedLeases, 1, 'Count')
+    this.#options.logger.info({ shardId: held.leaseKey }, 'deleted the lease of a finished shard')
   }
 
   /**
@@ -299,6 +408,7 @@ export class Scheduler {
   }
 
   async #stop(): Promise<void> {
+    this.#eventLoop.stop()
     await this.#coordinator.stop()
     await Promise.all(this.#sideLoops)
     await this.#options.sources.stop?.()

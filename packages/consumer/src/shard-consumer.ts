@@ -1,4 +1,4 @@
-import { type EventHub, type Logger, type MetricsSink, backoffDelay } from '@kinesis-ts/shared'
+import { type EventHub, type Logger, type MetricsSink, backoffDelay, classifyError } from '@kinesis-ts/shared'
 import { ShardCheckpointer } from './checkpointer.js'
 import type { ResolvedConsumerConfig } from './config.js'
 import type { ConsumerEvents } from './events.js'
@@ -35,6 +35,13 @@ export interface ShardProgress {
   /** From the last batch read; undefined before the first. */
   readonly millisBehindLatest: number | undefined
   readonly recordsProcessed: number
+  /**
+   * When the shard last moved (Date.now() ms): a read answered (even empty), initialize or a
+   * processRecords call returned.
+   */
+  readonly lastProgressAt: number
+  /** The last error met while reading or initializing, cleared by the next progress. */
+  readonly lastError: string | undefined
 }
 
 type ShardEnd = NonNullable<RawBatch['shardEnd']>
@@ -54,6 +61,12 @@ export class ShardConsumer {
   #state: ShardState = 'waiting-for-parents'
   #millisBehindLatest: number | undefined
   #recordsProcessed = 0
+  /** Monotonic ms of the last progress; the wall-clock copy is for stats only. */
+  #lastProgress = performance.now()
+  #lastProgressAt = Date.now()
+  #lastError: string | undefined
+  /** Time inside the processor is the application's, not a stall of the shard. */
+  #inProcessor = false
 
   constructor(options: ShardConsumerOptions) {
     this.#options = options
@@ -70,7 +83,28 @@ export class ShardConsumer {
       state: this.#state,
       millisBehindLatest: this.#millisBehindLatest,
       recordsProcessed: this.#recordsProcessed,
+      lastProgressAt: this.#lastProgressAt,
+      lastError: this.#lastError,
     }
+  }
+
+  /**
+   * How long the shard has not moved while it should (initializing or reading); 0 while the
+   * processor runs, while waiting for parents, and once the consumer is ending.
+   */
+  stalledForMillis(now = performance.now()): number {
+    if (this.#inProcessor || (this.#state !== 'initializing' && this.#state !== 'processing')) return 0
+    return Math.max(0, now - this.#lastProgress)
+  }
+
+  #progressed(): void {
+    this.#lastProgress = performance.now()
+    this.#lastProgressAt = Date.now()
+    this.#lastError = undefined
+  }
+
+  #failed(error: unknown): void {
+    this.#lastError = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
   }
 
   /** Graceful: finish the batch in flight, then shutdownRequested. */
@@ -94,8 +128,11 @@ export class ShardConsumer {
         this.#state = 'initializing'
         processor = this.#options.host.create(this.shardId)
         checkpointer = new ShardCheckpointer({ ...this.#options, workerId: this.#options.config.workerId })
-        const initialized = await this.#retrying('initialize', () =>
-          processor!.initialize({ shardId: this.shardId, extendedSequenceNumber: held.lease.checkpoint }),
+        this.#progressed()
+        const initialized = await this.#inApplication(() =>
+          this.#retrying('initialize', () =>
+            processor!.initialize({ shardId: this.shardId, extendedSequenceNumber: held.lease.checkpoint }),
+          ),
         )
         if (initialized) ended = await this.#consume(processor, checkpointer)
       }
@@ -187,8 +224,16 @@ export class ShardConsumer {
         try {
           batch = await source.next(this.#signal)
           failures = 0
+          this.#progressed()
         } catch (error) {
           if (isAborted(error, this.#signal)) return false
+          if (classifyError(error).code === 'ResourceNotFoundException') {
+            // As the Java KCL: a shard the service no longer knows (trimmed past retention after a
+            // reshard, a re-created stream) is at its end; its children, if any, come from ListShards.
+            this.#options.logger.warn({ err: error, shardId: this.shardId }, 'shard not found: treating it as ended')
+            return this.#endShard(processor, checkpointer, { childShards: undefined })
+          }
+          this.#failed(error)
           this.#options.logger.warn({ err: error, shardId: this.shardId }, 'reading the shard failed')
           if (!(await pause(this.#backoff(failures++), this.#signal))) return false
           continue
@@ -216,7 +261,27 @@ export class ShardConsumer {
     }
   }
 
+  /** A batch, retries included, is the application's time: the shard is not stalled meanwhile. */
   async #process(
+    processor: ShardRecordProcessor,
+    checkpointer: ShardCheckpointer,
+    records: KinesisClientRecord[],
+    millisBehindLatest: number,
+  ): Promise<void> {
+    await this.#inApplication(() => this.#processBatch(processor, checkpointer, records, millisBehindLatest))
+  }
+
+  async #inApplication<T>(call: () => Promise<T>): Promise<T> {
+    this.#inProcessor = true
+    try {
+      return await call()
+    } finally {
+      this.#inProcessor = false
+      this.#progressed()
+    }
+  }
+
+  async #processBatch(
     processor: ShardRecordProcessor,
     checkpointer: ShardCheckpointer,
     records: KinesisClientRecord[],
@@ -289,6 +354,7 @@ export class ShardConsumer {
         return true
       } catch (error) {
         if (isAborted(error, this.#signal)) return false
+        this.#failed(error)
         this.#options.logger.error({ err: error, shardId: this.shardId, attempt }, `${what} failed; retrying`)
       }
       if (!(await pause(this.#backoff(attempt), this.#signal))) return false

@@ -7,10 +7,11 @@ import {
   InMemoryMetrics,
   InvalidArgumentError,
   type MetricSummary,
+  type MetricsSink,
   backoffDelay,
   classifyError,
   cloudWatchSink,
-  fanOutMetrics,
+  isolatedMetrics,
   kinesisClientFrom,
 } from '@kinesis-ts/shared'
 import { ShardAggregator } from './aggregator.js'
@@ -105,6 +106,8 @@ export class KinesisProducer {
   readonly #flushes = new FlushTracker()
   readonly #inMemory = new InMemoryMetrics()
   readonly #metrics: ProducerMetrics
+  /** Every sink (in-memory, the user's, CloudWatch), each isolated from the others and from us. */
+  readonly #sink: MetricsSink
   readonly #inFlight = new Set<InFlight>()
   #retries: KinesisRecord[] = []
   /**
@@ -156,9 +159,13 @@ export class KinesisProducer {
     this.#admission = new Admission<AddCall>(this.config.maxOutstandingRecords, this.config.maxBufferedBytes, (call) =>
       queueMicrotask(() => this.#start(call)),
     )
-    this.#metrics = new ProducerMetrics(
-      fanOutMetrics(this.#inMemory, this.config.metrics, ...(this.#cloudWatch === undefined ? [] : [this.#cloudWatch])),
+    // A sink that throws must not strand a batch or fail a record: it is isolated and logged.
+    this.#sink = isolatedMetrics(
+      [this.#inMemory, this.config.metrics, ...(this.#cloudWatch === undefined ? [] : [this.#cloudWatch])],
+      (error, suppressed) =>
+        this.config.logger.warn({ err: error, suppressed }, 'a metrics sink threw; measurement dropped'),
     )
+    this.#metrics = new ProducerMetrics(this.#sink)
     // Shards change (splits, merges, scaling) without telling producers; wrong-shard answers also
     // trigger a refresh, this catches the rest.
     this.#refreshTimer = setInterval(() => {
@@ -813,8 +820,7 @@ export class KinesisProducer {
 
   #emitReceived(): void {
     if (this.#received === 0) return
-    this.#inMemory.put(M.UserRecordsReceived, this.#received, 'Count')
-    this.config.metrics.put(M.UserRecordsReceived, this.#received, 'Count')
+    this.#sink.put(M.UserRecordsReceived, this.#received, 'Count')
     this.#received = 0
   }
 }

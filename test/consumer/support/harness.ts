@@ -24,6 +24,8 @@ export const FAST = {
   processingRetryBackoffBaseMillis: 50,
   processingRetryBackoffMaxMillis: 400,
   shutdownTimeoutMillis: 10_000,
+  // Under the 1.35 s self-fence of a 1.5 s failover, with room for a busy 2-core CI machine.
+  dynamoDbRequestTimeoutMillis: 1_000,
 } satisfies Partial<KinesisConsumerOptions>
 
 export interface Delivery {

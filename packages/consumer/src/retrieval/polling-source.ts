@@ -6,7 +6,14 @@ import {
   type GetShardIteratorCommandInput,
   type KinesisClient,
 } from '@aws-sdk/client-kinesis'
-import { type Logger, type MetricsSink, backoffDelay, classifyError, toAwsCallError } from '@kinesis-ts/shared'
+import {
+  type Logger,
+  type MetricsSink,
+  backoffDelay,
+  classifyError,
+  toAwsCallError,
+  withDeadline,
+} from '@kinesis-ts/shared'
 import type { ResolvedPollingRetrieval } from '../config.js'
 import { isAborted, pause } from '../loop.js'
 import { METRICS } from '../metrics.js'
@@ -23,6 +30,8 @@ import { BatchQueue } from './batch-queue.js'
 export interface PollingSourceContext {
   readonly kinesis: KinesisClient
   readonly options: ResolvedPollingRetrieval
+  /** Bound on each GetRecords / GetShardIterator call (0: none). */
+  readonly requestTimeoutMillis?: number
   readonly logger: Logger
   readonly metrics: MetricsSink
 }
@@ -132,9 +141,10 @@ export class PollingRecordSource implements RecordSource {
     this.#lastCallAt = performance.now()
     let output: GetRecordsCommandOutput
     try {
-      output = await kinesis.send(new GetRecordsCommand({ ShardIterator: this.#iterator, Limit: options.maxRecords }), {
-        abortSignal: signal,
-      })
+      const command = new GetRecordsCommand({ ShardIterator: this.#iterator, Limit: options.maxRecords })
+      output = await withDeadline('GetRecords', this.#context.requestTimeoutMillis ?? 0, signal, (abortSignal) =>
+        kinesis.send(command, { abortSignal }),
+      )
     } finally {
       metrics.put(METRICS.getRecordsTime, performance.now() - this.#lastCallAt, 'Milliseconds')
     }
@@ -152,9 +162,13 @@ export class PollingRecordSource implements RecordSource {
       ShardId: this.#shard.shardId,
       ...iteratorPosition(this.#start, this.#lastSequenceNumber),
     }
-    const { ShardIterator } = await this.#context.kinesis.send(new GetShardIteratorCommand(input), {
-      abortSignal: signal,
-    })
+    const command = new GetShardIteratorCommand(input)
+    const { ShardIterator } = await withDeadline(
+      'GetShardIterator',
+      this.#context.requestTimeoutMillis ?? 0,
+      signal,
+      (abortSignal) => this.#context.kinesis.send(command, { abortSignal }),
+    )
     if (ShardIterator === undefined) throw new Error(`GetShardIterator returned no iterator for ${this.#shard.shardId}`)
     return ShardIterator
   }

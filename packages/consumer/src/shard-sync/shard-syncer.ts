@@ -88,6 +88,11 @@ export class ShardSyncer {
     return shard === undefined ? undefined : rangeOf(shard)
   }
 
+  /** Whether ListShards lists the shard now (a fresh call: the answer decides a deletion). */
+  async shardExists(shardId: string, signal?: AbortSignal): Promise<boolean> {
+    return (await this.#listAll(signal)).some((shard) => shard.ShardId === shardId)
+  }
+
   /**
    * The periodic check: holes in the hash ranges of unfinished leases, seen in enough audits in a
    * row (a child lease may be a moment away), trigger a repair from a full ListShards.
