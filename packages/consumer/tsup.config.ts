@@ -10,4 +10,6 @@ export default defineConfig({
   target: 'node20',
   shims: true,
   treeshake: true,
+  // p-limit is ESM only: bundled, so the CommonJS build loads on every supported Node (require(esm) came in 20.19).
+  noExternal: ['p-limit', 'yocto-queue'],
 })
