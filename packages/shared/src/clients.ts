@@ -40,6 +40,8 @@ function requestHandlerFor(options: ClientOptions): NodeHttpHandler | NodeHttp2H
     httpAgent: new HttpAgent(agentOptions),
     httpsAgent: new HttpsAgent(agentOptions),
     requestTimeout,
+    // Without it, @smithy/node-http-handler 4 only logs a warning at requestTimeout and the call hangs on.
+    throwOnRequestTimeout: true,
     connectionTimeout: options.connectionTimeoutMs ?? 6000,
   })
 }
