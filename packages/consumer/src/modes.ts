@@ -42,6 +42,7 @@ const RETRIEVAL_MODES: {
     createFanOutSourceFactory({
       kinesis: context.kinesis,
       streamName: config.streamName,
+      streamARN: config.streamARN,
       applicationName: config.applicationName,
       consumerName: retrieval.consumerName,
       consumerARN: retrieval.consumerARN,

@@ -63,7 +63,7 @@ export class Scheduler {
     this.#syncer = new ShardSyncer({
       kinesis: options.kinesis,
       store: this.#store,
-      streamName: config.streamName,
+      stream: config,
       initialPosition: config.initialPosition,
       holeConfidenceThreshold: HOLE_CONFIDENCE_THRESHOLD,
       logger,
@@ -229,7 +229,7 @@ export class Scheduler {
         }
       }
     }
-    return { shardId: held.leaseKey, streamName: config.streamName, ...range }
+    return { shardId: held.leaseKey, streamName: config.streamName, streamARN: config.streamARN, ...range }
   }
 
   /** Deletes leases of finished shards once every child has a lease that has started. */

@@ -183,7 +183,7 @@ export class FanOutRecordSource implements RecordSource {
     if (interval === 0 || Date.now() - Math.max(since, this.#lastClosureCheckAt) < interval) return false
     this.#lastClosureCheckAt = Date.now()
     try {
-      const closure = await shardClosure(this.#options.kinesis, this.#shard.streamName, this.#shard.shardId, signal)
+      const closure = await shardClosure(this.#options.kinesis, this.#shard, this.#shard.shardId, signal)
       if (closure.closed) this.#children = closure.children
       return closure.closed
     } catch (error) {
@@ -197,7 +197,7 @@ export class FanOutRecordSource implements RecordSource {
     this.#dropSubscription()
     let childShards = given ?? this.#children
     if (childShards === undefined) {
-      childShards = await shardClosure(this.#options.kinesis, this.#shard.streamName, this.#shard.shardId, signal)
+      childShards = await shardClosure(this.#options.kinesis, this.#shard, this.#shard.shardId, signal)
         .then((closure) => closure.children)
         .catch((error: unknown) => {
           if (signal.aborted) throw error

@@ -13,6 +13,8 @@ export interface FanOutSourceOptions {
   /** Control-plane client: DescribeStreamSummary, Register/DescribeStreamConsumer, ListShards. */
   readonly kinesis: KinesisClient
   readonly streamName: string
+  /** When given, every call names the stream by it (a stream of another account). */
+  readonly streamARN?: string | undefined
   /** The consumer name defaults to it, as in the Java KCL. */
   readonly applicationName: string
   readonly consumerName?: string | undefined
@@ -47,6 +49,7 @@ export interface FanOutSourceOptions {
 export interface ResolvedFanOutSourceOptions {
   readonly kinesis: KinesisClient
   readonly streamName: string
+  readonly streamARN: string | undefined
   readonly consumerName: string
   readonly consumerARN: string | undefined
   readonly httpVersion: '1.1' | '2'
@@ -109,6 +112,7 @@ export function resolveFanOutSourceOptions(options: FanOutSourceOptions): Resolv
   return {
     kinesis: options.kinesis,
     streamName: required('streamName', nameOf('streamName', options.streamName)),
+    streamARN: nameOf('streamARN', options.streamARN),
     consumerName: required(
       'applicationName',
       nameOf('retrieval.consumerName', options.consumerName) ?? nameOf('applicationName', options.applicationName),
