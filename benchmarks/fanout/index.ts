@@ -142,7 +142,6 @@ export async function run(): Promise<void> {
               streamName,
               applicationName: 'bench',
               httpVersion: '1.1',
-              clientOptions: options,
             })
             await factory.start(AbortSignal.timeout(60_000))
             return { open: (shard, position) => factory.open(shard, position), stop: () => factory.stop() }

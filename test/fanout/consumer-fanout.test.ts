@@ -1,5 +1,5 @@
 import { ListStreamConsumersCommand, SplitShardCommand } from '@aws-sdk/client-kinesis'
-import { sleep } from '@kinesis-ts/shared'
+import { createKinesisClient, sleep } from '@kinesis-ts/shared'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Fleet, expectPerKeyOrder, putAll, waitFor } from '../consumer/support/harness.js'
 import {
@@ -33,21 +33,19 @@ describe.each(TRANSPORTS)('KinesisConsumer with enhanced fan-out over $name', (t
     // (SubscribeToShard then answers ResourceNotFound for stream/undefined).
     const streamName = await createStream(fleetSetup.kinesis, 2, 'efo')
     await fleetSetup.close()
-    // Subscriptions connect to `endpoint` (kinesis-local, or the h2c relay in front of it); the
-    // control plane (registration, ListShards) uses the fleet's own client.
+    // The workers' client reaches kinesis-local (or the h2c relay in front of it) over HTTP/1.1; each
+    // subscription gets a client derived from it, on HTTP/2 or HTTP/1.1 as the transport says.
     const relay: Relay | undefined = transport.direct
       ? undefined
       : await startRelay(endpoints().kinesis, transport.relayProtocol)
     if (relay) cleanup.push(() => relay.close())
-    const endpoint = relay?.endpoint ?? endpoints().kinesis
-    const { region, credentials } = clientOptions(endpoint)
+    const workersClient = createKinesisClient(clientOptions(relay?.endpoint ?? endpoints().kinesis))
+    cleanup.push(async () => workersClient.destroy())
     const applicationName = uniqueName('fanout-app')
     const fleet = new Fleet(streamName, applicationName, {
       // kinesis-local never ends a closed shard's subscription: check ListShards soon after catching up.
       retrieval: { mode: 'fanout', httpVersion: transport.httpVersion, closedShardCheckIntervalMs: 1_000 },
-      region,
-      endpoint,
-      credentials,
+      kinesisClient: workersClient,
     })
     cleanup.push(() => fleet.close())
     await Promise.all([fleet.start('worker-1'), fleet.start('worker-2')])

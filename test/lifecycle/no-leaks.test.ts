@@ -170,9 +170,8 @@ describe('nothing left behind', () => {
     try {
       const left = await leftBehind(() =>
         produceAndConsume(streamName, {
-          // Control plane straight to kinesis-local (the caller's client, not ours to close); subscriptions
-          // through the relay, on the consumer's own HTTP/2 sessions.
-          kinesisClient: admin,
+          // The consumer's own client to the relay (HTTP/1.1), and subscriptions derived from it on
+          // HTTP/2 sessions of their own.
           endpoint: relay.endpoint,
           retrieval: { mode: 'fanout', httpVersion: '2', closedShardCheckIntervalMs: 1_000 },
         }),

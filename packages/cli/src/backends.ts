@@ -34,13 +34,14 @@ export async function startBackends(): Promise<Backends> {
 const isLoopback = (endpoint: string) => /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:|\/|$)/.test(endpoint)
 
 /**
- * Client options for an endpoint: local servers accept any well-formed key; anything else (AWS,
- * LocalStack on another host) uses the SDK's default credential chain.
+ * Client options for an endpoint: local servers accept any well-formed key and any region, but the
+ * SDK needs one to sign; anything else (AWS, LocalStack on another host) uses the SDK's own region
+ * and credential chains (AWS_REGION, the AWS profile).
  */
 export function clientOptionsFor(endpoint: string | undefined): ClientOptions {
-  const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1'
-  if (endpoint === undefined) return { region }
-  return isLoopback(endpoint) ? { region, endpoint, credentials: localCredentials } : { region, endpoint }
+  if (endpoint === undefined) return {}
+  if (!isLoopback(endpoint)) return { endpoint }
+  return { region: process.env.AWS_REGION ?? 'us-east-1', endpoint, credentials: localCredentials }
 }
 
 export const kinesisClientFor = (endpoint: string | undefined) => createKinesisClient(clientOptionsFor(endpoint))

@@ -37,7 +37,13 @@ export interface FanOutRetrievalOptions {
 export type RetrievalOptions = PollingRetrievalOptions | FanOutRetrievalOptions
 
 export interface KinesisConsumerOptions {
-  streamName: string
+  /** The stream to read: streamName or streamARN (or both, naming the same stream). */
+  streamName?: string
+  /**
+   * The stream's ARN, for a stream of another account (reached with the client's credentials, e.g. an
+   * assumed role): every Kinesis call then names the stream by it. Its name part is the streamName.
+   */
+  streamARN?: string
   applicationName: string
   /** The lease table; defaults to applicationName (as the Java KCL). */
   tableName?: string
@@ -128,7 +134,9 @@ export interface ResolvedFanOutRetrieval {
 }
 
 export interface ResolvedConsumerConfig {
+  /** Given, or the name part of streamARN. */
   readonly streamName: string
+  readonly streamARN: string | undefined
   readonly applicationName: string
   readonly tableName: string
   readonly workerId: string

@@ -82,6 +82,43 @@ describe('resolveConsumerConfig', () => {
     expect(error.code).toBe('ERR_INVALID_CONFIG')
   })
 
+  describe('the stream, by name or ARN', () => {
+    const arn = 'arn:aws:kinesis:eu-west-3:123456789012:stream/orders'
+    const { streamName: _, ...withoutName } = base
+
+    it('takes the stream name from an ARN given alone, and keeps the ARN for the calls', () => {
+      const config = resolveConsumerConfig({ ...withoutName, streamARN: arn })
+      expect(config.streamName).toBe('orders')
+      expect(config.streamARN).toBe(arn)
+      expect(resolveConsumerConfig({ ...withoutName, streamARN: `arn:aws-cn${arn.slice(7)}` }).streamName).toBe(
+        'orders',
+      )
+    })
+
+    it('accepts both when the ARN names the stream given', () => {
+      expect(resolveConsumerConfig({ ...base, streamARN: arn })).toMatchObject({ streamName: 'orders', streamARN: arn })
+    })
+
+    it('without an ARN, has none', () => {
+      expect(resolveConsumerConfig(base).streamARN).toBeUndefined()
+    })
+
+    it.each<[Partial<KinesisConsumerOptions>, string, RegExp]>([
+      [{ streamName: undefined }, 'streamName', /a streamName or a streamARN/],
+      [{ streamName: 'payments', streamARN: arn }, 'streamName', /the stream streamARN names \(orders\)/],
+      [{ streamName: undefined, streamARN: 'orders' }, 'streamARN', /a Kinesis stream ARN/],
+      [{ streamName: undefined, streamARN: 'arn:aws:sqs:eu-west-3:123456789012:stream/orders' }, 'streamARN', /ARN/],
+      [{ streamName: undefined, streamARN: 'arn:aws:kinesis:eu-west-3:1234:stream/orders' }, 'streamARN', /ARN/],
+      [{ streamName: undefined, streamARN: `${arn}/consumer/app:1` }, 'streamARN', /ARN/],
+      [{ streamName: undefined, streamARN: `${arn.slice(0, -6)}has space` }, 'streamARN', /ARN/],
+      [{ streamName: undefined, streamARN: 42 as never }, 'streamARN', /ARN/],
+    ])('rejects %o naming %s', (options, option, message) => {
+      const error = errorOf(options)
+      expect(error.option).toBe(option)
+      expect(error.message).toMatch(message)
+    })
+  })
+
   it('accepts worker-thread options with processorModule', () => {
     const config = resolveConsumerConfig({
       streamName: 's',

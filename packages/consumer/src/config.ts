@@ -9,6 +9,7 @@ import type {
   ResolvedPollingRetrieval,
 } from './config-types.js'
 import { CONSUMER_DEFAULTS as D } from './defaults.js'
+import { type StreamRef, streamNameOfARN } from './stream-ref.js'
 
 export type * from './config-types.js'
 
@@ -173,10 +174,35 @@ function faultBoundsOf(options: KinesisConsumerOptions, failoverTimeMillis: numb
   }
 }
 
+/** streamName, streamARN, or both when the ARN names that stream. */
+function streamOf(options: KinesisConsumerOptions): StreamRef & { readonly streamARN: string | undefined } {
+  if (options.streamARN === undefined) {
+    if (options.streamName === undefined) throw new ConfigurationError('streamName', 'a streamName or a streamARN')
+    return { streamName: name('streamName', options.streamName, 128), streamARN: undefined }
+  }
+  const streamARN = options.streamARN
+  const fromARN = typeof streamARN === 'string' && streamARN.length <= 2048 ? streamNameOfARN(streamARN) : undefined
+  if (fromARN === undefined || !NAME.test(fromARN) || fromARN.length > 128) {
+    throw new ConfigurationError(
+      'streamARN',
+      'a Kinesis stream ARN (arn:aws:kinesis:<region>:<account>:stream/<name>)',
+      streamARN,
+    )
+  }
+  if (options.streamName !== undefined && options.streamName !== fromARN) {
+    throw new ConfigurationError(
+      'streamName',
+      `the stream streamARN names (${fromARN}), or no streamName`,
+      options.streamName,
+    )
+  }
+  return { streamName: fromARN, streamARN }
+}
+
 /** Applies the KCL defaults, checks every option and the invariants between them. */
 export function resolveConsumerConfig(options: KinesisConsumerOptions): ResolvedConsumerConfig {
   if (typeof options !== 'object' || options === null) throw new ConfigurationError('options', 'an object', options)
-  const streamName = name('streamName', options.streamName, 128)
+  const { streamName, streamARN } = streamOf(options)
   const applicationName = name('applicationName', options.applicationName, 255, 3)
   const tableName = options.tableName === undefined ? applicationName : name('tableName', options.tableName, 255, 3)
   const failoverTimeMillis = int(
@@ -205,6 +231,7 @@ export function resolveConsumerConfig(options: KinesisConsumerOptions): Resolved
     throw new ConfigurationError('processingErrorPolicy', "'retry' or 'skip'", policy)
   return Object.freeze({
     streamName,
+    streamARN,
     applicationName,
     tableName,
     workerId: optionalString('workerId', options.workerId) ?? `${hostname()}:${randomUUID()}`,

@@ -41,20 +41,16 @@ const RETRIEVAL_MODES: {
     }),
   fanout: (config, retrieval, context) =>
     createFanOutSourceFactory({
+      // Subscriptions reach the service as this client does, the user's or the consumer's own.
       kinesis: context.kinesis,
       streamName: config.streamName,
+      streamARN: config.streamARN,
       applicationName: config.applicationName,
       consumerName: retrieval.consumerName,
       consumerARN: retrieval.consumerARN,
       httpVersion: retrieval.httpVersion,
       stallTimeoutMs: retrieval.stallTimeoutMs,
       closedShardCheckIntervalMs: retrieval.closedShardCheckIntervalMs,
-      // Subscriptions get clients of their own (one HTTP/2 session each), built from the same settings.
-      clientOptions: {
-        region: config.region,
-        endpoint: config.endpoint,
-        credentials: config.credentials,
-      },
       logger: context.logger,
       metrics: context.metrics,
     }),

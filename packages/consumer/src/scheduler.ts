@@ -84,7 +84,7 @@ export class Scheduler {
     this.#syncer = new ShardSyncer({
       kinesis: options.kinesis,
       store: this.#store,
-      streamName: config.streamName,
+      stream: config,
       initialPosition: config.initialPosition,
       holeConfidenceThreshold: HOLE_CONFIDENCE_THRESHOLD,
       logger,
@@ -324,7 +324,7 @@ export class Scheduler {
         }
       }
     }
-    return { shardId: held.leaseKey, streamName: config.streamName, ...range }
+    return { shardId: held.leaseKey, streamName: config.streamName, streamARN: config.streamARN, ...range }
   }
 
   /**

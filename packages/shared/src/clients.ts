@@ -8,6 +8,7 @@ export type AwsCredentials = KinesisClientConfig['credentials']
 
 /** How to reach a service: region, endpoint and credentials, or a client built by the user. */
 export interface ClientOptions {
+  /** Defaults to the SDK's resolution: AWS_REGION, then the region of the AWS profile. */
   readonly region?: string | undefined
   /** e.g. http://127.0.0.1:4568 for kinesis-local; defaults to the AWS endpoint of the region. */
   readonly endpoint?: string | undefined
@@ -46,9 +47,14 @@ function requestHandlerFor(options: ClientOptions): NodeHttpHandler | NodeHttp2H
   })
 }
 
+/**
+ * Without a region given, the SDK's own chain picks it (AWS_REGION, then the profile in
+ * ~/.aws/config or AWS_CONFIG_FILE) and a request fails with a clear error when nothing is set;
+ * a default of ours would silently send a profile user's calls to another region.
+ */
 function baseConfig(options: ClientOptions) {
   return {
-    region: options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    ...(options.region === undefined ? {} : { region: options.region }),
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
     maxAttempts: options.maxAttempts ?? 1,

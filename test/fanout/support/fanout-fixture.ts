@@ -1,4 +1,5 @@
 import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis'
+import { createKinesisClient } from '@kinesis-ts/shared'
 import { createFanOutSourceFactory } from '../../../packages/consumer/src/fanout/index.js'
 import type { FanOutSourceOptions } from '../../../packages/consumer/src/fanout/options.js'
 import type { RawBatch, RecordSource } from '../../../packages/consumer/src/seams.js'
@@ -56,7 +57,9 @@ export async function fanOutFixture(transport: Transport, withRelay: boolean, ov
     streamName: overrides.streamName ?? '',
     applicationName: 'fanout-test',
     httpVersion: transport.httpVersion,
-    clientOptions: { ...clientOptions(relay?.endpoint ?? endpoints().kinesis), maxAttempts: 1 },
+    // Control plane straight to kinesis-local; subscriptions through the relay when there is one.
+    createSubscriptionClient: (httpVersion) =>
+      createKinesisClient({ ...clientOptions(relay?.endpoint ?? endpoints().kinesis), maxAttempts: 1, httpVersion }),
     minSubscribeIntervalMs: 1000,
     backoffBaseMs: 100,
     backoffMaxMs: 1000,

@@ -49,7 +49,11 @@ export const consumeCommand: Command = {
     fanout: { type: 'boolean', description: 'enhanced fan-out (SubscribeToShard) instead of polling', default: false },
     endpoint: { type: 'string', description: 'Kinesis endpoint URL', valueName: 'url' },
     'dynamodb-endpoint': { type: 'string', description: 'DynamoDB endpoint URL', valueName: 'url' },
-    region: { type: 'string', description: 'AWS region (default: $AWS_REGION or us-east-1)', valueName: 'region' },
+    region: {
+      type: 'string',
+      description: "AWS region (default: $AWS_REGION, then the AWS profile's; us-east-1 for a loopback endpoint)",
+      valueName: 'region',
+    },
   },
   async run(values, { signal, stdout, stderr }) {
     const streamName = requiredString(values, 'stream')

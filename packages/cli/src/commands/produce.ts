@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline'
 import { KinesisProducer, type UserRecord } from '@kinesis-ts/producer'
-import { clientOptionsFor, kinesisClientFor } from '../backends.js'
+import { createKinesisClient } from '@kinesis-ts/shared'
+import { clientOptionsFor } from '../backends.js'
 import { type Command, integerOption, requiredString, stringOption } from '../command.js'
 import { encodeDemoRecord } from '../demo/record-format.js'
 import { ProduceTally, formatFailures } from '../produce-tally.js'
@@ -24,7 +25,11 @@ export const produceCommand: Command = {
       valueName: 'shards',
     },
     endpoint: { type: 'string', description: 'Kinesis endpoint URL', valueName: 'url' },
-    region: { type: 'string', description: 'AWS region (default: $AWS_REGION or us-east-1)', valueName: 'region' },
+    region: {
+      type: 'string',
+      description: "AWS region (default: $AWS_REGION, then the AWS profile's; us-east-1 for a loopback endpoint)",
+      valueName: 'region',
+    },
     'partition-key': {
       type: 'string',
       short: 'k',
@@ -77,7 +82,8 @@ export const produceCommand: Command = {
 
     const clientOptions = { ...clientOptionsFor(endpoint), ...(region === undefined ? {} : { region }) }
     if (createShards !== undefined) {
-      const admin = kinesisClientFor(endpoint)
+      // The producer's options, so --region applies to the stream it creates too.
+      const admin = createKinesisClient(clientOptions)
       try {
         if (await ensureStream(admin, streamName, createShards, signal)) {
           stderr.write(`Created stream ${streamName} with ${createShards} shards\n`)

@@ -3,7 +3,7 @@ import type {
   StartingPosition as SdkStartingPosition,
   SubscribeToShardEvent,
 } from '@aws-sdk/client-kinesis'
-import { AbortedError, ClosedError, backoffDelay, classifyError, createKinesisClient, sleep } from '@kinesis-ts/shared'
+import { AbortedError, ClosedError, backoffDelay, classifyError, sleep } from '@kinesis-ts/shared'
 import type { ChildShardInfo, RawBatch, RecordSource, ShardDescriptor, StartingPosition } from '../seams.js'
 import type { ResolvedFanOutSourceOptions } from './options.js'
 import { shardClosure } from './shard-lineage.js'
@@ -134,7 +134,7 @@ export class FanOutRecordSource implements RecordSource {
     const wait = this.#lastSubscribeAt + this.#options.minSubscribeIntervalMs - Date.now()
     if (wait > 0) await sleep(wait, signal)
     this.#lastSubscribeAt = Date.now()
-    const subscription = new Subscription(this.#newClient())
+    const subscription = new Subscription(this.#options.subscriptionClient())
     this.#subscription = subscription
     const opened = await subscription
       .open(
@@ -183,7 +183,7 @@ export class FanOutRecordSource implements RecordSource {
     if (interval === 0 || Date.now() - Math.max(since, this.#lastClosureCheckAt) < interval) return false
     this.#lastClosureCheckAt = Date.now()
     try {
-      const closure = await shardClosure(this.#options.kinesis, this.#shard.streamName, this.#shard.shardId, signal)
+      const closure = await shardClosure(this.#options.kinesis, this.#shard, this.#shard.shardId, signal)
       if (closure.closed) this.#children = closure.children
       return closure.closed
     } catch (error) {
@@ -197,7 +197,7 @@ export class FanOutRecordSource implements RecordSource {
     this.#dropSubscription()
     let childShards = given ?? this.#children
     if (childShards === undefined) {
-      childShards = await shardClosure(this.#options.kinesis, this.#shard.streamName, this.#shard.shardId, signal)
+      childShards = await shardClosure(this.#options.kinesis, this.#shard, this.#shard.shardId, signal)
         .then((closure) => closure.children)
         .catch((error: unknown) => {
           if (signal.aborted) throw error
@@ -222,12 +222,6 @@ export class FanOutRecordSource implements RecordSource {
     })
     this.#options.logger.debug({ shardId: this.#shard.shardId, code, delay }, 'fan-out subscription retried')
     await sleep(Math.max(delay, this.#options.backoffBaseMs / 2), signal)
-  }
-
-  #newClient() {
-    const make = this.#options.createSubscriptionClient
-    if (make !== undefined) return make(this.#options.httpVersion)
-    return createKinesisClient({ ...this.#options.clientOptions, httpVersion: this.#options.httpVersion })
   }
 
   #dropSubscription(): void {

@@ -37,7 +37,7 @@ export function createFanOutSourceFactory(options: FanOutSourceOptions): FanOutS
       consumerARN = await ensureStreamConsumer(
         {
           kinesis: resolved.kinesis,
-          streamName: resolved.streamName,
+          stream: resolved,
           consumerName: resolved.consumerName,
           consumerARN: resolved.consumerARN,
           timeoutMs: resolved.registrationTimeoutMs,

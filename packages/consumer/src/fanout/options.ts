@@ -1,18 +1,18 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis'
-import {
-  type ClientOptions,
-  ConfigurationError,
-  type Logger,
-  type MetricsSink,
-  noopMetrics,
-  silentLogger,
-} from '@kinesis-ts/shared'
+import { ConfigurationError, type Logger, type MetricsSink, noopMetrics, silentLogger } from '@kinesis-ts/shared'
+import { type HttpVersion, type SubscriptionClient, subscriptionClientFor } from './subscription-client.js'
 
 /** How to build the fan-out retrieval of one worker. */
 export interface FanOutSourceOptions {
-  /** Control-plane client: DescribeStreamSummary, Register/DescribeStreamConsumer, ListShards. */
+  /**
+   * Control-plane client (DescribeStreamSummary, Register/DescribeStreamConsumer, ListShards), and
+   * what subscriptions reach the service as: used as it is when it speaks HTTP/2, or else each
+   * subscription gets a client derived from its configuration (see subscriptionClientFor).
+   */
   readonly kinesis: KinesisClient
   readonly streamName: string
+  /** When given, every call names the stream by it (a stream of another account). */
+  readonly streamARN?: string | undefined
   /** The consumer name defaults to it, as in the Java KCL. */
   readonly applicationName: string
   readonly consumerName?: string | undefined
@@ -20,13 +20,8 @@ export interface FanOutSourceOptions {
   readonly consumerARN?: string | undefined
   /** '2' (default, what AWS requires for SubscribeToShard) or '1.1' for endpoints that need it. */
   readonly httpVersion?: '1.1' | '2' | undefined
-  /**
-   * Where subscriptions connect (region, endpoint, credentials). Each subscription gets a client of
-   * its own, so closing it frees exactly its socket or HTTP/2 session.
-   */
-  readonly clientOptions?: ClientOptions | undefined
   /** Overrides how a subscription's client is made (it is destroyed when the subscription ends). */
-  readonly createSubscriptionClient?: ((httpVersion: '1.1' | '2') => KinesisClient) | undefined
+  readonly createSubscriptionClient?: ((httpVersion: HttpVersion) => KinesisClient) | undefined
   /** An open subscription with no event for this long is torn down and replaced (half-open sockets). */
   readonly stallTimeoutMs?: number | undefined
   /**
@@ -47,11 +42,12 @@ export interface FanOutSourceOptions {
 export interface ResolvedFanOutSourceOptions {
   readonly kinesis: KinesisClient
   readonly streamName: string
+  readonly streamARN: string | undefined
   readonly consumerName: string
   readonly consumerARN: string | undefined
-  readonly httpVersion: '1.1' | '2'
-  readonly createSubscriptionClient: ((httpVersion: '1.1' | '2') => KinesisClient) | undefined
-  readonly clientOptions: ClientOptions
+  readonly httpVersion: HttpVersion
+  /** A client for the next subscription. */
+  readonly subscriptionClient: () => SubscriptionClient
   readonly stallTimeoutMs: number
   readonly minSubscribeIntervalMs: number
   readonly closedShardCheckIntervalMs: number
@@ -93,6 +89,18 @@ function required(option: string, value: string | undefined): string {
   return value
 }
 
+function subscriptionClients(
+  kinesis: KinesisClient,
+  httpVersion: HttpVersion,
+  create: FanOutSourceOptions['createSubscriptionClient'],
+): () => SubscriptionClient {
+  if (create === undefined) return () => subscriptionClientFor(kinesis, httpVersion)
+  if (typeof create !== 'function') {
+    throw new ConfigurationError('createSubscriptionClient', 'a function returning a KinesisClient', create)
+  }
+  return () => ({ client: create(httpVersion), owned: true })
+}
+
 export function resolveFanOutSourceOptions(options: FanOutSourceOptions): ResolvedFanOutSourceOptions {
   if (typeof options.kinesis?.send !== 'function') {
     throw new ConfigurationError('kinesis', 'a KinesisClient', options.kinesis)
@@ -109,14 +117,14 @@ export function resolveFanOutSourceOptions(options: FanOutSourceOptions): Resolv
   return {
     kinesis: options.kinesis,
     streamName: required('streamName', nameOf('streamName', options.streamName)),
+    streamARN: nameOf('streamARN', options.streamARN),
     consumerName: required(
       'applicationName',
       nameOf('retrieval.consumerName', options.consumerName) ?? nameOf('applicationName', options.applicationName),
     ),
     consumerARN: nameOf('retrieval.consumerARN', options.consumerARN),
     httpVersion,
-    createSubscriptionClient: options.createSubscriptionClient,
-    clientOptions: options.clientOptions ?? {},
+    subscriptionClient: subscriptionClients(options.kinesis, httpVersion, options.createSubscriptionClient),
     stallTimeoutMs: duration('retrieval.stallTimeoutMs', options.stallTimeoutMs, FAN_OUT_DEFAULTS.stallTimeoutMs, 10),
     minSubscribeIntervalMs: duration(
       'minSubscribeIntervalMs',

@@ -5,10 +5,11 @@ import {
   RegisterStreamConsumerCommand,
 } from '@aws-sdk/client-kinesis'
 import { KinesisTsError, type Logger, backoffDelay, classifyError, sleep, toAwsCallError } from '@kinesis-ts/shared'
+import { type StreamRef, streamParameter } from '../stream-ref.js'
 
 export interface RegistrationRequest {
   readonly kinesis: KinesisClient
-  readonly streamName: string
+  readonly stream: StreamRef
   readonly consumerName: string
   readonly consumerARN: string | undefined
   readonly timeoutMs: number
@@ -64,12 +65,13 @@ export async function ensureStreamConsumer(request: RegistrationRequest, signal:
   }
 }
 
+/** The stream's ARN as the service spells it (also when the user gave one: registration must use it exactly). */
 async function streamArnOf(request: RegistrationRequest, signal: AbortSignal): Promise<string> {
   const summary = await request.kinesis
-    .send(new DescribeStreamSummaryCommand({ StreamName: request.streamName }), { abortSignal: signal })
+    .send(new DescribeStreamSummaryCommand(streamParameter(request.stream)), { abortSignal: signal })
     .catch((error: unknown) => Promise.reject(toAwsCallError('DescribeStreamSummary', error)))
   const arn = summary.StreamDescriptionSummary?.StreamARN
-  if (arn === undefined) throw new StreamConsumerError(`Stream ${request.streamName} has no ARN`)
+  if (arn === undefined) throw new StreamConsumerError(`Stream ${request.stream.streamName} has no ARN`)
   return arn
 }
 

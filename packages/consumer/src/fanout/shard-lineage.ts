@@ -1,5 +1,6 @@
 import { type KinesisClient, ListShardsCommand, type Shard } from '@aws-sdk/client-kinesis'
 import type { ChildShardInfo } from '../seams.js'
+import { type StreamRef, streamParameter } from '../stream-ref.js'
 
 export interface ShardClosure {
   /** ListShards shows an ending sequence number for the shard. */
@@ -13,14 +14,14 @@ export interface ShardClosure {
  */
 export async function shardClosure(
   kinesis: KinesisClient,
-  streamName: string,
+  stream: StreamRef,
   shardId: string,
   signal: AbortSignal,
 ): Promise<ShardClosure> {
   const shards: Shard[] = []
   let nextToken: string | undefined
   do {
-    const input = nextToken === undefined ? { StreamName: streamName } : { NextToken: nextToken }
+    const input = nextToken === undefined ? streamParameter(stream) : { NextToken: nextToken }
     const page = await kinesis.send(new ListShardsCommand(input), { abortSignal: signal })
     shards.push(...(page.Shards ?? []))
     nextToken = page.NextToken

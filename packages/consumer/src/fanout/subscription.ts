@@ -6,6 +6,7 @@ import {
   type SubscribeToShardEventStream,
 } from '@aws-sdk/client-kinesis'
 import { AbortedError } from '@kinesis-ts/shared'
+import type { SubscriptionClient } from './subscription-client.js'
 
 export type SubscriptionRead =
   | { readonly kind: 'event'; readonly event: SubscribeToShardEvent }
@@ -60,21 +61,24 @@ export function within<T>(promise: Promise<T>, ms: number, signal: AbortSignal):
 }
 
 /**
- * One SubscribeToShard call on a client of its own, read one event per `read()`: the event stream
- * is pulled, never pushed, so a slow processor leaves events in the transport's bounded window
- * (HTTP/2 flow control or TCP) instead of in memory here. `close()` aborts the request and destroys
- * the client, which frees its socket or HTTP/2 session at once.
+ * One SubscribeToShard call, read one event per `read()`: the event stream is pulled, never pushed,
+ * so a slow processor leaves events in the transport's bounded window (HTTP/2 flow control or TCP)
+ * instead of in memory here. `close()` aborts the request, which frees its HTTP/2 session (the
+ * SDK gives each event stream one of its own), and destroys the client when it is the subscription's
+ * own, which frees its socket or session at once.
  */
 export class Subscription {
   readonly #client: KinesisClient
+  readonly #owned: boolean
   readonly #abort = new AbortController()
   #iterator: AsyncIterator<SubscribeToShardEventStream> | undefined
   /** A read the caller stopped waiting for (its signal aborted); the next read picks it up. */
   #pending: Promise<Step> | undefined
   #closed = false
 
-  constructor(client: KinesisClient) {
+  constructor({ client, owned }: SubscriptionClient) {
     this.#client = client
+    this.#owned = owned
   }
 
   /** Sends SubscribeToShard; 'timeout' when the service does not answer within `ms`. */
@@ -117,6 +121,6 @@ export class Subscription {
     if (this.#closed) return
     this.#closed = true
     this.#abort.abort()
-    this.#client.destroy()
+    if (this.#owned) this.#client.destroy()
   }
 }

@@ -25,6 +25,7 @@ import type {
   ShardDescriptor,
   StartingPosition,
 } from '../seams.js'
+import { streamParameter } from '../stream-ref.js'
 import { BatchQueue } from './batch-queue.js'
 
 export interface PollingSourceContext {
@@ -157,8 +158,7 @@ export class PollingRecordSource implements RecordSource {
 
   async #newIterator(signal: AbortSignal): Promise<string> {
     const input: GetShardIteratorCommandInput = {
-      StreamName: this.#shard.streamName,
-      StreamARN: this.#shard.streamARN,
+      ...streamParameter(this.#shard),
       ShardId: this.#shard.shardId,
       ...iteratorPosition(this.#start, this.#lastSequenceNumber),
     }

@@ -1,6 +1,7 @@
 import { type KinesisClient, ListShardsCommand, type Shard, type ShardFilter } from '@aws-sdk/client-kinesis'
 import { toAwsCallError } from '@kinesis-ts/shared'
 import type { ResolvedInitialPosition } from '../config.js'
+import { type StreamRef, streamParameter } from '../stream-ref.js'
 
 /** The ListShards filter that returns the shards to start from at an initial position. */
 export function shardFilterFor(position: ResolvedInitialPosition): ShardFilter {
@@ -12,7 +13,7 @@ export function shardFilterFor(position: ResolvedInitialPosition): ShardFilter {
 /** Every page of ListShards, optionally filtered. */
 export async function listShards(
   kinesis: KinesisClient,
-  streamName: string,
+  stream: StreamRef,
   filter: ShardFilter | undefined,
   signal?: AbortSignal,
 ): Promise<Shard[]> {
@@ -22,7 +23,7 @@ export async function listShards(
     try {
       const page = await kinesis.send(
         new ListShardsCommand(
-          nextToken === undefined ? { StreamName: streamName, ShardFilter: filter } : { NextToken: nextToken },
+          nextToken === undefined ? { ...streamParameter(stream), ShardFilter: filter } : { NextToken: nextToken },
         ),
         { abortSignal: signal },
       )

@@ -5,6 +5,7 @@ import type { LeaseStore } from '../leases/lease-store.js'
 import { type Lease, newLease } from '../leases/lease.js'
 import { METRICS } from '../metrics.js'
 import type { ChildShardInfo } from '../seams.js'
+import type { StreamRef } from '../stream-ref.js'
 import type { ExtendedSequenceNumber } from '../types.js'
 import { hashRangeHoles } from './hash-range-audit.js'
 import { listShards, parentsOf, shardFilterFor } from './list-shards.js'
@@ -12,7 +13,7 @@ import { listShards, parentsOf, shardFilterFor } from './list-shards.js'
 export interface ShardSyncerOptions {
   readonly kinesis: KinesisClient
   readonly store: LeaseStore
-  readonly streamName: string
+  readonly stream: StreamRef
   readonly initialPosition: ResolvedInitialPosition
   /** Audits in a row that must find a hole before leases are repaired (Java: 3). */
   readonly holeConfidenceThreshold: number
@@ -47,9 +48,9 @@ export class ShardSyncer {
 
   /** On an empty table: one lease per shard the filter returns, all at the initial position. */
   async initialSync(signal: AbortSignal): Promise<number> {
-    const { store, kinesis, streamName, initialPosition } = this.#options
+    const { store, kinesis, stream, initialPosition } = this.#options
     if ((await store.listLeases(signal)).length > 0) return 0
-    const shards = await listShards(kinesis, streamName, shardFilterFor(initialPosition), signal)
+    const shards = await listShards(kinesis, stream, shardFilterFor(initialPosition), signal)
     let created = 0
     for (const shard of shards) {
       this.#remember(shard)
@@ -133,7 +134,7 @@ export class ShardSyncer {
 
   async #listAll(signal?: AbortSignal): Promise<Shard[]> {
     // Shard ids grow with creation time, so parents come before their children.
-    const shards = await listShards(this.#options.kinesis, this.#options.streamName, undefined, signal)
+    const shards = await listShards(this.#options.kinesis, this.#options.stream, undefined, signal)
     shards.sort((a, b) => a.ShardId!.localeCompare(b.ShardId!))
     for (const shard of shards) this.#remember(shard)
     return shards
