@@ -121,7 +121,6 @@ export class KinesisProducer {
   readonly #refreshTimer: ReturnType<typeof setInterval>
   readonly #abort = new AbortController()
   readonly #cloudWatch: CloudWatchMetrics | undefined
-  #received = 0
   #flushImmediate: ReturnType<typeof setImmediate> | undefined
   #defaultTarget: StreamTarget | undefined
   #closing: Promise<void> | undefined
@@ -241,7 +240,7 @@ export class KinesisProducer {
 
   /** KPL-named metrics over the last `windowSeconds` (default: all that is kept, 10 minutes). */
   getMetrics(windowSeconds?: number): MetricSummary[] {
-    this.#emitReceived()
+    this.#metrics.emitReceived()
     return this.#inMemory.snapshot(windowSeconds)
   }
 
@@ -249,7 +248,11 @@ export class KinesisProducer {
   close(): Promise<void> {
     this.#closing ??= this.flush()
       .then(() => this.#release())
-      .then(() => this.#cloudWatch?.close())
+      .then(() => {
+        // Records that failed before any request (no shard map, destroyed) were received too.
+        this.#metrics.emitReceived()
+        return this.#cloudWatch?.close()
+      })
     return this.#closing
   }
 
@@ -343,7 +346,7 @@ export class KinesisProducer {
       resolve,
       reject,
     }
-    this.#received++
+    this.#metrics.received(target.label)
     if (this.#destroyed) {
       this.#failUser(user, [
         {
@@ -562,7 +565,7 @@ export class KinesisProducer {
         )
       }
     }
-    this.#emitReceived()
+    this.#metrics.emitReceived()
     this.#metrics.stream(M.UserRecordsPending, this.#admission.records, 'Count', target.label)
     this.#metrics.stream(M.KinesisRecordsPerPutRecordsRequest, batch.records.length, 'Count', target.label)
     this.#metrics.stream(M.UserRecordsPerPutRecordsRequest, users, 'Count', target.label)
@@ -809,12 +812,5 @@ export class KinesisProducer {
     user.settled = true
     this.#admission.release(user.bytes)
     this.#flushes.settled(user.generation)
-  }
-
-  #emitReceived(): void {
-    if (this.#received === 0) return
-    this.#inMemory.put(M.UserRecordsReceived, this.#received, 'Count')
-    this.config.metrics.put(M.UserRecordsReceived, this.#received, 'Count')
-    this.#received = 0
   }
 }
