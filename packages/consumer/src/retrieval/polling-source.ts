@@ -135,6 +135,10 @@ export class PollingRecordSource implements RecordSource {
       output = await kinesis.send(new GetRecordsCommand({ ShardIterator: this.#iterator, Limit: options.maxRecords }), {
         abortSignal: signal,
       })
+    } catch (error) {
+      // As the Java KCL: every call reports Success, 0 when it failed (a call we abandoned did not fail).
+      if (!isAborted(error, signal)) metrics.put(METRICS.getRecordsSuccess, 0, 'Count')
+      throw error
     } finally {
       metrics.put(METRICS.getRecordsTime, performance.now() - this.#lastCallAt, 'Milliseconds')
     }
