@@ -238,7 +238,7 @@ export class KinesisProducer {
     return Number.isFinite(oldest) ? Math.max(0, performance.now() - oldest) : 0
   }
 
-  /** KPL-named metrics over the last `windowSeconds` (default: all that is kept, 10 minutes). */
+  /** KPL-named metrics over the last `windowSeconds` (default: all that is kept, 5 minutes). */
   getMetrics(windowSeconds?: number): MetricSummary[] {
     this.#metrics.emitReceived()
     return this.#inMemory.snapshot(windowSeconds)
