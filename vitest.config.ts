@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url'
-import { defineConfig } from 'vitest/config'
+import { configDefaults, defineConfig } from 'vitest/config'
 
 const src = (path: string) => fileURLToPath(new URL(path, import.meta.url))
 
@@ -19,7 +19,8 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: 'unit',
-          include: ['packages/*/src/**/*.test.ts', 'benchmarks/**/*.test.ts'],
+          // test/docs: checks of the READMEs against the sources; they need no backend.
+          include: ['packages/*/src/**/*.test.ts', 'benchmarks/**/*.test.ts', 'test/docs/**/*.test.ts'],
           environment: 'node',
         },
       },
@@ -28,6 +29,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, 'test/docs/**'],
           environment: 'node',
           globalSetup: ['test/support/global-setup.ts'],
           testTimeout: 120_000,

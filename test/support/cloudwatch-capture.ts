@@ -1,5 +1,6 @@
 import { type Server, createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { gunzipSync } from 'node:zlib'
 import type { PutMetricDataInput } from '@kinesis-ts/shared'
 
 /**
@@ -18,7 +19,10 @@ export async function startCloudWatchCapture(): Promise<{
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
     req.on('end', () => {
       if (String(req.headers['x-amz-target']).endsWith('.PutMetricData')) {
-        requests.push(JSON.parse(Buffer.concat(chunks).toString()) as PutMetricDataInput)
+        // The SDK gzips PutMetricData bodies over 10 KiB (request compression), as the service accepts.
+        const body = Buffer.concat(chunks)
+        const json = req.headers['content-encoding'] === 'gzip' ? gunzipSync(body) : body
+        requests.push(JSON.parse(json.toString()) as PutMetricDataInput)
       }
       res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' })
       res.end('{}')

@@ -47,6 +47,7 @@ export interface KinesisConsumerOptions {
   applicationName: string
   /** The lease table; defaults to applicationName (as the Java KCL). */
   tableName?: string
+  /** This worker's name in `leaseOwner`; defaults to `<hostname>:<random UUID>`. */
   workerId?: string
   region?: string
   /** Kinesis endpoint. */

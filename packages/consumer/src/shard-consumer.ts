@@ -249,6 +249,9 @@ export class ShardConsumer {
         const last = records.at(-1)
         if (last !== undefined || config.callProcessRecordsEvenForEmptyRecordList) {
           await this.#process(processor, checkpointer, records, batch.millisBehindLatest)
+        } else {
+          // The Java KCL runs a ProcessTask for every fetch, an empty one included, and reports it.
+          this.#taskCompleted(records, 0)
         }
         if (last !== undefined)
           after = { sequenceNumber: last.sequenceNumber, subSequenceNumber: last.subSequenceNumber }
@@ -294,22 +297,25 @@ export class ShardConsumer {
       const started = performance.now()
       try {
         await processor.processRecords({ records, checkpointer, millisBehindLatest })
-        metrics.put(METRICS.processTaskTime, performance.now() - started, 'Milliseconds', this.#dimensions)
-        metrics.put(METRICS.recordsProcessed, records.length, 'Count', this.#dimensions)
+        this.#taskCompleted(records, performance.now() - started)
         this.#recordsProcessed += records.length
-        metrics.put(METRICS.dataBytesProcessed, dataBytes(records), 'Bytes', this.#dimensions)
         return
       } catch (error) {
         const policy = config.processingErrorPolicy
         events.emit('consumer.processing_error', () => ({ shardId: this.shardId, error, policy, attempt }))
-        metrics.put(METRICS.processTaskSuccess, 0, 'Count', this.#dimensions)
         if (policy === 'skip') {
           logger.error(
             { err: error, shardId: this.shardId, records: records.length },
             'processRecords threw; batch skipped',
           )
+          // The Java KCL's ProcessTask catches the processor's exception, skips the batch and
+          // reports the task as a success; 'skip' is that behaviour, metrics included.
+          this.#taskCompleted(records, performance.now() - started)
           return
         }
+        // 'retry': this attempt did not complete the task, the batch comes again.
+        metrics.put(METRICS.processTaskSuccess, 0, 'Count', this.#dimensions)
+        metrics.put(METRICS.processTaskTime, performance.now() - started, 'Milliseconds', this.#dimensions)
         logger.error({ err: error, shardId: this.shardId, attempt }, 'processRecords threw; redelivering the batch')
         const delay = backoffDelay(attempt, {
           baseMs: config.processingRetryBackoffBaseMillis,
@@ -322,6 +328,15 @@ export class ShardConsumer {
         }
       }
     }
+  }
+
+  /** A batch done with (processed or skipped): its ProcessTask metrics, as the Java KCL publishes them. */
+  #taskCompleted(records: readonly KinesisClientRecord[], elapsedMillis: number): void {
+    const { metrics } = this.#options
+    metrics.put(METRICS.processTaskSuccess, 1, 'Count', this.#dimensions)
+    metrics.put(METRICS.processTaskTime, elapsedMillis, 'Milliseconds', this.#dimensions)
+    metrics.put(METRICS.recordsProcessed, records.length, 'Count', this.#dimensions)
+    metrics.put(METRICS.dataBytesProcessed, dataBytes(records), 'Bytes', this.#dimensions)
   }
 
   async #endShard(processor: ShardRecordProcessor, checkpointer: ShardCheckpointer, end: ShardEnd): Promise<boolean> {

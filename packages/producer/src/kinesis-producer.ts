@@ -7,7 +7,6 @@ import {
   InMemoryMetrics,
   InvalidArgumentError,
   type MetricSummary,
-  type MetricsSink,
   backoffDelay,
   classifyError,
   cloudWatchSink,
@@ -106,8 +105,6 @@ export class KinesisProducer {
   readonly #flushes = new FlushTracker()
   readonly #inMemory = new InMemoryMetrics()
   readonly #metrics: ProducerMetrics
-  /** Every sink (in-memory, the user's, CloudWatch), each isolated from the others and from us. */
-  readonly #sink: MetricsSink
   readonly #inFlight = new Set<InFlight>()
   #retries: KinesisRecord[] = []
   /**
@@ -124,7 +121,6 @@ export class KinesisProducer {
   readonly #refreshTimer: ReturnType<typeof setInterval>
   readonly #abort = new AbortController()
   readonly #cloudWatch: CloudWatchMetrics | undefined
-  #received = 0
   #flushImmediate: ReturnType<typeof setImmediate> | undefined
   #defaultTarget: StreamTarget | undefined
   #closing: Promise<void> | undefined
@@ -160,12 +156,13 @@ export class KinesisProducer {
       queueMicrotask(() => this.#start(call)),
     )
     // A sink that throws must not strand a batch or fail a record: it is isolated and logged.
-    this.#sink = isolatedMetrics(
+    // Every sink (in-memory, the user's, CloudWatch), each isolated from the others and from us.
+    const sink = isolatedMetrics(
       [this.#inMemory, this.config.metrics, ...(this.#cloudWatch === undefined ? [] : [this.#cloudWatch])],
       (error, suppressed) =>
         this.config.logger.warn({ err: error, suppressed }, 'a metrics sink threw; measurement dropped'),
     )
-    this.#metrics = new ProducerMetrics(this.#sink)
+    this.#metrics = new ProducerMetrics(sink)
     // Shards change (splits, merges, scaling) without telling producers; wrong-shard answers also
     // trigger a refresh, this catches the rest.
     this.#refreshTimer = setInterval(() => {
@@ -246,9 +243,9 @@ export class KinesisProducer {
     return Number.isFinite(oldest) ? Math.max(0, performance.now() - oldest) : 0
   }
 
-  /** KPL-named metrics over the last `windowSeconds` (default: all that is kept, 10 minutes). */
+  /** KPL-named metrics over the last `windowSeconds` (default: all that is kept, 5 minutes). */
   getMetrics(windowSeconds?: number): MetricSummary[] {
-    this.#emitReceived()
+    this.#metrics.emitReceived()
     return this.#inMemory.snapshot(windowSeconds)
   }
 
@@ -256,7 +253,11 @@ export class KinesisProducer {
   close(): Promise<void> {
     this.#closing ??= this.flush()
       .then(() => this.#release())
-      .then(() => this.#cloudWatch?.close())
+      .then(() => {
+        // Records that failed before any request (no shard map, destroyed) were received too.
+        this.#metrics.emitReceived()
+        return this.#cloudWatch?.close()
+      })
     return this.#closing
   }
 
@@ -350,7 +351,7 @@ export class KinesisProducer {
       resolve,
       reject,
     }
-    this.#received++
+    this.#metrics.received(target.label)
     if (this.#destroyed) {
       this.#failUser(user, [
         {
@@ -569,7 +570,7 @@ export class KinesisProducer {
         )
       }
     }
-    this.#emitReceived()
+    this.#metrics.emitReceived()
     this.#metrics.stream(M.UserRecordsPending, this.#admission.records, 'Count', target.label)
     this.#metrics.stream(M.KinesisRecordsPerPutRecordsRequest, batch.records.length, 'Count', target.label)
     this.#metrics.stream(M.UserRecordsPerPutRecordsRequest, users, 'Count', target.label)
@@ -816,11 +817,5 @@ export class KinesisProducer {
     user.settled = true
     this.#admission.release(user.bytes)
     this.#flushes.settled(user.generation)
-  }
-
-  #emitReceived(): void {
-    if (this.#received === 0) return
-    this.#sink.put(M.UserRecordsReceived, this.#received, 'Count')
-    this.#received = 0
   }
 }

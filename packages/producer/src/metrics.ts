@@ -31,6 +31,8 @@ export class ProducerMetrics {
   readonly #sink: MetricsSink
   readonly #streams = new Map<string, MetricDimensions>()
   readonly #shards = new Map<string, MetricDimensions>()
+  /** User records received per stream since the last `emitReceived()`. */
+  readonly #received = new Map<string, number>()
 
   constructor(sink: MetricsSink) {
     this.#sink = sink
@@ -51,6 +53,22 @@ export class ProducerMetrics {
   shard(name: string, value: number, unit: MetricUnit, stream: string, shardId: string | undefined): void {
     this.stream(name, value, unit, stream)
     if (shardId !== undefined) this.#sink.put(name, value, unit, this.#shardDims(stream, shardId))
+  }
+
+  /**
+   * Counts one user record taken for `stream`. The KPL puts 1 per record at global and stream
+   * level; counting here and publishing the total per request keeps the same Sum at a map update
+   * per record instead of a metric series lookup per record.
+   */
+  received(stream: string): void {
+    this.#received.set(stream, (this.#received.get(stream) ?? 0) + 1)
+  }
+
+  /** Publishes the records counted since the last call as UserRecordsReceived, per stream and globally. */
+  emitReceived(): void {
+    for (const [stream, count] of this.#received)
+      this.stream(PRODUCER_METRICS.UserRecordsReceived, count, 'Count', stream)
+    this.#received.clear()
   }
 
   error(code: string, stream: string, shardId: string | undefined, count = 1): void {

@@ -89,6 +89,7 @@ export class LeaseCoordinator {
     metrics.put(METRICS.expiredLeases, available.size, 'Count')
     metrics.put(METRICS.numWorkers, plan.workers, 'Count')
     metrics.put(METRICS.neededLeases, Math.max(0, plan.target - this.#renewer.keys.size), 'Count')
+    metrics.put(METRICS.leaseSpillover, plan.spillover, 'Count')
     let taken = 0
     for (const lease of plan.take) {
       if (this.#taking.signal.aborted) break

@@ -70,6 +70,27 @@ describe('planLeaseTaking', () => {
     })
     expect(capped.take).toHaveLength(2)
   })
+
+  it('spillover: how far the fair share exceeds maxLeasesForWorker, as the Java KCL computes LeaseSpillover', () => {
+    const free = Array.from({ length: 6 }, (_, i) => lease(`s${i}`))
+    const all = new Set(free.map((l) => l.leaseKey))
+    // Alone: fair share 6, capped at 2 → 4 leases left for others.
+    expect(planLeaseTaking(free, all, 'me', { ...limits, maxLeasesForWorker: 2 }, first)).toMatchObject({
+      target: 2,
+      spillover: 4,
+    })
+    expect(planLeaseTaking(free, all, 'me', limits, first).spillover).toBe(0)
+    // Two workers: fair share ceil(6/2) = 3, cap 2 → 1, also when this worker is already at its cap.
+    const shared = [...['a', 'b', 'c', 'd'].map((k) => lease(k, 'w1')), lease('e', 'me'), lease('f', 'me')]
+    expect(planLeaseTaking(shared, new Set(), 'me', { ...limits, maxLeasesForWorker: 2 }, first)).toMatchObject({
+      take: [],
+      spillover: 1,
+    })
+    // More workers than leases (a share of 1), and no leases at all: never a spillover.
+    const few = [lease('a', 'w1'), lease('b', 'w2')]
+    expect(planLeaseTaking(few, new Set(), 'me', { ...limits, maxLeasesForWorker: 1 }, first).spillover).toBe(0)
+    expect(planLeaseTaking([], new Set(), 'me', { ...limits, maxLeasesForWorker: 1 }, first).spillover).toBe(0)
+  })
 })
 
 describe('ExpiryTracker', () => {

@@ -12,12 +12,21 @@ export interface TakePlan {
   readonly target: number
   /** Workers counted, this one included. */
   readonly workers: number
+  /**
+   * Leases this worker's fair share exceeds maxLeasesForWorker by: the Java KCL's LeaseSpillover,
+   * leases it leaves to other workers (or unprocessed, if none can take them).
+   */
+  readonly spillover: number
 }
 
-/** ceil(leases / workers), at least 1, capped by maxLeasesForWorker (the Java KCL's target). */
+/** ceil(leases / workers), at least 1: the Java KCL's target before maxLeasesForWorker caps it. */
+function fairShare(leases: number, workers: number): number {
+  return workers >= leases ? 1 : Math.ceil(leases / workers)
+}
+
+/** The fair share capped by maxLeasesForWorker (the Java KCL's target). */
 export function targetLeaseCount(leases: number, workers: number, maxLeasesForWorker: number): number {
-  const target = workers >= leases ? 1 : Math.ceil(leases / workers)
-  return Math.min(target, maxLeasesForWorker)
+  return Math.min(fairShare(leases, workers), maxLeasesForWorker)
 }
 
 function shuffled<T>(items: readonly T[], random: () => number): T[] {
@@ -48,12 +57,16 @@ export function planLeaseTaking(
   }
   const workers = counts.size
   const target = targetLeaseCount(leases.length, workers, limits.maxLeasesForWorker)
+  const spillover = Math.max(0, fairShare(leases.length, workers) - limits.maxLeasesForWorker)
   const mine = counts.get(workerId) ?? 0
   const needed = target - mine
-  if (needed <= 0) return { take: [], stealing: false, target, workers }
+  const nothing = { take: [], stealing: false, target, workers, spillover }
+  if (needed <= 0) return nothing
 
   const expired = leases.filter((lease) => available.has(lease.leaseKey))
-  if (expired.length > 0) return { take: shuffled(expired, random).slice(0, needed), stealing: false, target, workers }
+  if (expired.length > 0) {
+    return { take: shuffled(expired, random).slice(0, needed), stealing: false, target, workers, spillover }
+  }
 
   let busiest: string | undefined
   let busiestCount = 0
@@ -63,13 +76,13 @@ export function planLeaseTaking(
       busiestCount = count
     }
   }
-  if (busiest === undefined || busiestCount < target) return { take: [], stealing: false, target, workers }
+  if (busiest === undefined || busiestCount < target) return nothing
   let steal = Math.min(needed, busiestCount - target)
   // Two workers at the target while this one is two short would never move without this.
   if (needed > 1 && steal === 0) steal = 1
   steal = Math.min(steal, limits.maxLeasesToStealAtOneTime)
   const theirs = leases.filter((lease) => lease.leaseOwner === busiest)
-  return { take: shuffled(theirs, random).slice(0, steal), stealing: true, target, workers }
+  return { take: shuffled(theirs, random).slice(0, steal), stealing: true, target, workers, spillover }
 }
 
 /**

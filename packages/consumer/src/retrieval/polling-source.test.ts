@@ -1,7 +1,8 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis'
-import { AbortedError, noopMetrics, silentLogger } from '@kinesis-ts/shared'
+import { AbortedError, InMemoryMetrics, noopMetrics, silentLogger } from '@kinesis-ts/shared'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { ResolvedPollingRetrieval } from '../config.js'
+import { METRICS } from '../metrics.js'
 import { PollingRecordSource } from './polling-source.js'
 
 const options: ResolvedPollingRetrieval = {
@@ -102,6 +103,35 @@ describe('PollingRecordSource', () => {
       expect.objectContaining({ ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: '7' }),
     ])
     await source.close()
+  })
+
+  it('reports GetRecords.Success for every call, 0 for a failed one, and GetRecords.Throttled per shard', async () => {
+    vi.useFakeTimers()
+    const { client, calls } = stubClient([
+      { Records: [record('7')], NextShardIterator: 'a', MillisBehindLatest: 0 },
+      awsError('ProvisionedThroughputExceededException'),
+      awsError('InternalFailure'),
+      { Records: [record('8')], NextShardIterator: 'b', MillisBehindLatest: 0 },
+      { Records: [], NextShardIterator: undefined, ChildShards: [], MillisBehindLatest: 0 },
+    ])
+    const metrics = new InMemoryMetrics()
+    const source = new PollingRecordSource(
+      { kinesis: client, options: { ...options, idleTimeBetweenReadsInMillis: 0 }, logger: silentLogger, metrics },
+      shard,
+      { type: 'TRIM_HORIZON' },
+    )
+    const signal = new AbortController().signal
+    expect((await source.next(signal)).records[0]!.sequenceNumber).toBe('7')
+    const next = source.next(signal)
+    await vi.advanceTimersByTimeAsync(10_000)
+    expect((await next).records[0]!.sequenceNumber).toBe('8')
+    expect((await source.next(signal)).shardEnd).toBeDefined()
+    await source.close()
+    expect(calls).toHaveLength(5)
+    const of = (name: string) => metrics.snapshot().filter((m) => m.name === name)
+    expect(of(METRICS.getRecordsSuccess)).toMatchObject([{ sampleCount: 5, sum: 3, min: 0, max: 1 }])
+    expect(of(METRICS.getRecordsTime)).toMatchObject([{ sampleCount: 5 }])
+    expect(of(METRICS.getRecordsThrottled)).toMatchObject([{ sum: 1, dimensions: { ShardId: 'shard-1' } }])
   })
 
   it('reports the shard end with the child shards, then stops reading', async () => {

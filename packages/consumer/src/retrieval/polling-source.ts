@@ -146,6 +146,10 @@ export class PollingRecordSource implements RecordSource {
       output = await withDeadline('GetRecords', this.#context.requestTimeoutMillis ?? 0, signal, (abortSignal) =>
         kinesis.send(command, { abortSignal }),
       )
+    } catch (error) {
+      // As the Java KCL: every call reports Success, 0 when it failed (a call we abandoned did not fail).
+      if (!isAborted(error, signal)) metrics.put(METRICS.getRecordsSuccess, 0, 'Count')
+      throw error
     } finally {
       metrics.put(METRICS.getRecordsTime, performance.now() - this.#lastCallAt, 'Milliseconds')
     }
