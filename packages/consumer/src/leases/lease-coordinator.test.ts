@@ -27,6 +27,8 @@ describe('LeaseCoordinator taking round metrics', () => {
       workerId: 'me',
       failoverTimeMillis: 10_000,
       renewerIntervalMillis: 1_000,
+      maxLeaseRenewalThreads: 20,
+      fenceMarginMillis: 1_000,
       takerIntervalMillis: 1_000,
       maxLeasesForWorker: 2,
       maxLeasesToStealAtOneTime: 1,
@@ -36,6 +38,7 @@ describe('LeaseCoordinator taking round metrics', () => {
       onLost: () => {},
     })
     await coordinator.takeLeases()
+    await coordinator.stop()
     const sums = Object.fromEntries(metrics.snapshot().map((m) => [m.name, m.sum]))
     // Alone with 5 leases: a share of 5, capped at 2 → 3 spill over; 2 taken.
     expect(sums).toMatchObject({
