@@ -70,7 +70,7 @@ async function consume(
   const lease = { ...newLease('shardId-0', { sequenceNumber: 'TRIM_HORIZON', subSequenceNumber: 0 }, [], FULL_RANGE) }
   const consumer = new ShardConsumer({
     config,
-    held: new HeldLease({ ...lease, leaseOwner: 'w', leaseCounter: 1 }, Date.now()),
+    held: new HeldLease({ ...lease, leaseOwner: 'w', leaseCounter: 1 }, 'w', async () => undefined, performance.now()),
     shard: { shardId: 'shardId-0', streamName: 's', ...FULL_RANGE },
     store: {} as LeaseStore,
     sources,
