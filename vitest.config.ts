@@ -9,6 +9,7 @@ const alias = [
   { find: /^@kinesis-ts\/shared\/testing$/, replacement: src('./packages/shared/src/testing/index.ts') },
   { find: /^@kinesis-ts\/shared$/, replacement: src('./packages/shared/src/index.ts') },
   { find: /^@kinesis-ts\/producer$/, replacement: src('./packages/producer/src/index.ts') },
+  { find: /^@kinesis-ts\/consumer\/internals$/, replacement: src('./packages/consumer/src/internals.ts') },
   { find: /^@kinesis-ts\/consumer$/, replacement: src('./packages/consumer/src/index.ts') },
 ]
 
