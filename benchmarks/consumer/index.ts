@@ -19,7 +19,8 @@ import {
   PutRecordsCommand,
 } from '@aws-sdk/client-kinesis'
 import { KinesisConsumer, type KinesisConsumerOptions, type ShardRecordProcessor } from '@kinesis-ts/consumer'
-import { createDynamoDBClient, createKinesisClient, sleep } from '@kinesis-ts/shared'
+import { createKinesisClient, sleep } from '@kinesis-ts/shared'
+import { createDynamoDBClient } from '@kinesis-ts/shared/dynamodb'
 import { localCredentials, startLocalDynamoDB, startLocalKinesis } from '@kinesis-ts/shared/testing'
 import { envNumber, printComparison, printRatio } from '../lib/table.js'
 

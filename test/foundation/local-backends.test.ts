@@ -3,7 +3,8 @@ import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb'
 import { ListStreamsCommand } from '@aws-sdk/client-kinesis'
-import { createDynamoDBClient, createKinesisClient, sleep } from '@kinesis-ts/shared'
+import { createKinesisClient, sleep } from '@kinesis-ts/shared'
+import { createDynamoDBClient } from '@kinesis-ts/shared/dynamodb'
 import {
   localCredentials,
   startContainerBackends,

@@ -6,7 +6,8 @@ import {
   ListShardsCommand,
   type Shard,
 } from '@aws-sdk/client-kinesis'
-import { createDynamoDBClient, createKinesisClient, sleep } from '@kinesis-ts/shared'
+import { createKinesisClient, sleep } from '@kinesis-ts/shared'
+import { createDynamoDBClient } from '@kinesis-ts/shared/dynamodb'
 import { localCredentials } from '@kinesis-ts/shared/testing'
 import { inject } from 'vitest'
 

@@ -27,8 +27,8 @@ describe('worker-thread processing', () => {
   it('the built package loads a CommonJS processor module compiled from `export default` (exports.default)', async () => {
     // From dist, as users run it: the lane worker then loads the module with plain Node (no tsx interop).
     const built = (await import(
-      new URL('../../packages/consumer/dist/index.js', import.meta.url).href
-    )) as typeof import('../../packages/consumer/src/index.js')
+      new URL('../../packages/consumer/dist/internals.js', import.meta.url).href
+    )) as typeof import('../../packages/consumer/src/internals.js')
     const log = useLog()
     logDir = log.dir
     const logger = { ...silentLogger, error: () => {} }

@@ -1,4 +1,5 @@
-import { type ClientOptions, createDynamoDBClient, createKinesisClient } from '@kinesis-ts/shared'
+import { type ClientOptions, createKinesisClient } from '@kinesis-ts/shared'
+import { createDynamoDBClient } from '@kinesis-ts/shared/dynamodb'
 import { localCredentials, startLocalDynamoDB, startLocalKinesis } from '@kinesis-ts/shared/testing'
 
 export interface Backends {

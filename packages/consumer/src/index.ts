@@ -10,26 +10,28 @@ export {
   type ProcessingErrorPolicy,
   type ResolvedConsumerConfig,
   type ResolvedFanOutRetrieval,
+  type ResolvedInitialPosition,
   type ResolvedPollingRetrieval,
   type RetrievalOptions,
 } from './config.js'
 export { CONSUMER_DEFAULTS } from './defaults.js'
-export { InvalidCheckpointError, ShutdownError } from './errors.js'
 export type { ConsumerEvents } from './events.js'
 export { METRICS as CONSUMER_METRICS } from './metrics.js'
-export { createProcessorHost, createRecordSourceFactory, type ModeContext, type RetrievalMode } from './modes.js'
-export { LEASE_ATTRIBUTES, leaseFromItem, leaseToItem } from './leases/lease-serializer.js'
-export type { Lease } from './leases/lease.js'
-export type {
-  ChildShardInfo,
-  ProcessorHost,
-  RawBatch,
-  RawKinesisRecord,
-  RecordSource,
-  RecordSourceFactory,
-  ShardDescriptor,
-  StartingPosition,
-} from './seams.js'
 export type * from './types.js'
-export { cloudWatchMetrics, type CloudWatchMetricsOptions, type MetricsSink } from '@kinesis-ts/shared'
+// Every error a consumer's user can receive: from checkpoints, worker threads, fan-out registration,
+// and the shared ones its constructor, start() and shutdown() reject with.
+export { InvalidCheckpointError, ShutdownError } from './errors.js'
+export { StreamConsumerError } from './fanout/register-consumer.js'
+export { WorkerCrashedError, WorkerProcessingError } from './workers/lane-channel.js'
+export type { WireError } from './workers/wire.js'
+export {
+  AbortedError,
+  AwsCallError,
+  ClosedError,
+  ConfigurationError,
+  KinesisTsError,
+  cloudWatchMetrics,
+  type CloudWatchMetricsOptions,
+  type MetricsSink,
+} from '@kinesis-ts/shared'
 export const PACKAGE_NAME = '@kinesis-ts/consumer'

@@ -7,10 +7,10 @@ import {
   type OwnedClient,
   childLogger,
   cloudWatchSink,
-  dynamoDBClientFrom,
   isolatedMetrics,
   kinesisClientFrom,
 } from '@kinesis-ts/shared'
+import { dynamoDBClientFrom } from '@kinesis-ts/shared/dynamodb'
 import { type KinesisConsumerOptions, type ResolvedConsumerConfig, resolveConsumerConfig } from './config.js'
 import type { ConsumerEvents } from './events.js'
 import { createProcessorHost, createRecordSourceFactory } from './modes.js'

@@ -618,9 +618,7 @@ export class KinesisProducer {
   }
 
   #onRequestFailed(batch: Batch, outcome: PutOutcome & { ok: false }, startedAt: number, now: number): void {
-    const classified = outcome.timedOut
-      ? { code: 'RequestTimeout', retriable: true, throttled: false }
-      : classifyError(outcome.error)
+    const classified = classifyError(outcome.error)
     const message = outcome.error instanceof Error ? outcome.error.message : String(outcome.error)
     if (classified.throttled) for (const queue of batch.queues) queue.limiter?.throttled()
     this.config.logger.debug({ code: classified.code, records: batch.records.length }, 'PutRecords failed')

@@ -1,4 +1,5 @@
 import { type KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis'
+import { AwsCallError } from '@kinesis-ts/shared'
 import type { KinesisRecord } from './pending.js'
 import type { StreamTarget } from './stream-target.js'
 
@@ -12,14 +13,15 @@ export interface EntryOutcome {
 
 export type PutOutcome =
   | { readonly ok: true; readonly entries: readonly EntryOutcome[] }
-  | { readonly ok: false; readonly error: unknown; readonly timedOut: boolean }
+  | { readonly ok: false; readonly error: unknown }
 
-/** Thrown into the request when `requestTimeout` passes; classified as retriable. */
-export class RequestTimeoutError extends Error {
-  constructor(timeoutMs: number) {
-    super(`PutRecords got no response within ${timeoutMs} ms`)
-    this.name = 'RequestTimeout'
-  }
+/**
+ * What a call that got no response within `requestTimeout` fails with: a retriable AwsCallError with
+ * the KPL's attempt error code, RequestTimeout.
+ */
+export function requestTimeoutError(timeoutMs: number): AwsCallError {
+  const cause = new DOMException(`no response within ${timeoutMs} ms`, 'TimeoutError')
+  return new AwsCallError('PutRecords', 'RequestTimeout', true, false, cause)
 }
 
 /**
@@ -48,7 +50,7 @@ export async function putRecords(
   let timedOut = false
   const timer = setTimeout(() => {
     timedOut = true
-    controller.abort(new RequestTimeoutError(timeoutMs))
+    controller.abort(requestTimeoutError(timeoutMs))
   }, timeoutMs)
   try {
     const response = await kinesis.send(
@@ -74,7 +76,7 @@ export async function putRecords(
     }
     return { ok: true, entries: outcomes }
   } catch (error) {
-    return { ok: false, error: timedOut ? new RequestTimeoutError(timeoutMs) : error, timedOut }
+    return { ok: false, error: timedOut ? requestTimeoutError(timeoutMs) : error }
   } finally {
     clearTimeout(timer)
     signal.removeEventListener('abort', onAbort)

@@ -1,6 +1,5 @@
 import { Agent as HttpAgent } from 'node:http'
 import { Agent as HttpsAgent } from 'node:https'
-import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb'
 import { KinesisClient, type KinesisClientConfig } from '@aws-sdk/client-kinesis'
 import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler'
 
@@ -67,11 +66,6 @@ export function createKinesisClient(options: ClientOptions = {}, overrides: Part
   return new KinesisClient({ ...baseConfig(options), ...overrides })
 }
 
-/** A DynamoDBClient on a keep-alive HTTP/1.1 pool. */
-export function createDynamoDBClient(options: ClientOptions = {}, overrides: Partial<DynamoDBClientConfig> = {}) {
-  return new DynamoDBClient({ ...baseConfig({ ...options, httpVersion: '1.1' }), ...overrides })
-}
-
 /** A client the caller gave us is theirs to destroy; one we made is ours. */
 export interface OwnedClient<T extends { destroy(): void }> {
   readonly client: T
@@ -85,9 +79,5 @@ export function kinesisClientFrom(
   return given === undefined ? { client: createKinesisClient(options), owned: true } : { client: given, owned: false }
 }
 
-export function dynamoDBClientFrom(
-  given: DynamoDBClient | undefined,
-  options: ClientOptions,
-): OwnedClient<DynamoDBClient> {
-  return given === undefined ? { client: createDynamoDBClient(options), owned: true } : { client: given, owned: false }
-}
+// For the DynamoDB factory in ./dynamodb.ts (its own subpath); not part of the root index.
+export { baseConfig }

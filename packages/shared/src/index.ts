@@ -25,9 +25,7 @@ export {
 } from './metrics.js'
 export { ShardMap, type HashKeyGap, type ShardDescription, type ShardRange } from './shard-map.js'
 export {
-  createDynamoDBClient,
   createKinesisClient,
-  dynamoDBClientFrom,
   kinesisClientFrom,
   type AwsCredentials,
   type ClientOptions,

@@ -6,11 +6,11 @@ import {
   type KinesisClientRecord,
   KinesisConsumer,
   type KinesisConsumerOptions,
-  type Lease,
   type ProcessRecordsInput,
   type ShardRecordProcessor,
-  leaseFromItem,
 } from '../../../packages/consumer/src/index.js'
+import { leaseFromItem } from '../../../packages/consumer/src/leases/lease-serializer.js'
+import type { Lease } from '../../../packages/consumer/src/leases/lease.js'
 import { dynamoDBClient, kinesisClient, listAllShards } from '../../support/aws.js'
 
 /** Timings scaled down so failover and handoff scenarios run in seconds. */
