@@ -10,6 +10,7 @@ export {
   validatePartitionKey,
 } from './hash-key.js'
 export { KinesisLimits, MAX_HASH_KEY } from './limits.js'
+export { listAllShards, type ListShardsRequest } from './list-shards.js'
 export { childLogger, consoleLogger, silentLogger, type LogFn, type LogLevel, type Logger } from './logger.js'
 export {
   InMemoryMetrics,
