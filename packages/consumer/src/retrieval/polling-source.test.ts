@@ -104,6 +104,37 @@ describe('PollingRecordSource', () => {
     await source.close()
   })
 
+  it('refuses a reply with a record missing its sequence number, then reads it again after the last good one', async () => {
+    vi.useFakeTimers()
+    const { SequenceNumber: _, ...unnumbered } = record('9')
+    const { client, iterators } = stubClient([
+      { Records: [record('7')], NextShardIterator: 'a', MillisBehindLatest: 0 },
+      { Records: [record('8'), unnumbered], NextShardIterator: 'b', MillisBehindLatest: 0 },
+      { Records: [record('8'), record('9')], NextShardIterator: 'c', MillisBehindLatest: 0 },
+    ])
+    const source = new PollingRecordSource(
+      {
+        kinesis: client,
+        options: { ...options, idleTimeBetweenReadsInMillis: 0 },
+        logger: silentLogger,
+        metrics: noopMetrics,
+      },
+      shard,
+      { type: 'TRIM_HORIZON' },
+    )
+    const signal = new AbortController().signal
+    expect((await source.next(signal)).records.map((r) => r.sequenceNumber)).toEqual(['7'])
+    await expect(source.next(signal)).rejects.toMatchObject({ code: 'ERR_AWS', awsCode: 'ERR_MALFORMED_RESPONSE' })
+    const again = source.next(signal)
+    await vi.advanceTimersByTimeAsync(5_000)
+    expect((await again).records.map((r) => r.sequenceNumber)).toEqual(['8', '9'])
+    expect(iterators).toEqual([
+      expect.objectContaining({ ShardIteratorType: 'TRIM_HORIZON' }),
+      expect.objectContaining({ ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: '7' }),
+    ])
+    await source.close()
+  })
+
   it('reports the shard end with the child shards, then stops reading', async () => {
     const { client, calls } = stubClient([
       {
