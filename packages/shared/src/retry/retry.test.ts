@@ -99,6 +99,15 @@ describe('classifyError', () => {
     expect(classifyError(wrapped).code).toBe(cause.name)
   })
 
+  it('does not take an Object.prototype member for a listed name', () => {
+    expect(classifyError(sdkError('constructor', 400))).toEqual({
+      code: 'constructor',
+      retriable: false,
+      throttled: false,
+    })
+    expect(classifyError(Object.assign(new Error('x'), { code: 'toString' }))).toMatchObject({ retriable: false })
+  })
+
   it('keeps the verdict our own errors carry', () => {
     // A 503 with a name nobody lists: retriable by status, and still so once wrapped.
     const wrapped = toAwsCallError('ListShards', sdkError('SomethingNew', 503))
