@@ -7,3 +7,4 @@ export {
   type ErrorClassification,
   type ErrorVerdict,
 } from './classify.js'
+export { retry, type RetryOptions } from './retry.js'
