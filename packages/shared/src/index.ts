@@ -41,3 +41,13 @@ export {
   type CloudWatchOptions,
   type PutMetricDataInput,
 } from './cloudwatch-metrics.js'
+export {
+  booleanOption,
+  durationOption,
+  integerOption,
+  notBelow,
+  oneOf,
+  requiredStringOption,
+  stringOption,
+  type StringRule,
+} from './validate-options.js'
