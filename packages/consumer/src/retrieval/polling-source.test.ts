@@ -2,6 +2,7 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis'
 import { AbortedError, noopMetrics, silentLogger } from '@kinesis-ts/shared'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { ResolvedPollingRetrieval } from '../config.js'
+import type { StartingPosition } from '../seams.js'
 import { PollingRecordSource } from './polling-source.js'
 
 const options: ResolvedPollingRetrieval = {
@@ -43,6 +44,15 @@ const record = (sequenceNumber: string) => ({
 })
 const awsError = (name: string) => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: 400 } })
 
+/** A source on `client` for the test shard, with `tuned` options over the defaults above. */
+function sourceOn(client: KinesisClient, start: StartingPosition, tuned: Partial<ResolvedPollingRetrieval> = {}) {
+  return new PollingRecordSource(
+    { kinesis: client, options: { ...options, ...tuned }, logger: silentLogger, metrics: noopMetrics },
+    shard,
+    start,
+  )
+}
+
 afterEach(() => {
   vi.useRealTimers()
 })
@@ -54,13 +64,7 @@ describe('PollingRecordSource', () => {
       { Records: [record('1')], NextShardIterator: 'a', MillisBehindLatest: 500 },
       { Records: [record('2')], NextShardIterator: 'b', MillisBehindLatest: 0 },
     ])
-    const source = new PollingRecordSource(
-      { kinesis: client, options, logger: silentLogger, metrics: noopMetrics },
-      shard,
-      {
-        type: 'TRIM_HORIZON',
-      },
-    )
+    const source = sourceOn(client, { type: 'TRIM_HORIZON' })
     const signal = new AbortController().signal
     const first = await source.next(signal)
     expect(first).toMatchObject({ millisBehindLatest: 500, records: [{ sequenceNumber: '1' }] })
@@ -80,15 +84,10 @@ describe('PollingRecordSource', () => {
       awsError('ExpiredIteratorException'),
       { Records: [record('8')], NextShardIterator: 'b', MillisBehindLatest: 0 },
     ])
-    const source = new PollingRecordSource(
-      {
-        kinesis: client,
-        options: { ...options, idleTimeBetweenReadsInMillis: 0 },
-        logger: silentLogger,
-        metrics: noopMetrics,
-      },
-      shard,
+    const source = sourceOn(
+      client,
       { type: 'AT_SEQUENCE_NUMBER', sequenceNumber: '5' },
+      { idleTimeBetweenReadsInMillis: 0 },
     )
     const signal = new AbortController().signal
     expect((await source.next(signal)).records[0]!.sequenceNumber).toBe('7')
@@ -112,16 +111,7 @@ describe('PollingRecordSource', () => {
       { Records: [record('8'), unnumbered], NextShardIterator: 'b', MillisBehindLatest: 0 },
       { Records: [record('8'), record('9')], NextShardIterator: 'c', MillisBehindLatest: 0 },
     ])
-    const source = new PollingRecordSource(
-      {
-        kinesis: client,
-        options: { ...options, idleTimeBetweenReadsInMillis: 0 },
-        logger: silentLogger,
-        metrics: noopMetrics,
-      },
-      shard,
-      { type: 'TRIM_HORIZON' },
-    )
+    const source = sourceOn(client, { type: 'TRIM_HORIZON' }, { idleTimeBetweenReadsInMillis: 0 })
     const signal = new AbortController().signal
     expect((await source.next(signal)).records.map((r) => r.sequenceNumber)).toEqual(['7'])
     await expect(source.next(signal)).rejects.toMatchObject({ code: 'ERR_AWS', awsCode: 'ERR_MALFORMED_RESPONSE' })
@@ -145,13 +135,7 @@ describe('PollingRecordSource', () => {
         ],
       },
     ])
-    const source = new PollingRecordSource(
-      { kinesis: client, options, logger: silentLogger, metrics: noopMetrics },
-      shard,
-      {
-        type: 'LATEST',
-      },
-    )
+    const source = sourceOn(client, { type: 'LATEST' })
     const batch = await source.next(new AbortController().signal)
     expect(batch.shardEnd).toEqual({
       childShards: [
@@ -165,16 +149,7 @@ describe('PollingRecordSource', () => {
   it('stops reading ahead at maxPendingBatches, and next() rejects promptly on abort', async () => {
     vi.useFakeTimers()
     const { client, calls } = stubClient([])
-    const source = new PollingRecordSource(
-      {
-        kinesis: client,
-        options: { ...options, idleTimeBetweenReadsInMillis: 10 },
-        logger: silentLogger,
-        metrics: noopMetrics,
-      },
-      shard,
-      { type: 'LATEST' },
-    )
+    const source = sourceOn(client, { type: 'LATEST' }, { idleTimeBetweenReadsInMillis: 10 })
     const controller = new AbortController()
     await source.next(controller.signal)
     await vi.advanceTimersByTimeAsync(1_000)
