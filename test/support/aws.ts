@@ -3,10 +3,9 @@ import {
   CreateStreamCommand,
   DescribeStreamSummaryCommand,
   type KinesisClient,
-  ListShardsCommand,
   type Shard,
 } from '@aws-sdk/client-kinesis'
-import { createKinesisClient, sleep } from '@kinesis-ts/shared'
+import { createKinesisClient, listAllShards as listShards, sleep } from '@kinesis-ts/shared'
 import { createDynamoDBClient } from '@kinesis-ts/shared/dynamodb'
 import { localCredentials } from '@kinesis-ts/shared/testing'
 import { inject } from 'vitest'
@@ -44,15 +43,6 @@ export async function createStream(kinesis: KinesisClient, shardCount: number, p
   return streamName
 }
 
-export async function listAllShards(kinesis: KinesisClient, streamName: string): Promise<Shard[]> {
-  const shards: Shard[] = []
-  let nextToken: string | undefined
-  do {
-    const page = await kinesis.send(
-      new ListShardsCommand(nextToken ? { NextToken: nextToken } : { StreamName: streamName }),
-    )
-    shards.push(...(page.Shards ?? []))
-    nextToken = page.NextToken
-  } while (nextToken)
-  return shards
+export function listAllShards(kinesis: KinesisClient, streamName: string): Promise<Shard[]> {
+  return listShards(kinesis, { streamName })
 }

@@ -57,29 +57,57 @@ describe('resolveConsumerConfig', () => {
     })
   })
 
-  it.each<[Partial<KinesisConsumerOptions>, string]>([
-    [{ streamName: '' }, 'streamName'],
-    [{ streamName: 'has space' }, 'streamName'],
-    [{ applicationName: 'ab' }, 'applicationName'],
-    [{ maxRecords: 10_001 }, 'maxRecords'],
-    [{ maxRecords: 0 }, 'maxRecords'],
-    [{ failoverTimeMillis: 50 }, 'failoverTimeMillis'],
-    [{ failoverTimeMillis: 1.5 }, 'failoverTimeMillis'],
-    [{ maxLeasesToStealAtOneTime: 0 }, 'maxLeasesToStealAtOneTime'],
-    [{ initialPosition: 'EARLIEST' as never }, 'initialPosition'],
-    [{ initialPosition: { atTimestamp: new Date(Number.NaN) } }, 'initialPosition'],
-    [{ processingErrorPolicy: 'ignore' as never }, 'processingErrorPolicy'],
-    [{ cleanupLeasesUponShardCompletion: 'yes' as never }, 'cleanupLeasesUponShardCompletion'],
-    [{ processorFactory: undefined }, 'processorFactory'],
-    [{ processorModule: 'x.js' }, 'processorFactory'],
-    [{ workerThreads: 2 }, 'workerThreads'],
-    [{ retrieval: { mode: 'push' } as never }, 'retrieval.mode'],
-    [{ retrieval: { mode: 'fanout', httpVersion: '3' as never } }, 'retrieval.httpVersion'],
-    [{ processingRetryBackoffBaseMillis: 100, processingRetryBackoffMaxMillis: 50 }, 'processingRetryBackoffMaxMillis'],
-  ])('rejects %o naming %s', (options, option) => {
+  const NAME = 'characters of [a-zA-Z0-9_.-]'
+  it.each<[options: Partial<KinesisConsumerOptions>, option: string, allowed: string, received?: string]>([
+    [{ streamName: '' }, 'streamName', `a string of 1 to 128 ${NAME}`, '""'],
+    [{ streamName: 'has space' }, 'streamName', `a string of 1 to 128 ${NAME}`, '"has space"'],
+    [{ applicationName: 'ab' }, 'applicationName', `a string of 3 to 255 ${NAME}`, '"ab"'],
+    [{ maxRecords: 10_001 }, 'maxRecords', 'an integer in [1, 10000]', '10001'],
+    [{ maxRecords: 0 }, 'maxRecords', 'an integer in [1, 10000]', '0'],
+    [{ failoverTimeMillis: 50 }, 'failoverTimeMillis', 'an integer number of milliseconds, at least 100', '50'],
+    [{ failoverTimeMillis: 1.5 }, 'failoverTimeMillis', 'an integer number of milliseconds, at least 100', '1.5'],
+    [{ maxLeasesToStealAtOneTime: 0 }, 'maxLeasesToStealAtOneTime', 'an integer, at least 1', '0'],
+    [
+      { initialPosition: 'EARLIEST' as never },
+      'initialPosition',
+      "'LATEST', 'TRIM_HORIZON' or { atTimestamp: Date }",
+      '"EARLIEST"',
+    ],
+    [
+      { initialPosition: { atTimestamp: new Date(Number.NaN) } },
+      'initialPosition',
+      "'LATEST', 'TRIM_HORIZON' or { atTimestamp: Date }",
+      'object',
+    ],
+    [{ processingErrorPolicy: 'ignore' as never }, 'processingErrorPolicy', "'retry' or 'skip'", '"ignore"'],
+    [
+      { cleanupLeasesUponShardCompletion: 'yes' as never },
+      'cleanupLeasesUponShardCompletion',
+      'true or false',
+      '"yes"',
+    ],
+    [{ processorFactory: undefined }, 'processorFactory', 'exactly one of processorFactory and processorModule'],
+    [{ processorModule: 'x.js' }, 'processorFactory', 'exactly one of processorFactory and processorModule'],
+    [{ workerThreads: 2 }, 'workerThreads', 'workerThreads and lanesPerShard only with processorModule'],
+    [{ retrieval: { mode: 'push' } as never }, 'retrieval.mode', "'polling' or 'fanout'", '"push"'],
+    [{ retrieval: { mode: 'fanout', httpVersion: '3' as never } }, 'retrieval.httpVersion', "'1.1' or '2'", '"3"'],
+    [
+      { processingRetryBackoffBaseMillis: 100, processingRetryBackoffMaxMillis: 50 },
+      'processingRetryBackoffMaxMillis',
+      'at least processingRetryBackoffBaseMillis (100)',
+      '50',
+    ],
+    [
+      { getRecordsBackoffBaseMillis: 300, getRecordsBackoffMaxMillis: 299 },
+      'getRecordsBackoffMaxMillis',
+      'at least getRecordsBackoffBaseMillis (300)',
+      '299',
+    ],
+  ])('rejects %o naming %s, what is allowed and the value', (options, option, allowed, received) => {
     const error = errorOf(options)
-    expect(error.option).toBe(option)
-    expect(error.code).toBe('ERR_INVALID_CONFIG')
+    expect(error).toMatchObject({ code: 'ERR_INVALID_CONFIG', option, allowed })
+    const value = received === undefined ? '' : ` (received ${received})`
+    expect(error.message).toBe(`Invalid option ${option}: expected ${allowed}${value}`)
   })
 
   describe('the stream, by name or ARN', () => {

@@ -1,6 +1,18 @@
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
-import { ConfigurationError, KinesisLimits, noopMetrics, silentLogger } from '@kinesis-ts/shared'
+import {
+  ConfigurationError,
+  KinesisLimits,
+  booleanOption,
+  durationOption,
+  integerOption,
+  noopMetrics,
+  notBelow,
+  oneOf,
+  requiredStringOption,
+  silentLogger,
+  stringOption,
+} from '@kinesis-ts/shared'
 import type {
   KinesisConsumerOptions,
   ResolvedConsumerConfig,
@@ -13,33 +25,11 @@ import { type StreamRef, streamNameOfARN } from './stream-ref.js'
 
 export type * from './config-types.js'
 
-const NAME = /^[a-zA-Z0-9_.-]+$/
-
-function int(option: string, value: unknown, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigurationError(option, `an integer in ${min}..${max}`, value)
-  }
-  return value
-}
-
-function bool(option: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback
-  if (typeof value !== 'boolean') throw new ConfigurationError(option, 'a boolean', value)
-  return value
-}
+/** Kinesis stream, application and table names. */
+const NAME = { test: /^[a-zA-Z0-9_.-]+$/, characters: '[a-zA-Z0-9_.-]' }
 
 function name(option: string, value: unknown, maxLength: number, minLength = 1): string {
-  if (typeof value !== 'string' || value.length < minLength || value.length > maxLength || !NAME.test(value)) {
-    throw new ConfigurationError(option, `${minLength}..${maxLength} characters of [a-zA-Z0-9_.-]`, value)
-  }
-  return value
-}
-
-function optionalString(option: string, value: unknown): string | undefined {
-  if (value === undefined) return undefined
-  if (typeof value !== 'string' || value.length === 0) throw new ConfigurationError(option, 'a non-empty string', value)
-  return value
+  return requiredStringOption(option, value, { minLength, maxLength, pattern: NAME })
 }
 
 function initialPositionOf(value: unknown): ResolvedInitialPosition {
@@ -66,50 +56,56 @@ function retrievalOf(options: KinesisConsumerOptions): ResolvedPollingRetrieval 
     throw new ConfigurationError('retrieval', "{ mode: 'polling' | 'fanout', ... }", retrieval)
   }
   if (retrieval.mode === 'fanout') {
-    const httpVersion = retrieval.httpVersion ?? '2'
-    if (httpVersion !== '1.1' && httpVersion !== '2') {
-      throw new ConfigurationError('retrieval.httpVersion', "'1.1' or '2'", httpVersion)
-    }
+    const httpVersion = oneOf('retrieval.httpVersion', retrieval.httpVersion, ['1.1', '2'], '2')
     return {
       mode: 'fanout',
       consumerName:
         retrieval.consumerName === undefined
           ? options.applicationName
           : name('retrieval.consumerName', retrieval.consumerName, 128),
-      consumerARN: optionalString('retrieval.consumerARN', retrieval.consumerARN),
+      consumerARN: stringOption('retrieval.consumerARN', retrieval.consumerARN),
       httpVersion,
       // Range checks live with the fan-out source (resolveFanOutSourceOptions), which runs at construction.
       stallTimeoutMs: retrieval.stallTimeoutMs,
       closedShardCheckIntervalMs: retrieval.closedShardCheckIntervalMs,
     }
   }
-  if (retrieval.mode !== 'polling') {
-    throw new ConfigurationError('retrieval.mode', "'polling' or 'fanout'", (retrieval as { mode: unknown }).mode)
-  }
+  oneOf('retrieval.mode', (retrieval as { mode: unknown }).mode, ['polling', 'fanout'])
   const maxRecords = either('retrieval.maxRecords', options.maxRecords, retrieval.maxRecords)
   const idle = either(
     'retrieval.idleTimeBetweenReadsMs',
     options.idleTimeBetweenReadsInMillis,
     retrieval.idleTimeBetweenReadsMs,
   )
-  const backoffBaseMillis = int(
+  const backoffBaseMillis = durationOption(
     'getRecordsBackoffBaseMillis',
     options.getRecordsBackoffBaseMillis,
     D.getRecordsBackoffBaseMillis,
     1,
   )
-  const backoffMaxMillis = int(
+  const backoffMaxMillis = notBelow(
     'getRecordsBackoffMaxMillis',
-    options.getRecordsBackoffMaxMillis,
-    D.getRecordsBackoffMaxMillis,
+    durationOption('getRecordsBackoffMaxMillis', options.getRecordsBackoffMaxMillis, D.getRecordsBackoffMaxMillis, 1),
+    'getRecordsBackoffBaseMillis',
     backoffBaseMillis,
   )
   return {
     mode: 'polling',
-    maxRecords: int('maxRecords', maxRecords, D.maxRecords, 1, KinesisLimits.maxGetRecordsLimit),
-    idleTimeBetweenReadsInMillis: int('idleTimeBetweenReadsInMillis', idle, D.idleTimeBetweenReadsInMillis, 0),
-    maxPendingBatches: int('retrieval.maxPendingBatches', retrieval.maxPendingBatches, D.maxPendingBatches, 1, 1_000),
-    maxPendingBytes: int('retrieval.maxPendingBytes', retrieval.maxPendingBytes, D.maxPendingBytes, 1),
+    maxRecords: integerOption('maxRecords', maxRecords, D.maxRecords, 1, KinesisLimits.maxGetRecordsLimit),
+    idleTimeBetweenReadsInMillis: durationOption(
+      'idleTimeBetweenReadsInMillis',
+      idle,
+      D.idleTimeBetweenReadsInMillis,
+      0,
+    ),
+    maxPendingBatches: integerOption(
+      'retrieval.maxPendingBatches',
+      retrieval.maxPendingBatches,
+      D.maxPendingBatches,
+      1,
+      1_000,
+    ),
+    maxPendingBytes: integerOption('retrieval.maxPendingBytes', retrieval.maxPendingBytes, D.maxPendingBytes, 1),
     backoffBaseMillis,
     backoffMaxMillis,
   }
@@ -126,8 +122,8 @@ function processingOf(options: KinesisConsumerOptions) {
   if (processorModule !== undefined && !(processorModule instanceof URL) && typeof processorModule !== 'string') {
     throw new ConfigurationError('processorModule', 'a URL or a module path', processorModule)
   }
-  const workerThreads = int('workerThreads', options.workerThreads, D.workerThreads, 0, 1_024)
-  const lanesPerShard = int('lanesPerShard', options.lanesPerShard, D.lanesPerShard, 1, 1_024)
+  const workerThreads = integerOption('workerThreads', options.workerThreads, D.workerThreads, 0, 1_024)
+  const lanesPerShard = integerOption('lanesPerShard', options.lanesPerShard, D.lanesPerShard, 1, 1_024)
   if (processorModule === undefined && (options.workerThreads !== undefined || options.lanesPerShard !== undefined)) {
     throw new ConfigurationError('workerThreads', 'workerThreads and lanesPerShard only with processorModule')
   }
@@ -136,21 +132,21 @@ function processingOf(options: KinesisConsumerOptions) {
 
 /** Per-call timeouts, renewal concurrency, the fence margin and the stall bound. */
 function faultBoundsOf(options: KinesisConsumerOptions, failoverTimeMillis: number) {
-  const maxLeaseRenewalThreads = int(
+  const maxLeaseRenewalThreads = integerOption(
     'maxLeaseRenewalThreads',
     options.maxLeaseRenewalThreads,
     D.maxLeaseRenewalThreads,
     1,
     1_000,
   )
-  const dynamoDbRequestTimeoutMillis = int(
+  const dynamoDbRequestTimeoutMillis = durationOption(
     'dynamoDbRequestTimeoutMillis',
     options.dynamoDbRequestTimeoutMillis,
     Math.floor(failoverTimeMillis / D.dynamoDbRequestTimeoutDivisor),
     1,
     failoverTimeMillis - 1,
   )
-  const kinesisRequestTimeoutMillis = int(
+  const kinesisRequestTimeoutMillis = durationOption(
     'kinesisRequestTimeoutMillis',
     options.kinesisRequestTimeoutMillis,
     D.kinesisRequestTimeoutMillis,
@@ -162,7 +158,7 @@ function faultBoundsOf(options: KinesisConsumerOptions, failoverTimeMillis: numb
       maxLeaseRenewalThreads,
       dynamoDbRequestTimeoutMillis,
       kinesisRequestTimeoutMillis,
-      shardStallTimeoutMillis: int(
+      shardStallTimeoutMillis: durationOption(
         'shardStallTimeoutMillis',
         options.shardStallTimeoutMillis,
         D.shardStallCadences * (idle + kinesisRequestTimeoutMillis),
@@ -182,7 +178,7 @@ function streamOf(options: KinesisConsumerOptions): StreamRef & { readonly strea
   }
   const streamARN = options.streamARN
   const fromARN = typeof streamARN === 'string' && streamARN.length <= 2048 ? streamNameOfARN(streamARN) : undefined
-  if (fromARN === undefined || !NAME.test(fromARN) || fromARN.length > 128) {
+  if (fromARN === undefined || !NAME.test.test(fromARN) || fromARN.length > 128) {
     throw new ConfigurationError(
       'streamARN',
       'a Kinesis stream ARN (arn:aws:kinesis:<region>:<account>:stream/<name>)',
@@ -205,20 +201,20 @@ export function resolveConsumerConfig(options: KinesisConsumerOptions): Resolved
   const { streamName, streamARN } = streamOf(options)
   const applicationName = name('applicationName', options.applicationName, 255, 3)
   const tableName = options.tableName === undefined ? applicationName : name('tableName', options.tableName, 255, 3)
-  const failoverTimeMillis = int(
+  const failoverTimeMillis = durationOption(
     'failoverTimeMillis',
     options.failoverTimeMillis,
     D.failoverTimeMillis,
     4 * D.epsilonMillis,
   )
   const renew = Math.floor(failoverTimeMillis / D.leaseRenewerIntervalDivisor) - D.epsilonMillis
-  const taker = int(
+  const taker = durationOption(
     'leaseTakerIntervalMillis',
     options.leaseTakerIntervalMillis,
     (failoverTimeMillis + D.epsilonMillis) * D.leaseTakerIntervalFactor,
     10,
   )
-  const retryBase = int(
+  const retryBase = durationOption(
     'processingRetryBackoffBaseMillis',
     options.processingRetryBackoffBaseMillis,
     D.processingRetryBackoffBaseMillis,
@@ -226,18 +222,21 @@ export function resolveConsumerConfig(options: KinesisConsumerOptions): Resolved
   )
   const retrieval = retrievalOf(options)
   const faultBounds = faultBoundsOf(options, failoverTimeMillis)
-  const policy = options.processingErrorPolicy ?? D.processingErrorPolicy
-  if (policy !== 'retry' && policy !== 'skip')
-    throw new ConfigurationError('processingErrorPolicy', "'retry' or 'skip'", policy)
+  const policy = oneOf(
+    'processingErrorPolicy',
+    options.processingErrorPolicy,
+    ['retry', 'skip'],
+    D.processingErrorPolicy,
+  )
   return Object.freeze({
     streamName,
     streamARN,
     applicationName,
     tableName,
-    workerId: optionalString('workerId', options.workerId) ?? `${hostname()}:${randomUUID()}`,
-    region: optionalString('region', options.region),
-    endpoint: optionalString('endpoint', options.endpoint),
-    dynamoDBEndpoint: optionalString('dynamoDBEndpoint', options.dynamoDBEndpoint),
+    workerId: stringOption('workerId', options.workerId) ?? `${hostname()}:${randomUUID()}`,
+    region: stringOption('region', options.region),
+    endpoint: stringOption('endpoint', options.endpoint),
+    dynamoDBEndpoint: stringOption('dynamoDBEndpoint', options.dynamoDBEndpoint),
     credentials: options.credentials,
     kinesisClient: options.kinesisClient,
     dynamoDBClient: options.dynamoDBClient,
@@ -248,58 +247,68 @@ export function resolveConsumerConfig(options: KinesisConsumerOptions): Resolved
     failoverTimeMillis,
     leaseRenewerIntervalMillis: renew,
     leaseTakerIntervalMillis: taker,
-    maxLeasesForWorker: int('maxLeasesForWorker', options.maxLeasesForWorker, D.maxLeasesForWorker, 1),
-    maxLeasesToStealAtOneTime: int(
+    maxLeasesForWorker: integerOption('maxLeasesForWorker', options.maxLeasesForWorker, D.maxLeasesForWorker, 1),
+    maxLeasesToStealAtOneTime: integerOption(
       'maxLeasesToStealAtOneTime',
       options.maxLeasesToStealAtOneTime,
       D.maxLeasesToStealAtOneTime,
       1,
     ),
-    shardSyncIntervalMillis: int(
+    shardSyncIntervalMillis: durationOption(
       'shardSyncIntervalMillis',
       options.shardSyncIntervalMillis,
       D.shardSyncIntervalMillis,
       10,
     ),
-    parentShardPollIntervalMillis: int(
+    parentShardPollIntervalMillis: durationOption(
       'parentShardPollIntervalMillis',
       options.parentShardPollIntervalMillis,
       D.parentShardPollIntervalMillis,
       10,
     ),
-    cleanupLeasesUponShardCompletion: bool(
+    cleanupLeasesUponShardCompletion: booleanOption(
       'cleanupLeasesUponShardCompletion',
       options.cleanupLeasesUponShardCompletion,
       D.cleanupLeasesUponShardCompletion,
     ),
-    completedLeaseCleanupIntervalMillis: int(
+    completedLeaseCleanupIntervalMillis: durationOption(
       'completedLeaseCleanupIntervalMillis',
       options.completedLeaseCleanupIntervalMillis,
       D.completedLeaseCleanupIntervalMillis,
       10,
     ),
-    callProcessRecordsEvenForEmptyRecordList: bool(
+    callProcessRecordsEvenForEmptyRecordList: booleanOption(
       'callProcessRecordsEvenForEmptyRecordList',
       options.callProcessRecordsEvenForEmptyRecordList,
       D.callProcessRecordsEvenForEmptyRecordList,
     ),
     processingErrorPolicy: policy,
     processingRetryBackoffBaseMillis: retryBase,
-    processingRetryBackoffMaxMillis: int(
+    processingRetryBackoffMaxMillis: notBelow(
       'processingRetryBackoffMaxMillis',
-      options.processingRetryBackoffMaxMillis,
-      D.processingRetryBackoffMaxMillis,
+      durationOption(
+        'processingRetryBackoffMaxMillis',
+        options.processingRetryBackoffMaxMillis,
+        D.processingRetryBackoffMaxMillis,
+        1,
+      ),
+      'processingRetryBackoffBaseMillis',
       retryBase,
     ),
-    shutdownTimeoutMillis: int('shutdownTimeoutMillis', options.shutdownTimeoutMillis, D.shutdownTimeoutMillis, 1),
-    maxInitializationAttempts: int(
+    shutdownTimeoutMillis: durationOption(
+      'shutdownTimeoutMillis',
+      options.shutdownTimeoutMillis,
+      D.shutdownTimeoutMillis,
+      1,
+    ),
+    maxInitializationAttempts: integerOption(
       'maxInitializationAttempts',
       options.maxInitializationAttempts,
       D.maxInitializationAttempts,
       1,
       10_000,
     ),
-    schedulerInitializationBackoffTimeMillis: int(
+    schedulerInitializationBackoffTimeMillis: durationOption(
       'schedulerInitializationBackoffTimeMillis',
       options.schedulerInitializationBackoffTimeMillis,
       D.schedulerInitializationBackoffTimeMillis,

@@ -26,3 +26,17 @@ export class InvalidCheckpointError extends KinesisTsError {
     this.shardId = shardId
   }
 }
+
+/**
+ * A Kinesis response lacks a field the API always sends and that cannot be made up (a record's
+ * sequence number, a child shard's id or hash range). Not retriable as such: the shard is read again
+ * from the last good position, so the same reply is never half taken.
+ */
+export class MalformedResponseError extends KinesisTsError {
+  static readonly codes = new Set(['ERR_MALFORMED_RESPONSE'])
+
+  constructor(what: string) {
+    super('ERR_MALFORMED_RESPONSE', `Kinesis sent ${what}`)
+    this.name = 'MalformedResponseError'
+  }
+}

@@ -38,7 +38,9 @@ describe('mode registry', () => {
         retrieval: { mode: 'fanout', stallTimeoutMs: -1 },
       })
     expect(create).toThrow(ConfigurationError)
-    expect(create).toThrow(/retrieval\.stallTimeoutMs/)
+    expect(create).toThrow(
+      'Invalid option retrieval.stallTimeoutMs: expected an integer number of milliseconds in [10, 86400000] (received -1)',
+    )
   })
 
   it('rejects a bad cloudWatch option, naming it', () => {
@@ -49,7 +51,9 @@ describe('mode registry', () => {
         cloudWatch: { flushIntervalMillis: 5 },
       })
     expect(create).toThrow(ConfigurationError)
-    expect(create).toThrow(/cloudWatch\.flushIntervalMillis/)
+    expect(create).toThrow(
+      'Invalid option cloudWatch.flushIntervalMillis: expected an integer number of milliseconds in [1000, 3600000] (received 5)',
+    )
   })
 
   it('builds a worker-thread consumer from a processorModule; shutdown before start frees the pool', async () => {

@@ -1,13 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { KinesisClient } from '@aws-sdk/client-kinesis'
-import {
-  ConfigurationError,
-  type EventHub,
-  type Logger,
-  type MetricsSink,
-  classifyError,
-  sleep,
-} from '@kinesis-ts/shared'
+import { ConfigurationError, type EventHub, type Logger, type MetricsSink, retry } from '@kinesis-ts/shared'
 import type { ResolvedConsumerConfig } from './config.js'
 import type { ConsumerEvents } from './events.js'
 import type { HeldLease } from './leases/held-lease.js'
@@ -120,23 +113,25 @@ export class Scheduler {
    */
   async #initialize(signal: AbortSignal): Promise<void> {
     const { config, dynamodb, sources, logger } = this.#options
-    for (let attempt = 1; ; attempt++) {
-      try {
+    const { maxInitializationAttempts, schedulerInitializationBackoffTimeMillis: pauseMs } = config
+    await retry(
+      async () => {
         await ensureLeaseTable(dynamodb, config.tableName, signal)
         await this.#refuseMultiStreamTable(signal)
         await this.#syncer.initialSync(signal)
         await sources.start?.(signal)
-        return
-      } catch (error) {
-        if (signal.aborted || !classifyError(error).retriable || attempt >= config.maxInitializationAttempts)
-          throw error
-        logger.warn(
-          { err: error, attempt, maxInitializationAttempts: config.maxInitializationAttempts },
-          'initialization failed; trying again',
-        )
-        await sleep(config.schedulerInitializationBackoffTimeMillis, signal)
-      }
-    }
+      },
+      {
+        signal,
+        maxAttempts: maxInitializationAttempts,
+        // The same pause every time, as the Java KCL's schedulerInitializationBackoffTimeMillis.
+        baseMs: pauseMs,
+        maxMs: pauseMs,
+        jitter: 'none',
+        onRetry: (error, { attempt }) =>
+          logger.warn({ err: error, attempt, maxInitializationAttempts }, 'initialization failed; trying again'),
+      },
+    )
   }
 
   /**

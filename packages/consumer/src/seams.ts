@@ -1,10 +1,11 @@
 import type { ShardRecordProcessor } from './types.js'
 
 /**
- * The two seams of the consumer: where records come from (retrieval) and where they are processed
- * (dispatch). Polling and fan-out both implement `RecordSource`; in-thread and worker-thread
- * processing both implement `BatchDispatcher`. The shard consumer loop only knows these interfaces,
- * so a retrieval or processing mode plugs in without touching lease, lineage or checkpoint code.
+ * The two seams of the consumer: where records come from (retrieval) and where they are processed.
+ * Polling and fan-out both implement `RecordSource` (made per shard by a `RecordSourceFactory`);
+ * in-thread and worker-thread processing both implement `ProcessorHost`. The shard consumer loop only
+ * knows these interfaces, so a retrieval or processing mode plugs in without touching lease, lineage
+ * or checkpoint code.
  */
 
 /** Where a shard's reading starts, derived from the lease checkpoint. */

@@ -199,10 +199,6 @@ export class Collector {
     return oldest
   }
 
-  limiterOf(targetKey: string, shardId: string): ShardRateLimiter | undefined {
-    return this.#queues.get(`${targetKey}|${shardId}`)?.limiter
-  }
-
   #remove(queue: ShardQueue): void {
     const record = queue.shift()
     if (record === undefined) return

@@ -24,17 +24,30 @@ describe('resolveProducerConfig', () => {
     })
   })
 
-  it.each([
-    [{ collectionMaxCount: 501 }, 'collectionMaxCount', /\[1, 500\]/],
-    [{ collectionMaxSize: 6 * 1024 * 1024 }, 'collectionMaxSize', /5242880/],
-    [{ aggregationMaxSize: 2 * 1024 * 1024 }, 'aggregationMaxSize', /1048576/],
-    [{ rateLimit: 0 }, 'rateLimit', /\[1, /],
-    [{ recordTtl: 1.5 }, 'recordTtl', /integer/],
-    [{ failIfThrottled: 'yes' }, 'failIfThrottled', /true or false/],
-    [{ preserveOrder: 'no' }, 'preserveOrder', /true or false/],
-    [{ streamName: 's', streamARN: 'arn:aws:kinesis:us-east-1:1:stream/s' }, 'streamARN', /not both/],
-    [{ aggregationMaxSize: 1_000_000, collectionMaxSize: 500_000 }, 'collectionMaxSize', /aggregationMaxSize/],
-  ])('rejects %o naming %s', (options, option, allowed) => {
+  const arn = 'arn:aws:kinesis:us-east-1:1:stream/s'
+  it.each<[options: Record<string, unknown>, option: string, allowed: string, received: string]>([
+    [{ collectionMaxCount: 501 }, 'collectionMaxCount', 'an integer in [1, 500]', '501'],
+    [{ collectionMaxSize: 6 * 1024 * 1024 }, 'collectionMaxSize', 'an integer in [1024, 5242880]', '6291456'],
+    [{ aggregationMaxSize: 2 * 1024 * 1024 }, 'aggregationMaxSize', 'an integer in [64, 1048576]', '2097152'],
+    [{ rateLimit: 0 }, 'rateLimit', 'an integer in [1, 1000000]', '0'],
+    [{ recordTtl: 1.5 }, 'recordTtl', 'an integer number of milliseconds in [100, 86400000]', '1.5'],
+    [{ failIfThrottled: 'yes' }, 'failIfThrottled', 'true or false', '"yes"'],
+    [{ preserveOrder: 'no' }, 'preserveOrder', 'true or false', '"no"'],
+    [{ region: '' }, 'region', 'a non-empty string', '""'],
+    [{ streamName: 's', streamARN: arn }, 'streamARN', 'either streamName or streamARN, not both', JSON.stringify(arn)],
+    [
+      { retryBackoffBaseMillis: 500, retryBackoffMaxMillis: 400 },
+      'retryBackoffMaxMillis',
+      'at least retryBackoffBaseMillis (500)',
+      '400',
+    ],
+    [
+      { aggregationMaxSize: 1_000_000, collectionMaxSize: 500_000 },
+      'collectionMaxSize',
+      'at least aggregationMaxSize + 1 (1000001): an aggregate must fit in one request',
+      '500000',
+    ],
+  ])('rejects %o naming %s, what is allowed and the value', (options, option, allowed, received) => {
     let error: unknown
     try {
       resolveProducerConfig(options as never)
@@ -42,8 +55,8 @@ describe('resolveProducerConfig', () => {
       error = caught
     }
     expect(error).toBeInstanceOf(ConfigurationError)
-    expect(error).toMatchObject({ code: 'ERR_INVALID_CONFIG', option })
-    expect((error as Error).message).toMatch(allowed)
+    expect(error).toMatchObject({ code: 'ERR_INVALID_CONFIG', option, allowed })
+    expect((error as Error).message).toBe(`Invalid option ${option}: expected ${allowed} (received ${received})`)
   })
 })
 

@@ -5,8 +5,13 @@ import {
   ConfigurationError,
   type Logger,
   type MetricsSink,
+  booleanOption,
+  durationOption,
+  integerOption,
   noopMetrics,
+  notBelow,
   silentLogger,
+  stringOption,
 } from '@kinesis-ts/shared'
 import { PRODUCER_DEFAULTS as D, PRODUCER_LIMITS as L } from './defaults.js'
 
@@ -80,36 +85,16 @@ export interface ResolvedProducerConfig {
   readonly metrics: MetricsSink
 }
 
-function integer(option: string, value: unknown, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigurationError(option, `an integer in [${min}, ${max}]`, value)
-  }
-  return value
-}
-
-function boolean(option: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback
-  if (typeof value !== 'boolean') throw new ConfigurationError(option, 'true or false', value)
-  return value
-}
-
-function optionalString(option: string, value: unknown): string | undefined {
-  if (value === undefined) return undefined
-  if (typeof value !== 'string' || value.length === 0) throw new ConfigurationError(option, 'a non-empty string', value)
-  return value
-}
-
 /** Checks every option and fills in the KPL defaults; throws ConfigurationError naming the option. */
 export function resolveProducerConfig(options: KinesisProducerOptions = {}): ResolvedProducerConfig {
   if (typeof options !== 'object' || options === null) throw new ConfigurationError('options', 'an object', options)
-  const streamName = optionalString('streamName', options.streamName)
-  const streamARN = optionalString('streamARN', options.streamARN)
+  const streamName = stringOption('streamName', options.streamName)
+  const streamARN = stringOption('streamARN', options.streamARN)
   if (streamName !== undefined && streamARN !== undefined) {
     throw new ConfigurationError('streamARN', 'either streamName or streamARN, not both', streamARN)
   }
   const day = 86_400_000
-  const maxUserRecordSize = integer(
+  const maxUserRecordSize = integerOption(
     'maxUserRecordSize',
     options.maxUserRecordSize,
     D.maxUserRecordSize,
@@ -119,94 +104,99 @@ export function resolveProducerConfig(options: KinesisProducerOptions = {}): Res
   const config: ResolvedProducerConfig = {
     streamName,
     streamARN,
-    region: optionalString('region', options.region),
-    endpoint: optionalString('endpoint', options.endpoint),
+    region: stringOption('region', options.region),
+    endpoint: stringOption('endpoint', options.endpoint),
     credentials: options.credentials,
     kinesisClient: options.kinesisClient,
-    aggregationEnabled: boolean('aggregationEnabled', options.aggregationEnabled, D.aggregationEnabled),
-    aggregationMaxCount: integer(
+    aggregationEnabled: booleanOption('aggregationEnabled', options.aggregationEnabled, D.aggregationEnabled),
+    aggregationMaxCount: integerOption(
       'aggregationMaxCount',
       options.aggregationMaxCount,
       D.aggregationMaxCount,
       1,
       D.aggregationMaxCount,
     ),
-    aggregationMaxSize: integer(
+    aggregationMaxSize: integerOption(
       'aggregationMaxSize',
       options.aggregationMaxSize,
       D.aggregationMaxSize,
       64,
       L.maxAggregateBytes,
     ),
-    collectionMaxCount: integer(
+    collectionMaxCount: integerOption(
       'collectionMaxCount',
       options.collectionMaxCount,
       D.collectionMaxCount,
       1,
       L.maxRecordsPerRequest,
     ),
-    collectionMaxSize: integer(
+    collectionMaxSize: integerOption(
       'collectionMaxSize',
       options.collectionMaxSize,
       D.collectionMaxSize,
       1024,
       L.maxBytesPerRequest,
     ),
-    recordMaxBufferedTime: integer(
+    recordMaxBufferedTime: durationOption(
       'recordMaxBufferedTime',
       options.recordMaxBufferedTime,
       D.recordMaxBufferedTime,
       0,
       day,
     ),
-    recordTtl: integer('recordTtl', options.recordTtl, D.recordTtl, 100, day),
-    rateLimit: integer('rateLimit', options.rateLimit, D.rateLimit, 1, 1_000_000),
-    failIfThrottled: boolean('failIfThrottled', options.failIfThrottled, D.failIfThrottled),
-    preserveOrder: boolean('preserveOrder', options.preserveOrder, D.preserveOrder),
-    maxConnections: integer('maxConnections', options.maxConnections, D.maxConnections, 1, 256),
-    requestTimeout: integer('requestTimeout', options.requestTimeout, D.requestTimeout, 100, 600_000),
+    recordTtl: durationOption('recordTtl', options.recordTtl, D.recordTtl, 100, day),
+    rateLimit: integerOption('rateLimit', options.rateLimit, D.rateLimit, 1, 1_000_000),
+    failIfThrottled: booleanOption('failIfThrottled', options.failIfThrottled, D.failIfThrottled),
+    preserveOrder: booleanOption('preserveOrder', options.preserveOrder, D.preserveOrder),
+    maxConnections: integerOption('maxConnections', options.maxConnections, D.maxConnections, 1, 256),
+    requestTimeout: durationOption('requestTimeout', options.requestTimeout, D.requestTimeout, 100, 600_000),
     maxUserRecordSize,
-    maxOutstandingRecords: integer(
+    maxOutstandingRecords: integerOption(
       'maxOutstandingRecords',
       options.maxOutstandingRecords,
       D.maxOutstandingRecords,
       1,
       100_000_000,
     ),
-    maxBufferedBytes: integer('maxBufferedBytes', options.maxBufferedBytes, D.maxBufferedBytes, 1024, 64 * 1024 ** 3),
-    shardMapRefreshIntervalMillis: integer(
+    maxBufferedBytes: integerOption(
+      'maxBufferedBytes',
+      options.maxBufferedBytes,
+      D.maxBufferedBytes,
+      1024,
+      64 * 1024 ** 3,
+    ),
+    shardMapRefreshIntervalMillis: durationOption(
       'shardMapRefreshIntervalMillis',
       options.shardMapRefreshIntervalMillis,
       D.shardMapRefreshIntervalMillis,
       1_000,
       day,
     ),
-    retryBackoffBaseMillis: integer(
+    retryBackoffBaseMillis: durationOption(
       'retryBackoffBaseMillis',
       options.retryBackoffBaseMillis,
       D.retryBackoffBaseMillis,
       1,
       60_000,
     ),
-    retryBackoffMaxMillis: integer(
+    retryBackoffMaxMillis: durationOption(
       'retryBackoffMaxMillis',
       options.retryBackoffMaxMillis,
       D.retryBackoffMaxMillis,
       1,
       600_000,
     ),
-    hashKeyCacheSize: integer('hashKeyCacheSize', options.hashKeyCacheSize, D.hashKeyCacheSize, 1, 10_000_000),
+    hashKeyCacheSize: integerOption('hashKeyCacheSize', options.hashKeyCacheSize, D.hashKeyCacheSize, 1, 10_000_000),
     logger: options.logger ?? silentLogger,
     cloudWatch: options.cloudWatch,
     metrics: options.metrics ?? noopMetrics,
   }
-  if (config.retryBackoffMaxMillis < config.retryBackoffBaseMillis) {
-    throw new ConfigurationError(
-      'retryBackoffMaxMillis',
-      `at least retryBackoffBaseMillis (${config.retryBackoffBaseMillis})`,
-      config.retryBackoffMaxMillis,
-    )
-  }
+  notBelow(
+    'retryBackoffMaxMillis',
+    config.retryBackoffMaxMillis,
+    'retryBackoffBaseMillis',
+    config.retryBackoffBaseMillis,
+  )
   if (config.aggregationEnabled && config.aggregationMaxSize + 1 > config.collectionMaxSize) {
     throw new ConfigurationError(
       'collectionMaxSize',

@@ -1,4 +1,4 @@
-import { classifyError } from '@kinesis-ts/shared'
+import { errorVerdict } from '@kinesis-ts/shared'
 
 export interface EntryVerdict {
   readonly retriable: boolean
@@ -6,18 +6,12 @@ export interface EntryVerdict {
 }
 
 /**
- * What a per-record PutRecords error code means. Kinesis documents two
- * (ProvisionedThroughputExceededException, InternalFailure); anything it does not know to be
- * terminal is retried until recordTtl, because dropping a record on an unfamiliar code is worse.
+ * What a per-record PutRecords error code means: the shared error table's verdict, and one policy on
+ * top of it. Kinesis documents two entry codes (ProvisionedThroughputExceededException,
+ * InternalFailure) and the KMS ones; a code the table does not list is retried until recordTtl, as
+ * the KPL does, because dropping a record on an unfamiliar code is worse than failing it late.
  */
 export function classifyEntryError(errorCode: string): EntryVerdict {
-  const { retriable, throttled } = classifyError({ name: errorCode })
-  if (retriable) return { retriable, throttled }
-  const terminal =
-    errorCode.startsWith('KMS') ||
-    errorCode === 'ResourceNotFoundException' ||
-    errorCode === 'AccessDeniedException' ||
-    errorCode === 'ValidationException' ||
-    errorCode === 'InvalidArgumentException'
-  return { retriable: !terminal, throttled: false }
+  const verdict = errorVerdict(errorCode) ?? 'retriable'
+  return { retriable: verdict !== 'terminal', throttled: verdict === 'throttled' }
 }

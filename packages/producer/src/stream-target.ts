@@ -1,5 +1,5 @@
-import { type KinesisClient, ListShardsCommand, type ListShardsCommandInput, type Shard } from '@aws-sdk/client-kinesis'
-import { type Logger, ShardMap, classifyError } from '@kinesis-ts/shared'
+import type { KinesisClient } from '@aws-sdk/client-kinesis'
+import { type Logger, ShardMap, classifyError, listAllShards } from '@kinesis-ts/shared'
 
 /** Refreshes closer together than this are folded into one (a burst of wrong-shard answers). */
 const MIN_REFRESH_GAP_MS = 1_000
@@ -18,7 +18,8 @@ export class StreamTarget {
   #refreshing: Promise<void> | undefined
   #lastRefreshAt = Number.NEGATIVE_INFINITY
   #pendingRefresh: ReturnType<typeof setTimeout> | undefined
-  #closed = false
+  /** Aborted by close(): a listing in flight stops with it. */
+  readonly #closed = new AbortController()
   #attempted = false
   #signature = ''
   readonly #kinesis: KinesisClient
@@ -66,7 +67,7 @@ export class StreamTarget {
 
   /** Asks for a new map soon; never waits, never runs two at once. */
   requestRefresh(): void {
-    if (this.#closed || this.#refreshing !== undefined || this.#pendingRefresh !== undefined) return
+    if (this.#closed.signal.aborted || this.#refreshing !== undefined || this.#pendingRefresh !== undefined) return
     const wait = this.#lastRefreshAt + MIN_REFRESH_GAP_MS - performance.now()
     if (wait <= 0) {
       void this.refresh()
@@ -80,26 +81,31 @@ export class StreamTarget {
 
   /** Loads the map now (single flight). Failures are logged: the old map stays in use. */
   refresh(): Promise<void> {
-    if (this.#closed) return Promise.resolve()
+    if (this.#closed.signal.aborted) return Promise.resolve()
     this.#refreshing ??= this.#load().then((changed) => {
       this.#refreshing = undefined
       this.#attempted = true
       this.#lastRefreshAt = performance.now()
-      if (!this.#closed) this.#onLoad(this, changed)
+      if (!this.#closed.signal.aborted) this.#onLoad(this, changed)
     })
     return this.#refreshing
   }
 
   close(): void {
-    this.#closed = true
+    this.#closed.abort()
     clearTimeout(this.#pendingRefresh)
     this.#pendingRefresh = undefined
   }
 
   async #load(): Promise<boolean> {
     try {
-      const shards = await this.#listOpenShards()
-      if (this.#closed) return false
+      const shards = await listAllShards(this.#kinesis, {
+        streamName: this.streamName,
+        streamARN: this.streamARN,
+        filter: { Type: 'AT_LATEST' },
+        signal: this.#closed.signal,
+      })
+      if (this.#closed.signal.aborted) return false
       const map = new ShardMap(shards)
       const signature = map.shards.map((s) => s.shardId).join(',')
       if (this.#map !== undefined && signature === this.#signature) return false
@@ -109,28 +115,10 @@ export class StreamTarget {
       this.#logger.debug({ stream: this.label, shards: this.#map.size, version: this.#version }, 'shard map loaded')
       return true
     } catch (error) {
+      if (this.#closed.signal.aborted) return false
       const { code } = classifyError(error)
       this.#logger.warn({ stream: this.label, code, err: error }, 'ListShards failed; keeping the previous shard map')
       return false
     }
-  }
-
-  async #listOpenShards(): Promise<Shard[]> {
-    const shards: Shard[] = []
-    let nextToken: string | undefined
-    do {
-      // NextToken excludes the stream name and the filter (ListShards rejects both together).
-      const input: ListShardsCommandInput =
-        nextToken !== undefined
-          ? { NextToken: nextToken }
-          : {
-              ...(this.streamARN !== undefined ? { StreamARN: this.streamARN } : { StreamName: this.streamName }),
-              ShardFilter: { Type: 'AT_LATEST' },
-            }
-      const page = await this.#kinesis.send(new ListShardsCommand(input))
-      shards.push(...(page.Shards ?? []))
-      nextToken = page.NextToken
-    } while (nextToken !== undefined && !this.#closed)
-    return shards
   }
 }

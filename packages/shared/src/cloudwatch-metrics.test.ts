@@ -121,7 +121,9 @@ describe('cloudWatchSink (through @aws-sdk/client-cloudwatch)', () => {
   it('rejects bad options at once, naming the option', () => {
     const make = (options: object) => () => cloudWatchSink('cloudWatch', options, { namespace: 'ns' }, () => {})
     expect(make({ namespace: '' })).toThrow(ConfigurationError)
-    expect(make({ namespace: '' })).toThrow(/cloudWatch\.namespace/)
+    expect(make({ namespace: '' })).toThrow(
+      'Invalid option cloudWatch.namespace: expected a string of 1 to 255 characters (received "")',
+    )
     expect(make({ flushIntervalMillis: 10 })).toThrow(/cloudWatch\.flushIntervalMillis/)
   })
 })

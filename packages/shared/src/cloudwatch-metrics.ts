@@ -2,6 +2,9 @@ import { createRequire } from 'node:module'
 import type { AwsCredentials } from './clients.js'
 import { ConfigurationError } from './errors.js'
 import type { MetricDimensions, MetricUnit, MetricsSink } from './metrics.js'
+import { durationOption, requiredStringOption } from './validate-options.js'
+
+const DEFAULT_FLUSH_INTERVAL_MS = 60_000
 
 /** The PutMetricData input, shaped as the AWS SDK's `PutMetricDataCommandInput` (structurally compatible). */
 export interface PutMetricDataInput {
@@ -56,7 +59,7 @@ export function cloudWatchMetrics(options: CloudWatchMetricsOptions): CloudWatch
   let buffer = new Map<string, Series>()
   let closed: Promise<void> | undefined
   const extra = options.dimensions ?? {}
-  const timer = setInterval(() => void flush(), options.flushIntervalMillis ?? 60_000)
+  const timer = setInterval(() => void flush(), options.flushIntervalMillis ?? DEFAULT_FLUSH_INTERVAL_MS)
   // Metrics must never keep a process alive on their own.
   timer.unref()
 
@@ -151,14 +154,16 @@ export function cloudWatchSink(
       options,
     )
   }
-  const namespace = options.namespace ?? defaults.namespace
-  if (typeof namespace !== 'string' || namespace.length === 0 || namespace.length > 255) {
-    throw new ConfigurationError(`${option}.namespace`, 'a string of 1 to 255 characters', namespace)
-  }
-  const interval = options.flushIntervalMillis
-  if (interval !== undefined && (!Number.isInteger(interval) || interval < 1_000 || interval > 3_600_000)) {
-    throw new ConfigurationError(`${option}.flushIntervalMillis`, 'an integer in [1000, 3600000]', interval)
-  }
+  const namespace = requiredStringOption(`${option}.namespace`, options.namespace ?? defaults.namespace, {
+    maxLength: 255,
+  })
+  const interval = durationOption(
+    `${option}.flushIntervalMillis`,
+    options.flushIntervalMillis,
+    DEFAULT_FLUSH_INTERVAL_MS,
+    1_000,
+    3_600_000,
+  )
   const require = createRequire(import.meta.url)
   try {
     require.resolve(CLOUDWATCH_PACKAGE)

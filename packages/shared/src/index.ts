@@ -11,6 +11,7 @@ export {
   validatePartitionKey,
 } from './hash-key.js'
 export { KinesisLimits, MAX_HASH_KEY } from './limits.js'
+export { listAllShards, type ListShardsRequest } from './list-shards.js'
 export { childLogger, consoleLogger, silentLogger, type LogFn, type LogLevel, type Logger } from './logger.js'
 export {
   InMemoryMetrics,
@@ -40,3 +41,13 @@ export {
   type CloudWatchOptions,
   type PutMetricDataInput,
 } from './cloudwatch-metrics.js'
+export {
+  booleanOption,
+  durationOption,
+  integerOption,
+  notBelow,
+  oneOf,
+  requiredStringOption,
+  stringOption,
+  type StringRule,
+} from './validate-options.js'

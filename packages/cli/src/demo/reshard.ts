@@ -1,4 +1,5 @@
-import { type KinesisClient, ListShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis'
+import { type KinesisClient, SplitShardCommand } from '@aws-sdk/client-kinesis'
+import { listAllShards } from '@kinesis-ts/shared'
 import { waitForStreamActive } from '../streams.js'
 
 export interface SplitResult {
@@ -31,10 +32,6 @@ export async function splitOneShard(
   return { parent: parent.ShardId!, children }
 }
 
-async function openShards(kinesis: KinesisClient, streamName: string, signal: AbortSignal) {
-  const page = await kinesis.send(
-    new ListShardsCommand({ StreamName: streamName, ShardFilter: { Type: 'AT_LATEST' } }),
-    { abortSignal: signal },
-  )
-  return page.Shards ?? []
+function openShards(kinesis: KinesisClient, streamName: string, signal: AbortSignal) {
+  return listAllShards(kinesis, { streamName, filter: { Type: 'AT_LATEST' }, signal })
 }

@@ -1,49 +1,10 @@
-import type {
-  ChildShard,
-  StartingPosition as SdkStartingPosition,
-  SubscribeToShardEvent,
-} from '@aws-sdk/client-kinesis'
+import type { SubscribeToShardEvent } from '@aws-sdk/client-kinesis'
 import { AbortedError, ClosedError, backoffDelay, classifyError, sleep } from '@kinesis-ts/shared'
+import { childShardsOf, rawBatchOf, subscribePosition } from '../retrieval/raw-records.js'
 import type { ChildShardInfo, RawBatch, RecordSource, ShardDescriptor, StartingPosition } from '../seams.js'
 import type { ResolvedFanOutSourceOptions } from './options.js'
 import { shardClosure } from './shard-lineage.js'
 import { Subscription } from './subscription.js'
-
-function sdkPosition(position: StartingPosition): SdkStartingPosition {
-  switch (position.type) {
-    case 'AT_SEQUENCE_NUMBER':
-    case 'AFTER_SEQUENCE_NUMBER':
-      return { Type: position.type, SequenceNumber: position.sequenceNumber }
-    case 'AT_TIMESTAMP':
-      return { Type: 'AT_TIMESTAMP', Timestamp: position.timestamp }
-    default:
-      return { Type: position.type }
-  }
-}
-
-function childShardsOf(children: ChildShard[] | undefined): ChildShardInfo[] | undefined {
-  if (children === undefined || children.length === 0) return undefined
-  return children.map((child) => ({
-    shardId: child.ShardId ?? '',
-    parentShards: child.ParentShards ?? [],
-    hashKeyRange: {
-      startingHashKey: child.HashKeyRange?.StartingHashKey ?? '0',
-      endingHashKey: child.HashKeyRange?.EndingHashKey ?? '0',
-    },
-  }))
-}
-
-function batchOf(event: SubscribeToShardEvent): RawBatch {
-  return {
-    records: (event.Records ?? []).map((record) => ({
-      data: record.Data ?? new Uint8Array(0),
-      partitionKey: record.PartitionKey ?? '',
-      sequenceNumber: record.SequenceNumber ?? '',
-      approximateArrivalTimestamp: record.ApproximateArrivalTimestamp ?? new Date(0),
-    })),
-    millisBehindLatest: event.MillisBehindLatest ?? 0,
-  }
-}
 
 /** Counters a test or a stats endpoint can read. */
 export interface FanOutSourceStats {
@@ -138,7 +99,7 @@ export class FanOutRecordSource implements RecordSource {
     this.#subscription = subscription
     const opened = await subscription
       .open(
-        { consumerARN: this.#consumerARN(), shardId: this.#shard.shardId, position: sdkPosition(this.#position) },
+        { consumerARN: this.#consumerARN(), shardId: this.#shard.shardId, position: subscribePosition(this.#position) },
         this.#options.stallTimeoutMs,
         signal,
       )
@@ -156,7 +117,7 @@ export class FanOutRecordSource implements RecordSource {
   }
 
   async #deliver(event: SubscribeToShardEvent, signal: AbortSignal): Promise<RawBatch> {
-    const batch = batchOf(event)
+    const batch = rawBatchOf(event)
     const continuation = event.ContinuationSequenceNumber
     if (continuation === undefined || continuation === null) {
       // The shard is closed and every record has been sent.

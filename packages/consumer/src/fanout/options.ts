@@ -1,5 +1,16 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis'
-import { ConfigurationError, type Logger, type MetricsSink, noopMetrics, silentLogger } from '@kinesis-ts/shared'
+import {
+  ConfigurationError,
+  type Logger,
+  type MetricsSink,
+  durationOption,
+  noopMetrics,
+  notBelow,
+  oneOf,
+  requiredStringOption,
+  silentLogger,
+  stringOption,
+} from '@kinesis-ts/shared'
 import { type HttpVersion, type SubscriptionClient, subscriptionClientFor } from './subscription-client.js'
 
 /** How to build the fan-out retrieval of one worker. */
@@ -68,26 +79,11 @@ export const FAN_OUT_DEFAULTS = {
   registrationTimeoutMs: 120_000,
 } as const
 
-function duration(option: string, value: number | undefined, fallback: number, min: number): number {
-  if (value === undefined) return fallback
-  if (!Number.isInteger(value) || value < min || value > 86_400_000) {
-    throw new ConfigurationError(option, `an integer number of ms in [${min}, 86400000]`, value)
-  }
-  return value
-}
+/** Ceiling of every fan-out duration: a day. */
+const MAX_MS = 86_400_000
 
-function nameOf(option: string, value: string | undefined): string | undefined {
-  if (value === undefined) return undefined
-  if (typeof value !== 'string' || value.length === 0 || value.length > 2048) {
-    throw new ConfigurationError(option, 'a non-empty string of at most 2048 characters', value)
-  }
-  return value
-}
-
-function required(option: string, value: string | undefined): string {
-  if (value === undefined) throw new ConfigurationError(option, 'a non-empty string', value)
-  return value
-}
+/** Names and ARNs, as long as Kinesis allows an ARN. */
+const NAME = { maxLength: 2048 }
 
 function subscriptionClients(
   kinesis: KinesisClient,
@@ -105,46 +101,59 @@ export function resolveFanOutSourceOptions(options: FanOutSourceOptions): Resolv
   if (typeof options.kinesis?.send !== 'function') {
     throw new ConfigurationError('kinesis', 'a KinesisClient', options.kinesis)
   }
-  const httpVersion = options.httpVersion ?? FAN_OUT_DEFAULTS.httpVersion
-  if (httpVersion !== '1.1' && httpVersion !== '2') {
-    throw new ConfigurationError('retrieval.httpVersion', "'1.1' or '2'", httpVersion)
-  }
-  const backoffBaseMs = duration('backoffBaseMs', options.backoffBaseMs, FAN_OUT_DEFAULTS.backoffBaseMs, 1)
-  const backoffMaxMs = duration('backoffMaxMs', options.backoffMaxMs, FAN_OUT_DEFAULTS.backoffMaxMs, 1)
-  if (backoffMaxMs < backoffBaseMs) {
-    throw new ConfigurationError('backoffMaxMs', `at least backoffBaseMs (${backoffBaseMs})`, backoffMaxMs)
-  }
+  const httpVersion = oneOf('retrieval.httpVersion', options.httpVersion, ['1.1', '2'], FAN_OUT_DEFAULTS.httpVersion)
+  const backoffBaseMs = durationOption(
+    'backoffBaseMs',
+    options.backoffBaseMs,
+    FAN_OUT_DEFAULTS.backoffBaseMs,
+    1,
+    MAX_MS,
+  )
+  const backoffMaxMs = notBelow(
+    'backoffMaxMs',
+    durationOption('backoffMaxMs', options.backoffMaxMs, FAN_OUT_DEFAULTS.backoffMaxMs, 1, MAX_MS),
+    'backoffBaseMs',
+    backoffBaseMs,
+  )
   return {
     kinesis: options.kinesis,
-    streamName: required('streamName', nameOf('streamName', options.streamName)),
-    streamARN: nameOf('streamARN', options.streamARN),
-    consumerName: required(
-      'applicationName',
-      nameOf('retrieval.consumerName', options.consumerName) ?? nameOf('applicationName', options.applicationName),
-    ),
-    consumerARN: nameOf('retrieval.consumerARN', options.consumerARN),
+    streamName: requiredStringOption('streamName', options.streamName, NAME),
+    streamARN: stringOption('streamARN', options.streamARN, NAME),
+    consumerName:
+      stringOption('retrieval.consumerName', options.consumerName, NAME) ??
+      requiredStringOption('applicationName', options.applicationName, NAME),
+    consumerARN: stringOption('retrieval.consumerARN', options.consumerARN, NAME),
     httpVersion,
     subscriptionClient: subscriptionClients(options.kinesis, httpVersion, options.createSubscriptionClient),
-    stallTimeoutMs: duration('retrieval.stallTimeoutMs', options.stallTimeoutMs, FAN_OUT_DEFAULTS.stallTimeoutMs, 10),
-    minSubscribeIntervalMs: duration(
+    stallTimeoutMs: durationOption(
+      'retrieval.stallTimeoutMs',
+      options.stallTimeoutMs,
+      FAN_OUT_DEFAULTS.stallTimeoutMs,
+      10,
+      MAX_MS,
+    ),
+    minSubscribeIntervalMs: durationOption(
       'minSubscribeIntervalMs',
       options.minSubscribeIntervalMs,
       FAN_OUT_DEFAULTS.minSubscribeIntervalMs,
       0,
+      MAX_MS,
     ),
-    closedShardCheckIntervalMs: duration(
+    closedShardCheckIntervalMs: durationOption(
       'retrieval.closedShardCheckIntervalMs',
       options.closedShardCheckIntervalMs,
       FAN_OUT_DEFAULTS.closedShardCheckIntervalMs,
       0,
+      MAX_MS,
     ),
     backoffBaseMs,
     backoffMaxMs,
-    registrationTimeoutMs: duration(
+    registrationTimeoutMs: durationOption(
       'registrationTimeoutMs',
       options.registrationTimeoutMs,
       FAN_OUT_DEFAULTS.registrationTimeoutMs,
       1,
+      MAX_MS,
     ),
     logger: options.logger ?? silentLogger,
     metrics: options.metrics ?? noopMetrics,

@@ -4,7 +4,7 @@ import {
   type KinesisClient,
   RegisterStreamConsumerCommand,
 } from '@aws-sdk/client-kinesis'
-import { KinesisTsError, type Logger, backoffDelay, classifyError, sleep, toAwsCallError } from '@kinesis-ts/shared'
+import { KinesisTsError, type Logger, classifyError, retry, sleep, toAwsCallError } from '@kinesis-ts/shared'
 import { type StreamRef, streamParameter } from '../stream-ref.js'
 
 export interface RegistrationRequest {
@@ -34,35 +34,47 @@ const POLL_MS = 250
  * Several workers start at once: the loser of the RegisterStreamConsumer race gets
  * ResourceInUseException and then finds the winner's consumer by name.
  * LimitExceededException (the control plane allows few calls per second) is retried with backoff.
+ * An abort comes out as what the abort threw, not as a StreamConsumerError.
  */
 export async function ensureStreamConsumer(request: RegistrationRequest, signal: AbortSignal): Promise<string> {
   const deadline = Date.now() + request.timeoutMs
   let streamARN: string | undefined
-  let attempt = 0
-  for (;;) {
-    try {
-      if (request.consumerARN !== undefined) {
-        if (await isActive(request, { ConsumerARN: request.consumerARN }, signal)) return request.consumerARN
-      } else {
-        streamARN ??= await streamArnOf(request, signal)
-        const arn = await registerOrFind(request, streamARN, signal)
-        if (arn !== undefined) return arn
-      }
-      attempt = 0
-      await sleep(POLL_MS, signal)
-    } catch (error) {
-      if (error instanceof StreamConsumerError) throw error
-      const { code, retriable } = classifyError(error)
-      if (!retriable && code !== 'ResourceInUseException') {
-        throw new StreamConsumerError(`Stream consumer ${request.consumerName} is not usable: ${code}`, error)
-      }
-      request.logger.warn({ code, attempt }, 'stream consumer registration retried')
-      await sleep(backoffDelay(attempt++, { baseMs: request.backoffBaseMs, maxMs: request.backoffMaxMs }), signal)
+  /** The ARN once ACTIVE, undefined while the consumer is still being created. */
+  const activeArn = async (): Promise<string | undefined> => {
+    if (request.consumerARN !== undefined) {
+      return (await isActive(request, { ConsumerARN: request.consumerARN }, signal)) ? request.consumerARN : undefined
     }
-    if (Date.now() > deadline) {
-      throw new StreamConsumerError(`Stream consumer ${request.consumerName} not ACTIVE after ${request.timeoutMs} ms`)
-    }
+    streamARN ??= await streamArnOf(request, signal)
+    return registerOrFind(request, streamARN, signal)
   }
+  const notActiveInTime = (cause?: unknown) =>
+    new StreamConsumerError(`Stream consumer ${request.consumerName} not ACTIVE after ${request.timeoutMs} ms`, cause)
+  for (;;) {
+    const arn = await retry(activeArn, {
+      signal,
+      baseMs: request.backoffBaseMs,
+      maxMs: request.backoffMaxMs,
+      isRetriable: (error) => !(error instanceof StreamConsumerError) && Date.now() <= deadline && isTransient(error),
+      onRetry: (error, { attempt }) =>
+        request.logger.warn({ code: classifyError(error).code, attempt }, 'stream consumer registration retried'),
+    }).catch((error: unknown) => {
+      if (signal.aborted || error instanceof StreamConsumerError) throw error
+      if (Date.now() > deadline) throw notActiveInTime(error)
+      throw new StreamConsumerError(
+        `Stream consumer ${request.consumerName} is not usable: ${classifyError(error).code}`,
+        error,
+      )
+    })
+    if (arn !== undefined) return arn
+    await sleep(POLL_MS, signal)
+    if (Date.now() > deadline) throw notActiveInTime()
+  }
+}
+
+/** Retriable, or ResourceInUse: another worker's registration or deletion of the consumer settles. */
+function isTransient(error: unknown): boolean {
+  const { code, retriable } = classifyError(error)
+  return retriable || code === 'ResourceInUseException'
 }
 
 /** The stream's ARN as the service spells it (also when the user gave one: registration must use it exactly). */

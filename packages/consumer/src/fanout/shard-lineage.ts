@@ -1,6 +1,8 @@
-import { type KinesisClient, ListShardsCommand, type Shard } from '@aws-sdk/client-kinesis'
+import type { KinesisClient } from '@aws-sdk/client-kinesis'
+import { listAllShards } from '@kinesis-ts/shared'
 import type { ChildShardInfo } from '../seams.js'
-import { type StreamRef, streamParameter } from '../stream-ref.js'
+import { childShardsIn } from '../shard-sync/listed-shards.js'
+import type { StreamRef } from '../stream-ref.js'
 
 export interface ShardClosure {
   /** ListShards shows an ending sequence number for the shard. */
@@ -18,24 +20,10 @@ export async function shardClosure(
   shardId: string,
   signal: AbortSignal,
 ): Promise<ShardClosure> {
-  const shards: Shard[] = []
-  let nextToken: string | undefined
-  do {
-    const input = nextToken === undefined ? streamParameter(stream) : { NextToken: nextToken }
-    const page = await kinesis.send(new ListShardsCommand(input), { abortSignal: signal })
-    shards.push(...(page.Shards ?? []))
-    nextToken = page.NextToken
-  } while (nextToken !== undefined)
+  const shards = await listAllShards(kinesis, { ...stream, signal })
   const self = shards.find((shard) => shard.ShardId === shardId)
-  const children = shards
-    .filter((shard) => shard.ParentShardId === shardId || shard.AdjacentParentShardId === shardId)
-    .map((shard) => ({
-      shardId: shard.ShardId ?? '',
-      parentShards: [shard.ParentShardId, shard.AdjacentParentShardId].filter((id): id is string => id !== undefined),
-      hashKeyRange: {
-        startingHashKey: shard.HashKeyRange?.StartingHashKey ?? '0',
-        endingHashKey: shard.HashKeyRange?.EndingHashKey ?? '0',
-      },
-    }))
-  return { closed: self?.SequenceNumberRange?.EndingSequenceNumber !== undefined, children }
+  return {
+    closed: self?.SequenceNumberRange?.EndingSequenceNumber !== undefined,
+    children: childShardsIn(shards, shardId),
+  }
 }

@@ -3,6 +3,7 @@ import { AbortedError, InMemoryMetrics, noopMetrics, silentLogger } from '@kines
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { ResolvedPollingRetrieval } from '../config.js'
 import { METRICS } from '../metrics.js'
+import type { StartingPosition } from '../seams.js'
 import { PollingRecordSource } from './polling-source.js'
 
 const options: ResolvedPollingRetrieval = {
@@ -44,6 +45,15 @@ const record = (sequenceNumber: string) => ({
 })
 const awsError = (name: string) => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: 400 } })
 
+/** A source on `client` for the test shard, with `tuned` options over the defaults above. */
+function sourceOn(client: KinesisClient, start: StartingPosition, tuned: Partial<ResolvedPollingRetrieval> = {}) {
+  return new PollingRecordSource(
+    { kinesis: client, options: { ...options, ...tuned }, logger: silentLogger, metrics: noopMetrics },
+    shard,
+    start,
+  )
+}
+
 afterEach(() => {
   vi.useRealTimers()
 })
@@ -55,13 +65,7 @@ describe('PollingRecordSource', () => {
       { Records: [record('1')], NextShardIterator: 'a', MillisBehindLatest: 500 },
       { Records: [record('2')], NextShardIterator: 'b', MillisBehindLatest: 0 },
     ])
-    const source = new PollingRecordSource(
-      { kinesis: client, options, logger: silentLogger, metrics: noopMetrics },
-      shard,
-      {
-        type: 'TRIM_HORIZON',
-      },
-    )
+    const source = sourceOn(client, { type: 'TRIM_HORIZON' })
     const signal = new AbortController().signal
     const first = await source.next(signal)
     expect(first).toMatchObject({ millisBehindLatest: 500, records: [{ sequenceNumber: '1' }] })
@@ -81,15 +85,10 @@ describe('PollingRecordSource', () => {
       awsError('ExpiredIteratorException'),
       { Records: [record('8')], NextShardIterator: 'b', MillisBehindLatest: 0 },
     ])
-    const source = new PollingRecordSource(
-      {
-        kinesis: client,
-        options: { ...options, idleTimeBetweenReadsInMillis: 0 },
-        logger: silentLogger,
-        metrics: noopMetrics,
-      },
-      shard,
+    const source = sourceOn(
+      client,
       { type: 'AT_SEQUENCE_NUMBER', sequenceNumber: '5' },
+      { idleTimeBetweenReadsInMillis: 0 },
     )
     const signal = new AbortController().signal
     expect((await source.next(signal)).records[0]!.sequenceNumber).toBe('7')
@@ -134,6 +133,28 @@ describe('PollingRecordSource', () => {
     expect(of(METRICS.getRecordsThrottled)).toMatchObject([{ sum: 1, dimensions: { ShardId: 'shard-1' } }])
   })
 
+  it('refuses a reply with a record missing its sequence number, then reads it again after the last good one', async () => {
+    vi.useFakeTimers()
+    const { SequenceNumber: _, ...unnumbered } = record('9')
+    const { client, iterators } = stubClient([
+      { Records: [record('7')], NextShardIterator: 'a', MillisBehindLatest: 0 },
+      { Records: [record('8'), unnumbered], NextShardIterator: 'b', MillisBehindLatest: 0 },
+      { Records: [record('8'), record('9')], NextShardIterator: 'c', MillisBehindLatest: 0 },
+    ])
+    const source = sourceOn(client, { type: 'TRIM_HORIZON' }, { idleTimeBetweenReadsInMillis: 0 })
+    const signal = new AbortController().signal
+    expect((await source.next(signal)).records.map((r) => r.sequenceNumber)).toEqual(['7'])
+    await expect(source.next(signal)).rejects.toMatchObject({ code: 'ERR_AWS', awsCode: 'ERR_MALFORMED_RESPONSE' })
+    const again = source.next(signal)
+    await vi.advanceTimersByTimeAsync(5_000)
+    expect((await again).records.map((r) => r.sequenceNumber)).toEqual(['8', '9'])
+    expect(iterators).toEqual([
+      expect.objectContaining({ ShardIteratorType: 'TRIM_HORIZON' }),
+      expect.objectContaining({ ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: '7' }),
+    ])
+    await source.close()
+  })
+
   it('reports the shard end with the child shards, then stops reading', async () => {
     const { client, calls } = stubClient([
       {
@@ -144,13 +165,7 @@ describe('PollingRecordSource', () => {
         ],
       },
     ])
-    const source = new PollingRecordSource(
-      { kinesis: client, options, logger: silentLogger, metrics: noopMetrics },
-      shard,
-      {
-        type: 'LATEST',
-      },
-    )
+    const source = sourceOn(client, { type: 'LATEST' })
     const batch = await source.next(new AbortController().signal)
     expect(batch.shardEnd).toEqual({
       childShards: [
@@ -164,16 +179,7 @@ describe('PollingRecordSource', () => {
   it('stops reading ahead at maxPendingBatches, and next() rejects promptly on abort', async () => {
     vi.useFakeTimers()
     const { client, calls } = stubClient([])
-    const source = new PollingRecordSource(
-      {
-        kinesis: client,
-        options: { ...options, idleTimeBetweenReadsInMillis: 10 },
-        logger: silentLogger,
-        metrics: noopMetrics,
-      },
-      shard,
-      { type: 'LATEST' },
-    )
+    const source = sourceOn(client, { type: 'LATEST' }, { idleTimeBetweenReadsInMillis: 10 })
     const controller = new AbortController()
     await source.next(controller.signal)
     await vi.advanceTimersByTimeAsync(1_000)

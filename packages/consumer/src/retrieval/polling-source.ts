@@ -1,5 +1,4 @@
 import {
-  type ChildShard,
   GetRecordsCommand,
   type GetRecordsCommandOutput,
   GetShardIteratorCommand,
@@ -17,16 +16,10 @@ import {
 import type { ResolvedPollingRetrieval } from '../config.js'
 import { isAborted, pause } from '../loop.js'
 import { METRICS } from '../metrics.js'
-import type {
-  ChildShardInfo,
-  RawBatch,
-  RawKinesisRecord,
-  RecordSource,
-  ShardDescriptor,
-  StartingPosition,
-} from '../seams.js'
+import type { RawBatch, RecordSource, ShardDescriptor, StartingPosition } from '../seams.js'
 import { streamParameter } from '../stream-ref.js'
 import { BatchQueue } from './batch-queue.js'
+import { childShardsOf, iteratorPosition, rawBatchOf } from './raw-records.js'
 
 export interface PollingSourceContext {
   readonly kinesis: KinesisClient
@@ -37,34 +30,13 @@ export interface PollingSourceContext {
   readonly metrics: MetricsSink
 }
 
-function childShardsOf(children: ChildShard[] | undefined): ChildShardInfo[] | undefined {
-  if (children === undefined || children.length === 0) return undefined
-  return children.map((child) => ({
-    shardId: child.ShardId!,
-    parentShards: child.ParentShards ?? [],
-    hashKeyRange: {
-      startingHashKey: child.HashKeyRange!.StartingHashKey!,
-      endingHashKey: child.HashKeyRange!.EndingHashKey!,
-    },
-  }))
-}
-
 function toBatch(output: GetRecordsCommandOutput): { batch: RawBatch; bytes: number } {
-  let bytes = 0
-  const records: RawKinesisRecord[] = (output.Records ?? []).map((record) => {
-    const data = record.Data ?? new Uint8Array(0)
-    bytes += data.byteLength
-    return {
-      data,
-      partitionKey: record.PartitionKey ?? '',
-      sequenceNumber: record.SequenceNumber!,
-      approximateArrivalTimestamp: record.ApproximateArrivalTimestamp ?? new Date(0),
-    }
-  })
-  const batch: RawBatch = { records, millisBehindLatest: output.MillisBehindLatest ?? 0 }
+  const batch = rawBatchOf(output)
   if (output.NextShardIterator === undefined || output.NextShardIterator === null) {
     batch.shardEnd = { childShards: childShardsOf(output.ChildShards) }
   }
+  let bytes = 0
+  for (const record of batch.records) bytes += record.data.byteLength
   return { batch, bytes }
 }
 
@@ -154,17 +126,23 @@ export class PollingRecordSource implements RecordSource {
       metrics.put(METRICS.getRecordsTime, performance.now() - this.#lastCallAt, 'Milliseconds')
     }
     metrics.put(METRICS.getRecordsSuccess, 1, 'Count')
-    const last = output.Records?.at(-1)?.SequenceNumber
+    // Mapped before the position moves: a refused reply is read again, not skipped.
+    const mapped = toBatch(output)
+    const last = mapped.batch.records.at(-1)?.sequenceNumber
     if (last !== undefined) this.#lastSequenceNumber = last
     this.#iterator = output.NextShardIterator ?? undefined
-    return toBatch(output)
+    return mapped
   }
 
   async #newIterator(signal: AbortSignal): Promise<string> {
     const input: GetShardIteratorCommandInput = {
       ...streamParameter(this.#shard),
       ShardId: this.#shard.shardId,
-      ...iteratorPosition(this.#start, this.#lastSequenceNumber),
+      ...iteratorPosition(
+        this.#lastSequenceNumber === undefined
+          ? this.#start
+          : { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: this.#lastSequenceNumber },
+      ),
     }
     const command = new GetShardIteratorCommand(input)
     const { ShardIterator } = await withDeadline(
@@ -175,20 +153,5 @@ export class PollingRecordSource implements RecordSource {
     )
     if (ShardIterator === undefined) throw new Error(`GetShardIterator returned no iterator for ${this.#shard.shardId}`)
     return ShardIterator
-  }
-}
-
-type IteratorPosition = Pick<GetShardIteratorCommandInput, 'ShardIteratorType' | 'StartingSequenceNumber' | 'Timestamp'>
-
-function iteratorPosition(start: StartingPosition, after: string | undefined): IteratorPosition {
-  if (after !== undefined) return { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: after }
-  switch (start.type) {
-    case 'AT_SEQUENCE_NUMBER':
-    case 'AFTER_SEQUENCE_NUMBER':
-      return { ShardIteratorType: start.type, StartingSequenceNumber: start.sequenceNumber }
-    case 'AT_TIMESTAMP':
-      return { ShardIteratorType: 'AT_TIMESTAMP', Timestamp: start.timestamp }
-    default:
-      return { ShardIteratorType: start.type }
   }
 }

@@ -1,5 +1,5 @@
 import type { KinesisClient, Shard } from '@aws-sdk/client-kinesis'
-import type { Logger, MetricsSink } from '@kinesis-ts/shared'
+import { type Logger, type MetricsSink, listAllShards } from '@kinesis-ts/shared'
 import type { ResolvedInitialPosition } from '../config.js'
 import type { LeaseStore } from '../leases/lease-store.js'
 import { type Lease, newLease } from '../leases/lease.js'
@@ -8,7 +8,7 @@ import type { ChildShardInfo } from '../seams.js'
 import type { StreamRef } from '../stream-ref.js'
 import type { ExtendedSequenceNumber } from '../types.js'
 import { hashRangeHoles } from './hash-range-audit.js'
-import { listShards, parentsOf, shardFilterFor } from './list-shards.js'
+import { childShardsIn, parentsOf, rangeOf, shardFilterFor } from './listed-shards.js'
 
 export interface ShardSyncerOptions {
   readonly kinesis: KinesisClient
@@ -22,11 +22,6 @@ export interface ShardSyncerOptions {
 }
 
 const TRIM_HORIZON: ExtendedSequenceNumber = { sequenceNumber: 'TRIM_HORIZON', subSequenceNumber: 0 }
-
-const rangeOf = (shard: Shard) =>
-  shard.HashKeyRange?.StartingHashKey === undefined || shard.HashKeyRange.EndingHashKey === undefined
-    ? undefined
-    : { startingHashKey: shard.HashKeyRange.StartingHashKey, endingHashKey: shard.HashKeyRange.EndingHashKey }
 
 /**
  * Keeps the lease table in step with the stream's shards: the first leases from ListShards (with a
@@ -50,7 +45,7 @@ export class ShardSyncer {
   async initialSync(signal: AbortSignal): Promise<number> {
     const { store, kinesis, stream, initialPosition } = this.#options
     if ((await store.listLeases(signal)).length > 0) return 0
-    const shards = await listShards(kinesis, stream, shardFilterFor(initialPosition), signal)
+    const shards = await listAllShards(kinesis, { ...stream, filter: shardFilterFor(initialPosition), signal })
     let created = 0
     for (const shard of shards) {
       this.#remember(shard)
@@ -76,10 +71,7 @@ export class ShardSyncer {
 
   /** Children of a shard from ListShards: the fallback when GetRecords did not name them. */
   async childShardsOf(shardId: string, signal?: AbortSignal): Promise<ChildShardInfo[]> {
-    const shards = await this.#listAll(signal)
-    return shards
-      .filter((shard) => parentsOf(shard).includes(shardId) && rangeOf(shard) !== undefined)
-      .map((shard) => ({ shardId: shard.ShardId!, parentShards: parentsOf(shard), hashKeyRange: rangeOf(shard)! }))
+    return childShardsIn(await this.#listAll(signal), shardId)
   }
 
   /** The hash range of a shard (for leases written without one). */
@@ -134,7 +126,7 @@ export class ShardSyncer {
 
   async #listAll(signal?: AbortSignal): Promise<Shard[]> {
     // Shard ids grow with creation time, so parents come before their children.
-    const shards = await listShards(this.#options.kinesis, this.#options.stream, undefined, signal)
+    const shards = await listAllShards(this.#options.kinesis, { ...this.#options.stream, signal })
     shards.sort((a, b) => a.ShardId!.localeCompare(b.ShardId!))
     for (const shard of shards) this.#remember(shard)
     return shards

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { isAbsolute, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { ClosedError, ConfigurationError, type Logger, silentLogger } from '@kinesis-ts/shared'
+import { ClosedError, ConfigurationError, type Logger, integerOption, oneOf, silentLogger } from '@kinesis-ts/shared'
 import { Piscina } from 'piscina'
 import type { ProcessorHost } from '../seams.js'
 import { WorkerShardProcessor } from './worker-processor.js'
@@ -52,14 +52,6 @@ function moduleSpecifier(module: URL | string): string {
   return file
 }
 
-function count(option: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback
-  if (!Number.isInteger(value) || value < 1 || value > 1024) {
-    throw new ConfigurationError(option, 'an integer in [1, 1024]', value)
-  }
-  return value
-}
-
 /** The lane task file next to this one: .ts from the sources, .js from the build (a tsup entry of its own). */
 function laneWorkerFile(): { filename: string; fromSources: boolean } {
   const fromSources = import.meta.url.endsWith('.ts')
@@ -76,12 +68,9 @@ function laneWorkerFile(): { filename: string; fromSources: boolean } {
  */
 export function createWorkerThreadHost(options: WorkerThreadHostOptions): WorkerThreadHost {
   const processorModule = moduleSpecifier(options.processorModule)
-  const threads = count('workerThreads', options.workerThreads, availableParallelism())
-  const lanesPerShard = count('lanesPerShard', options.lanesPerShard, 1)
-  const policy = options.processingErrorPolicy ?? 'retry'
-  if (policy !== 'retry' && policy !== 'skip') {
-    throw new ConfigurationError('processingErrorPolicy', "'retry' or 'skip'", policy)
-  }
+  const threads = integerOption('workerThreads', options.workerThreads, availableParallelism(), 1, 1_024)
+  const lanesPerShard = integerOption('lanesPerShard', options.lanesPerShard, 1, 1, 1_024)
+  const policy = oneOf('processingErrorPolicy', options.processingErrorPolicy, ['retry', 'skip'], 'retry')
   const logger = options.logger ?? silentLogger
   const { filename, fromSources } = laneWorkerFile()
   const execArgv = options.execArgv ?? (fromSources ? [...process.execArgv, '--import', 'tsx'] : undefined)

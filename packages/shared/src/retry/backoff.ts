@@ -6,7 +6,12 @@ export interface BackoffOptions {
   /** Largest delay, in ms. */
   readonly maxMs: number
   /** A source of randomness in [0, 1); injectable for tests. */
-  readonly random?: () => number
+  readonly random?: (() => number) | undefined
+  /**
+   * 'full' (the default) draws each delay below the ceiling; 'none' waits the ceiling itself, for
+   * a fixed pause that a configuration names (baseMs === maxMs), as the Java KCL's initialization does.
+   */
+  readonly jitter?: 'full' | 'none' | undefined
 }
 
 /**
@@ -16,6 +21,7 @@ export interface BackoffOptions {
  */
 export function backoffDelay(attempt: number, options: BackoffOptions): number {
   const ceiling = Math.min(options.maxMs, options.baseMs * 2 ** Math.min(attempt, 30))
+  if (options.jitter === 'none') return ceiling
   return Math.floor((options.random ?? Math.random)() * ceiling)
 }
 

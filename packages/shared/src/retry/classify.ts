@@ -10,13 +10,16 @@ export interface ErrorClassification {
   readonly throttled: boolean
 }
 
-type Verdict = 'throttled' | 'retriable' | 'terminal'
+/** What an error name means: slow down and retry, retry, or give up. */
+export type ErrorVerdict = 'throttled' | 'retriable' | 'terminal'
 
 /**
- * AWS error names of Kinesis and DynamoDB, and what each means. Names missing here are judged by
- * HTTP status and the SDK's own hints (see classifyError).
+ * AWS error names of Kinesis and DynamoDB (and Node network codes), and what each means: the one
+ * table for the producer and the consumer. What to do with a name missing here is the caller's
+ * policy: classifyError judges by HTTP status and the SDK's hints, the producer's per-record rule
+ * retries it until recordTtl.
  */
-const VERDICTS: Readonly<Record<string, Verdict>> = {
+const VERDICTS: Readonly<Record<string, ErrorVerdict>> = {
   // Throttling: retriable, and the caller should slow down.
   ProvisionedThroughputExceededException: 'throttled',
   ThrottlingException: 'throttled',
@@ -73,6 +76,12 @@ const VERDICTS: Readonly<Record<string, Verdict>> = {
   AbortError: 'terminal',
 }
 
+/** The table's verdict on an error name; undefined for a name it does not list. */
+export function errorVerdict(code: string): ErrorVerdict | undefined {
+  // hasOwn: a name such as 'constructor' must not find Object.prototype.
+  return Object.hasOwn(VERDICTS, code) ? VERDICTS[code] : undefined
+}
+
 interface ErrorShape {
   readonly name?: unknown
   readonly code?: unknown
@@ -87,7 +96,7 @@ export function awsErrorCode(error: unknown): string {
   if (typeof error !== 'object' || error === null) return 'UnknownError'
   const shape = error as ErrorShape
   // Node network errors carry their meaning in `code` (ECONNRESET); SDK errors in `name`.
-  if (typeof shape.code === 'string' && shape.code in VERDICTS) return shape.code
+  if (typeof shape.code === 'string' && errorVerdict(shape.code) !== undefined) return shape.code
   if (typeof shape.name === 'string' && shape.name !== 'Error' && shape.name.length > 0) return shape.name
   if (typeof shape.code === 'string') return shape.code
   return 'UnknownError'
@@ -104,7 +113,7 @@ export function classifyError(error: unknown): ErrorClassification {
   }
   if (error instanceof KinesisTsError) return { code: error.code, retriable: error.retriable, throttled: false }
   const code = awsErrorCode(error)
-  const verdict = VERDICTS[code]
+  const verdict = errorVerdict(code)
   if (verdict !== undefined) {
     return { code, retriable: verdict !== 'terminal', throttled: verdict === 'throttled' }
   }

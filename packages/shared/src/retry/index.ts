@@ -1,2 +1,10 @@
 export { backoffDelay, sleep, type BackoffOptions } from './backoff.js'
-export { awsErrorCode, classifyError, toAwsCallError, type ErrorClassification } from './classify.js'
+export {
+  awsErrorCode,
+  classifyError,
+  errorVerdict,
+  toAwsCallError,
+  type ErrorClassification,
+  type ErrorVerdict,
+} from './classify.js'
+export { retry, type RetryOptions } from './retry.js'
