@@ -78,6 +78,7 @@ export class Scheduler {
       kinesis: options.kinesis,
       store: this.#store,
       stream: config,
+      requestTimeoutMillis: config.kinesisRequestTimeoutMillis,
       initialPosition: config.initialPosition,
       holeConfidenceThreshold: HOLE_CONFIDENCE_THRESHOLD,
       logger,

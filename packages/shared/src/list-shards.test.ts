@@ -79,4 +79,11 @@ describe('listAllShards', () => {
       cause: throttled,
     })
   })
+
+  it('gives up on a page that does not answer within timeoutMs, as a retriable timeout', async () => {
+    const hung = { send: () => new Promise<never>(() => {}) } as unknown as KinesisClient
+    const failure = listAllShards(hung, { streamName: 's', timeoutMs: 20 })
+    await expect(failure).rejects.toBeInstanceOf(AwsCallError)
+    await expect(failure).rejects.toMatchObject({ awsCode: 'ERR_TIMEOUT', retriable: true })
+  })
 })

@@ -1,4 +1,5 @@
 import { type KinesisClient, ListShardsCommand, type Shard, type ShardFilter } from '@aws-sdk/client-kinesis'
+import { withDeadline } from './deadline.js'
 import { AbortedError } from './errors.js'
 import { toAwsCallError } from './retry/classify.js'
 
@@ -10,6 +11,8 @@ export interface ListShardsRequest {
   /** Sent with the first page only; the service keeps it in the NextToken. */
   readonly filter?: ShardFilter | undefined
   readonly signal?: AbortSignal | undefined
+  /** Bound on each page's call (0 or absent: none): a hung ListShards must not freeze its loop. */
+  readonly timeoutMs?: number | undefined
 }
 
 /**
@@ -29,11 +32,9 @@ export async function listAllShards(kinesis: KinesisClient, request: ListShardsR
   do {
     if (signal?.aborted) throw new AbortedError(signal.reason)
     try {
-      const page = await kinesis.send(
-        new ListShardsCommand(nextToken === undefined ? first : { NextToken: nextToken }),
-        {
-          abortSignal: signal,
-        },
+      const command = new ListShardsCommand(nextToken === undefined ? first : { NextToken: nextToken })
+      const page = await withDeadline('ListShards', request.timeoutMs ?? 0, signal, (abortSignal) =>
+        kinesis.send(command, { abortSignal }),
       )
       shards.push(...(page.Shards ?? []))
       nextToken = page.NextToken

@@ -14,6 +14,8 @@ export interface ShardSyncerOptions {
   readonly kinesis: KinesisClient
   readonly store: LeaseStore
   readonly stream: StreamRef
+  /** Bound on each ListShards call. */
+  readonly requestTimeoutMillis?: number | undefined
   readonly initialPosition: ResolvedInitialPosition
   /** Audits in a row that must find a hole before leases are repaired (Java: 3). */
   readonly holeConfidenceThreshold: number
@@ -45,7 +47,12 @@ export class ShardSyncer {
   async initialSync(signal: AbortSignal): Promise<number> {
     const { store, kinesis, stream, initialPosition } = this.#options
     if ((await store.listLeases(signal)).length > 0) return 0
-    const shards = await listAllShards(kinesis, { ...stream, filter: shardFilterFor(initialPosition), signal })
+    const shards = await listAllShards(kinesis, {
+      ...stream,
+      filter: shardFilterFor(initialPosition),
+      signal,
+      timeoutMs: this.#options.requestTimeoutMillis,
+    })
     let created = 0
     for (const shard of shards) {
       this.#remember(shard)
@@ -126,7 +133,11 @@ export class ShardSyncer {
 
   async #listAll(signal?: AbortSignal): Promise<Shard[]> {
     // Shard ids grow with creation time, so parents come before their children.
-    const shards = await listAllShards(this.#options.kinesis, { ...this.#options.stream, signal })
+    const shards = await listAllShards(this.#options.kinesis, {
+      ...this.#options.stream,
+      signal,
+      timeoutMs: this.#options.requestTimeoutMillis,
+    })
     shards.sort((a, b) => a.ShardId!.localeCompare(b.ShardId!))
     for (const shard of shards) this.#remember(shard)
     return shards
