@@ -319,6 +319,8 @@ export async function startFaultProxy(upstream: string, options: FaultProxyOptio
       const release = () => finish('abandoned')
       const onClose = () => finish('abandoned')
       held.add(release)
+      // The client may have given up while a forwardThenHang call was still upstream.
+      if (res.destroyed || res.socket === null || res.socket.destroyed) return finish('abandoned')
       res.once('close', onClose)
       if (ms !== undefined) timer = setTimeout(() => finish('reset'), ms)
     })
