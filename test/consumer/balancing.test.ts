@@ -12,6 +12,12 @@ describe('lease balancing', () => {
     const fleet = new Fleet(stream, uniqueName('app'))
     try {
       await Promise.all(['w1', 'w2', 'w3'].map((id) => fleet.start(id)))
+      // What moved or was reset, to explain a failure below.
+      const incidents: unknown[] = []
+      for (const worker of fleet.workers) {
+        worker.on('consumer.lease_lost', (e) => incidents.push({ lost: e }))
+        worker.on('consumer.shard_stalled', (e) => incidents.push({ stalled: e }))
+      }
       const t0 = Date.now()
       await waitFor(
         '3/3/2 leases',
@@ -45,7 +51,11 @@ describe('lease balancing', () => {
       // Polled stats agree: every held shard is processing, and together they processed every record
       // (once the last processRecords calls, still checkpointing when the journal filled, return).
       const shards = () => fleet.workers.flatMap((w) => w.stats().shards)
-      await waitFor('stats', () => shards().reduce((n, s) => n + s.recordsProcessed, 0) >= records.length)
+      await waitFor('stats', () => shards().reduce((n, s) => n + s.recordsProcessed, 0) >= records.length).catch(
+        (error: unknown) => {
+          throw new Error(`${String(error)}: ${JSON.stringify({ stats: shards(), incidents })}`)
+        },
+      )
       expect(shards()).toHaveLength(8)
       expect(shards().filter((s) => s.state !== 'processing' || s.millisBehindLatest === undefined)).toEqual([])
     } finally {
