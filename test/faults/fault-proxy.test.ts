@@ -17,7 +17,8 @@ import {
   ProvisionedThroughputExceededException as KinesisThroughputExceeded,
   PutRecordCommand,
 } from '@aws-sdk/client-kinesis'
-import { classifyError, createDynamoDBClient, createKinesisClient, sleep } from '@kinesis-ts/shared'
+import { classifyError, createKinesisClient, sleep } from '@kinesis-ts/shared'
+import { createDynamoDBClient } from '@kinesis-ts/shared/dynamodb'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import {
   clientOptions,

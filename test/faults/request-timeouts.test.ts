@@ -1,6 +1,7 @@
 import { PutItemCommand } from '@aws-sdk/client-dynamodb'
 import { ListShardsCommand } from '@aws-sdk/client-kinesis'
-import { classifyError, createDynamoDBClient, createKinesisClient, sleep } from '@kinesis-ts/shared'
+import { classifyError, createKinesisClient, sleep } from '@kinesis-ts/shared'
+import { createDynamoDBClient } from '@kinesis-ts/shared/dynamodb'
 import { afterEach, describe, expect, it } from 'vitest'
 import { clientOptions, endpoints } from '../support/aws.js'
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js'

@@ -2,12 +2,9 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb'
 import { PutRecordsCommand, type Shard } from '@aws-sdk/client-kinesis'
 import { type Logger, ShardMap, hashKeyOf, sleep } from '@kinesis-ts/shared'
 import { localCredentials } from '@kinesis-ts/shared/testing'
-import {
-  KinesisConsumer,
-  type KinesisConsumerOptions,
-  type Lease,
-  leaseFromItem,
-} from '../../../packages/consumer/src/index.js'
+import { KinesisConsumer, type KinesisConsumerOptions } from '../../../packages/consumer/src/index.js'
+import { leaseFromItem } from '../../../packages/consumer/src/leases/lease-serializer.js'
+import type { Lease } from '../../../packages/consumer/src/leases/lease.js'
 import { FAST } from '../../consumer/support/harness.js'
 import { createStream, dynamoDBClient, endpoints, kinesisClient, listAllShards, uniqueName } from '../../support/aws.js'
 import { type FaultProxy, type FaultRule, startFaultProxy } from '../../support/fault-proxy.js'
