@@ -81,6 +81,12 @@ export interface KinesisConsumerOptions {
   getRecordsBackoffBaseMillis?: number
   getRecordsBackoffMaxMillis?: number
   shutdownTimeoutMillis?: number
+  /**
+   * How often an eventually consistent scan looks for free leases — expired, released by a worker
+   * that shut down, or naming this worker — and takes them (never steals; balancing stays with
+   * leaseTakerIntervalMillis). Default failoverTimeMillis / 15; 0 turns the watch off (Java KCL 2.x timing).
+   */
+  leaseExpiryWatchIntervalMillis?: number
   /** Java KCL: lease renewals in flight at once; each lease renews on its own (default 20). */
   maxLeaseRenewalThreads?: number
   /**
@@ -168,6 +174,7 @@ export interface ResolvedConsumerConfig {
   readonly processingRetryBackoffMaxMillis: number
   readonly shutdownTimeoutMillis: number
   readonly maxLeaseRenewalThreads: number
+  readonly leaseExpiryWatchIntervalMillis: number
   readonly dynamoDbRequestTimeoutMillis: number
   readonly kinesisRequestTimeoutMillis: number
   readonly shardStallTimeoutMillis: number

@@ -152,10 +152,17 @@ function faultBoundsOf(options: KinesisConsumerOptions, failoverTimeMillis: numb
     D.kinesisRequestTimeoutMillis,
     1,
   )
+  const leaseExpiryWatchIntervalMillis = durationOption(
+    'leaseExpiryWatchIntervalMillis',
+    options.leaseExpiryWatchIntervalMillis,
+    Math.floor(failoverTimeMillis / D.leaseExpiryWatchDivisor),
+    0,
+  )
   return (retrieval: ResolvedPollingRetrieval | ResolvedFanOutRetrieval) => {
     const idle = retrieval.mode === 'polling' ? retrieval.idleTimeBetweenReadsInMillis : 0
     return {
       maxLeaseRenewalThreads,
+      leaseExpiryWatchIntervalMillis,
       dynamoDbRequestTimeoutMillis,
       kinesisRequestTimeoutMillis,
       shardStallTimeoutMillis: durationOption(

@@ -52,6 +52,11 @@ export const CONSUMER_DEFAULTS = Object.freeze({
    * cadence (idle time + one Kinesis call) is reset from its checkpoint.
    */
   shardStallCadences: 3,
+  /**
+   * kinesis-ts: the expiry watch scans (eventually consistent) every failoverTimeMillis / 15, so a
+   * crashed worker's lease is taken within failoverTimeMillis + 2 scans of its last renewal.
+   */
+  leaseExpiryWatchDivisor: 15,
   workerThreads: 0,
   lanesPerShard: 1,
 })

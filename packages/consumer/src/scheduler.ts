@@ -92,6 +92,7 @@ export class Scheduler {
       maxLeaseRenewalThreads: config.maxLeaseRenewalThreads,
       fenceMarginMillis: config.leaseFenceMarginMillis,
       takerIntervalMillis: config.leaseTakerIntervalMillis,
+      expiryWatchIntervalMillis: config.leaseExpiryWatchIntervalMillis,
       maxLeasesForWorker: config.maxLeasesForWorker,
       maxLeasesToStealAtOneTime: config.maxLeasesToStealAtOneTime,
       logger,

@@ -30,6 +30,7 @@ describe('LeaseCoordinator taking round metrics', () => {
       maxLeaseRenewalThreads: 20,
       fenceMarginMillis: 1_000,
       takerIntervalMillis: 1_000,
+      expiryWatchIntervalMillis: 0,
       maxLeasesForWorker: 2,
       maxLeasesToStealAtOneTime: 1,
       logger: silentLogger,

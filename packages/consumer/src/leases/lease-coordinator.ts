@@ -15,6 +15,8 @@ export interface LeaseCoordinatorOptions {
   readonly maxLeaseRenewalThreads: number
   readonly fenceMarginMillis: number
   readonly takerIntervalMillis: number
+  /** How often an eventually consistent scan looks for expired, released or assigned leases (0: never). */
+  readonly expiryWatchIntervalMillis: number
   readonly maxLeasesForWorker: number
   readonly maxLeasesToStealAtOneTime: number
   readonly logger: Logger
@@ -24,8 +26,12 @@ export interface LeaseCoordinatorOptions {
 }
 
 /**
- * This worker's side of lease balancing: a renewer loop every failoverTimeMillis/3 and a taker
- * loop on its own interval. Taking can stop (graceful shutdown) while renewal goes on until every
+ * This worker's side of lease balancing: a renewer loop every failoverTimeMillis/3, a taker loop on
+ * its own interval (the Java KCL's: balancing, stealing), and between them a cheap watch that takes
+ * leases as soon as they are free — expired (counter still for failoverTimeMillis), released by a
+ * worker that shut down, or naming this worker — but never steals. Without the watch a crashed
+ * worker's leases wait for the second taker scan after expiry (up to 2 × 20 s at the defaults).
+ * Rounds run one at a time. Taking can stop (graceful shutdown) while renewal goes on until every
  * lease is released.
  */
 export class LeaseCoordinator {
@@ -35,6 +41,8 @@ export class LeaseCoordinator {
   readonly #renewing = new AbortController()
   readonly #taking = new AbortController()
   #loops: Promise<void>[] = []
+  /** The round in progress: a watch and a taker round never interleave. */
+  #round: Promise<unknown> = Promise.resolve()
 
   constructor(options: LeaseCoordinatorOptions) {
     this.#options = options
@@ -76,14 +84,51 @@ export class LeaseCoordinator {
         (error) => logger.warn({ err: error }, 'lease taking round failed'),
       ),
     ]
+    if (this.#options.expiryWatchIntervalMillis > 0) {
+      this.#loops.push(
+        runEvery(
+          this.#options.expiryWatchIntervalMillis,
+          this.#taking.signal,
+          () => this.watchForFreeLeases(),
+          (error) => logger.debug({ err: error }, 'lease expiry watch failed'),
+        ),
+      )
+    }
+  }
+
+  /** One watch round: free leases only, from an eventually consistent scan, no metrics of a taker round. */
+  watchForFreeLeases(): Promise<void> {
+    return this.#serialized(async () => {
+      const { store, workerId } = this.#options
+      const leases = await store.listLeases(this.#taking.signal, { consistent: false })
+      const available = this.#expiry.observe(leases, performance.now(), workerId, this.#renewer.keys)
+      if (available.size === 0) return
+      const plan = planLeaseTaking(leases, available, workerId, this.#options)
+      // Only free leases: stealing stays with the slow round, as the Java KCL balances.
+      if (plan.stealing) return
+      for (const lease of plan.take) {
+        if (this.#taking.signal.aborted) break
+        await this.#take(lease, false)
+      }
+    })
+  }
+
+  #serialized<T>(round: () => Promise<T>): Promise<T> {
+    const next = this.#round.then(round)
+    this.#round = next.catch(() => {})
+    return next
   }
 
   /** One taking round (also called directly by tests). */
-  async takeLeases(): Promise<void> {
+  takeLeases(): Promise<void> {
+    return this.#serialized(() => this.#takeLeases())
+  }
+
+  async #takeLeases(): Promise<void> {
     const { store, workerId, metrics, logger } = this.#options
     const started = performance.now()
     const leases = await store.listLeases(this.#taking.signal)
-    const available = this.#expiry.observe(leases, Date.now(), workerId, this.#renewer.keys)
+    const available = this.#expiry.observe(leases, performance.now(), workerId, this.#renewer.keys)
     const plan = planLeaseTaking(leases, available, workerId, this.#options)
     metrics.put(METRICS.totalLeases, leases.length, 'Count')
     metrics.put(METRICS.expiredLeases, available.size, 'Count')

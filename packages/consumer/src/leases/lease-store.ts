@@ -95,11 +95,19 @@ export class LeaseStore {
     return this.#tableName
   }
 
-  async listLeases(signal?: AbortSignal): Promise<Lease[]> {
+  /**
+   * Every lease. `consistent: false` (half the read cost) serves the frequent expiry watch, where a
+   * stale answer only delays a take: takes are conditional on the counter they saw.
+   */
+  async listLeases(signal?: AbortSignal, { consistent = true }: { consistent?: boolean } = {}): Promise<Lease[]> {
     const leases: Lease[] = []
     let startKey: Item | undefined
     do {
-      const command = new ScanCommand({ TableName: this.#tableName, ConsistentRead: true, ExclusiveStartKey: startKey })
+      const command = new ScanCommand({
+        TableName: this.#tableName,
+        ConsistentRead: consistent,
+        ExclusiveStartKey: startKey,
+      })
       const page = await this.#send<ScanCommandOutput>('Scan', command, signal)
       for (const item of page.Items ?? []) {
         const lease = leaseFromItem(item)
@@ -138,11 +146,15 @@ export class LeaseStore {
     })
   }
 
-  /** Takes an expired, unowned or stolen lease; conditional on the counter the taker saw. */
+  /**
+   * Takes an expired, unowned or stolen lease; conditional on the counter the taker saw. Clears
+   * `checkpointOwner` as the Java KCL 3.x take does, so a handoff abandoned by a dead owner ends here.
+   */
   take(lease: Lease, owner: string): Promise<Lease | undefined> {
     return this.#update(lease.leaseKey, {
       set: { [A.leaseOwner]: s(owner), [A.leaseCounter]: n(lease.leaseCounter + 1) },
       add: { [A.ownerSwitchesSinceCheckpoint]: n(1) },
+      remove: [A.checkpointOwner],
       expect: { [A.leaseCounter]: n(lease.leaseCounter) },
     })
   }
@@ -151,7 +163,7 @@ export class LeaseStore {
   evict(lease: Lease, owner: string): Promise<Lease | undefined> {
     return this.#update(lease.leaseKey, {
       set: { [A.leaseCounter]: n(lease.leaseCounter + 1) },
-      remove: [A.leaseOwner],
+      remove: [A.leaseOwner, A.checkpointOwner],
       expect: { [A.leaseCounter]: n(lease.leaseCounter), [A.leaseOwner]: s(owner) },
     })
   }

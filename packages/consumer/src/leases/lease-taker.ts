@@ -29,6 +29,19 @@ export function targetLeaseCount(leases: number, workers: number, maxLeasesForWo
   return Math.min(fairShare(leases, workers), maxLeasesForWorker)
 }
 
+/**
+ * Who is working a lease: during a KCL 3.x graceful handoff (`checkpointOwner` set) the old owner
+ * still is, whatever `leaseOwner` says; otherwise the owner.
+ */
+export function actualOwner(lease: Lease): string | undefined {
+  return lease.checkpointOwner ?? lease.leaseOwner
+}
+
+/** A KCL 3.x graceful handoff in progress: neither taken nor stolen until it completes or expires. */
+export function inHandoff(lease: Lease): boolean {
+  return lease.checkpointOwner !== undefined && lease.checkpointOwner !== lease.leaseOwner
+}
+
 function shuffled<T>(items: readonly T[], random: () => number): T[] {
   const out = [...items]
   for (let i = out.length - 1; i > 0; i--) {
@@ -52,8 +65,9 @@ export function planLeaseTaking(
 ): TakePlan {
   const counts = new Map<string, number>([[workerId, 0]])
   for (const lease of leases) {
-    if (available.has(lease.leaseKey) || lease.leaseOwner === undefined) continue
-    counts.set(lease.leaseOwner, (counts.get(lease.leaseOwner) ?? 0) + 1)
+    const owner = actualOwner(lease)
+    if (available.has(lease.leaseKey) || owner === undefined) continue
+    counts.set(owner, (counts.get(owner) ?? 0) + 1)
   }
   const workers = counts.size
   const target = targetLeaseCount(leases.length, workers, limits.maxLeasesForWorker)
@@ -81,7 +95,7 @@ export function planLeaseTaking(
   // Two workers at the target while this one is two short would never move without this.
   if (needed > 1 && steal === 0) steal = 1
   steal = Math.min(steal, limits.maxLeasesToStealAtOneTime)
-  const theirs = leases.filter((lease) => lease.leaseOwner === busiest)
+  const theirs = leases.filter((lease) => actualOwner(lease) === busiest && !inHandoff(lease))
   return { take: shuffled(theirs, random).slice(0, steal), stealing: true, target, workers, spillover }
 }
 
@@ -89,7 +103,8 @@ export function planLeaseTaking(
  * Judges expiry the Java KCL way: no clock is stored in the table, so a lease is expired when its
  * `leaseCounter` has not moved for `failoverTimeMillis` of our own clock since we first saw it.
  * Unowned leases are available at once; so are leases that name this worker but that it does not
- * hold (left over from an earlier run with the same worker id).
+ * hold (left over from an earlier run with the same worker id, or assigned to it). A lease in a KCL
+ * 3.x graceful handoff is available only once expired. `now` is monotonic (performance.now).
  */
 export class ExpiryTracker {
   readonly #seen = new Map<string, { counter: number; since: number }>()
@@ -111,9 +126,8 @@ export class ExpiryTracker {
       }
       if (held.has(lease.leaseKey)) continue
       const since = this.#seen.get(lease.leaseKey)!.since
-      if (lease.leaseOwner === undefined || lease.leaseOwner === workerId || now - since > this.#failoverTimeMillis) {
-        available.add(lease.leaseKey)
-      }
+      const free = !inHandoff(lease) && (actualOwner(lease) === undefined || lease.leaseOwner === workerId)
+      if (free || now - since > this.#failoverTimeMillis) available.add(lease.leaseKey)
     }
     for (const key of this.#seen.keys()) if (!present.has(key)) this.#seen.delete(key)
     return available
