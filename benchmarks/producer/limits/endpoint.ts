@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { decodeAggregated } from '@kinesis-ts/shared'
 import { DeliveryLedger, type LedgerReport, type LedgerShard } from './ledger.js'
 import { seededRandom } from './random.js'
-import { KINESIS_SHARD_LIMITS, type ShardLimits, ShardThrottle } from './token-bucket.js'
+import { KINESIS_SHARD_LIMITS, type ShardLimits, ShardThrottle, byteBucketCapacity } from './token-bucket.js'
 
 export interface LimitedEndpointOptions {
   /** Open shards, with even hash-key ranges. */
@@ -43,6 +43,13 @@ export interface EndpointCounters {
 export interface EndpointReport {
   readonly shards: number
   readonly limits: ShardLimits
+  /** Byte capacity of each shard's bucket (its burst). */
+  readonly bucketBytes: number
+  /**
+   * (time, bytes in all shards' byte buckets) after each PutRecords request: how much of the burst is left, so
+   * that what a window took out of it is not counted as sustained throughput.
+   */
+  readonly burstLevels: readonly number[]
   readonly counters: EndpointCounters
   readonly ledger: LedgerReport
 }
@@ -159,6 +166,7 @@ export async function startLimitedEndpoint(options: LimitedEndpointOptions): Pro
     unknownOperations: {} as Record<string, number>,
     firstPutAt: undefined as number | undefined,
   }
+  const burstLevels: number[] = []
 
   const describeShard = (shard: LedgerShard) => ({
     ShardId: shard.shardId,
@@ -198,6 +206,10 @@ export async function startLimitedEndpoint(options: LimitedEndpointOptions): Pro
       return { ShardId: shardId, SequenceNumber: `4${(++sequence).toString().padStart(55, '0')}` }
     })
     ledger.commit(at)
+    burstLevels.push(
+      at,
+      throttles.reduce((sum, throttle) => sum + throttle.bytesAvailable(at), 0),
+    )
     return { FailedRecordCount: failed, Records: results }
   }
 
@@ -262,6 +274,8 @@ export async function startLimitedEndpoint(options: LimitedEndpointOptions): Pro
     report: () => ({
       shards: shards.length,
       limits,
+      bucketBytes: byteBucketCapacity(limits),
+      burstLevels: [...burstLevels],
       counters: { ...counters, unknownOperations: { ...counters.unknownOperations } },
       ledger: ledger.report(),
     }),

@@ -53,6 +53,10 @@ export const KINESIS_SHARD_LIMITS: ShardLimits = Object.freeze({
  */
 export const MAX_ENTRY_BYTES = 1024 * 1024 + 256
 
+/** A shard's byte bucket holds its burst, and never less than one largest legal entry. */
+export const byteBucketCapacity = (limits: ShardLimits) =>
+  Math.max(MAX_ENTRY_BYTES, limits.bytesPerSecond * limits.burstSeconds)
+
 /** Both buckets of one shard: an entry goes through only when it fits both, and then takes from both. */
 export class ShardThrottle {
   readonly #records: TokenBucket
@@ -60,11 +64,12 @@ export class ShardThrottle {
 
   constructor(limits: ShardLimits, now: number) {
     this.#records = new TokenBucket(limits.recordsPerSecond, limits.recordsPerSecond * limits.burstSeconds, now)
-    this.#bytes = new TokenBucket(
-      limits.bytesPerSecond,
-      Math.max(MAX_ENTRY_BYTES, limits.bytesPerSecond * limits.burstSeconds),
-      now,
-    )
+    this.#bytes = new TokenBucket(limits.bytesPerSecond, byteBucketCapacity(limits), now)
+  }
+
+  /** Bytes the shard could take at `now` beyond its rate: what is left of its burst. */
+  bytesAvailable(now: number): number {
+    return this.#bytes.available(now)
   }
 
   /** True when the entry (one Kinesis record of `bytes` metered bytes) is within the limits; it is then charged. */
