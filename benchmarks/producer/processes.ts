@@ -88,10 +88,31 @@ export async function startEndpointProcess(options: LimitedEndpointOptions): Pro
   }
 }
 
-/** Runs one contender to the end and returns its report (the last line it prints). */
+/**
+ * Runs one contender to the end and returns its report (the last line it prints). A contender process that
+ * dies comes back as a report of nothing settled, with the reason, so the other contenders still run.
+ */
 export async function runContender(config: ContenderConfig): Promise<ContenderReport> {
-  const { stdout } = await execFileAsync(process.execPath, [contenderFile, JSON.stringify(config)], {
-    maxBuffer: 64 * 1024 * 1024,
-  })
-  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as ContenderReport
+  try {
+    const { stdout } = await execFileAsync(process.execPath, [contenderFile, JSON.stringify(config)], {
+      maxBuffer: 64 * 1024 * 1024,
+    })
+    return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as ContenderReport
+  } catch (cause) {
+    const stderr = (cause as { stderr?: string }).stderr?.trim().split('\n').at(-1)
+    return {
+      contender: config.contender,
+      offered: 0,
+      succeeded: 0,
+      failed: 0,
+      unsettled: config.total,
+      successes: '',
+      firstOfferAt: 0,
+      lastOfferAt: 0,
+      endedAt: 0,
+      cpuMicros: 0,
+      peakRssMb: 0,
+      error: `the process failed: ${stderr || String(cause)}`,
+    }
+  }
 }

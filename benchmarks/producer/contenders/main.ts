@@ -23,6 +23,24 @@ const contender = CONTENDERS[config.contender]
 if (contender === undefined) throw new Error(`unknown contender ${config.contender}`)
 const feeder = new Feeder({ total: config.total, bytes: config.bytes, keys: config.keys }, config.window)
 const cpu = process.cpuUsage()
+const report = (error?: string) => {
+  const used = process.cpuUsage(cpu)
+  console.log(JSON.stringify(feeder.report(config.contender, used.user + used.system, error)))
+  // A contender that stalled or timed out may still hold sockets and timers: its report is out, nothing else matters.
+  process.exit(0)
+}
+// A contender that stops settling (a stuck window, a hung request) is reported as it stands, not waited on
+// forever. Not unref'd: it also keeps alive a process whose contender awaits something nothing will settle.
+let settled = -1
+let lastProgressAt = performance.now()
+setInterval(() => {
+  if (feeder.settled !== settled) {
+    settled = feeder.settled
+    lastProgressAt = performance.now()
+  } else if (performance.now() - lastProgressAt > config.settleTimeoutMs) {
+    report(`stalled: nothing settled for ${config.settleTimeoutMs / 1000} s`)
+  }
+}, 1000)
 let error: string | undefined
 try {
   await contender({
@@ -34,7 +52,4 @@ try {
 } catch (cause) {
   error = String(cause)
 }
-const used = process.cpuUsage(cpu)
-console.log(JSON.stringify(feeder.report(config.contender, used.user + used.system, error)))
-// A contender that timed out may still hold sockets and timers: its report is out, nothing else matters.
-process.exit(0)
+report(error)
