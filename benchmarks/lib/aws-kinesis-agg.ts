@@ -15,7 +15,18 @@ export interface AggEncoded {
   data: Buffer
 }
 
+/** aws-kinesis-agg's incremental aggregator: records in, one aggregate of at most 1 MiB out. */
+export interface RecordAggregator {
+  checkIfUserRecordFits(record: AggInput): boolean
+  /** @throws when the record does not fit (check first). */
+  addUserRecord(record: AggInput): void
+  /** The aggregate of every record added since the last build (undefined when none), and a fresh start. */
+  build(): AggEncoded | undefined
+  length(): number
+}
+
 interface AwsKinesisAgg {
+  RecordAggregator: new () => RecordAggregator
   aggregate(
     records: AggInput[],
     onEncoded: (encoded: AggEncoded, next: () => void) => void,

@@ -10,6 +10,16 @@ export interface BenchRow {
 const format = (value: number) =>
   value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toLocaleString('en-US', { maximumFractionDigits: 2 })
 
+/** Prints a markdown table, columns padded to their widest cell. */
+export function printTable(title: string, header: readonly string[], body: readonly (readonly string[])[]): void {
+  const widths = header.map((cell, i) => Math.max(cell.length, ...body.map((line) => (line[i] ?? '').length)))
+  const line = (cells: readonly string[]) => `| ${widths.map((w, i) => (cells[i] ?? '').padEnd(w)).join(' | ')} |`
+  console.log(`\n### ${title}\n`)
+  console.log(line(header))
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`)
+  for (const cells of body) console.log(line(cells))
+}
+
 /**
  * Prints a table relative to the slowest row (ratio 1.00x), plus the ratio against `target`
  * rows when given, so every figure in a run is compared with peers measured in that same run.
@@ -24,32 +34,12 @@ export function printComparison(title: string, unit: string, rows: readonly Benc
     `${(row.value / slowest).toFixed(2)}x`,
     ...extraKeys.map((key) => String(row.extra?.[key] ?? '')),
   ])
-  const widths = header.map((cell, i) => Math.max(cell.length, ...body.map((line) => line[i]!.length)))
-  const line = (cells: string[]) => `| ${cells.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ')} |`
-  console.log(`\n### ${title}\n`)
-  console.log(line(header))
-  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`)
-  for (const cells of body) console.log(line(cells))
+  printTable(title, header, body)
 }
 
 /** Prints "name: ratio (target ≥ x) PASS/MISS" for a headline ratio. */
 export function printRatio(name: string, ratio: number, target: number): void {
   console.log(`${name}: ${ratio.toFixed(2)}x (target >= ${target}x) ${ratio >= target ? 'PASS' : 'MISS'}`)
-}
-
-/** Peak RSS sampler: call stop() to get the peak in MB since start. */
-export function sampleRss(intervalMs = 20): { stop(): number } {
-  let peak = process.memoryUsage.rss()
-  const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage.rss())
-  }, intervalMs)
-  return {
-    stop() {
-      clearInterval(timer)
-      peak = Math.max(peak, process.memoryUsage.rss())
-      return Math.round(peak / (1024 * 1024))
-    },
-  }
 }
 
 /** Environment knob with a default, e.g. envNumber('BENCH_RECORDS', 200_000). */
