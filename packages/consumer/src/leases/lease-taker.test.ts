@@ -115,3 +115,35 @@ describe('ExpiryTracker', () => {
     expect([...available].sort()).toEqual(['a', 'b'])
   })
 })
+
+describe('KCL 3.x graceful handoffs (checkpointOwner)', () => {
+  const handingOff = (key: string, from: string, to: string, counter = 1): Lease => ({
+    ...lease(key, to, counter),
+    checkpointOwner: from,
+  })
+
+  it('a lease in a handoff is not free, even when it names this worker, until it expires', () => {
+    const tracker = new ExpiryTracker(10_000)
+    const leases = [handingOff('a', 'java-worker', 'me'), handingOff('b', 'java-worker', 'other')]
+    expect(tracker.observe(leases, 0, 'me', new Set())).toEqual(new Set())
+    expect(tracker.observe(leases, 10_000, 'me', new Set())).toEqual(new Set())
+    expect(tracker.observe(leases, 10_001, 'me', new Set())).toEqual(new Set(['a', 'b']))
+    // Completed (the old owner assigned it and cleared checkpointOwner): free for the new owner at once.
+    const done = new ExpiryTracker(10_000)
+    expect(done.observe([lease('a', 'me', 2)], 0, 'me', new Set())).toEqual(new Set(['a']))
+  })
+
+  it('counts a lease in a handoff for its actual owner and never steals it', () => {
+    const leases = [
+      handingOff('a', 'w1', 'w2'),
+      handingOff('b', 'w1', 'w2'),
+      handingOff('c', 'w1', 'w2'),
+      lease('d', 'w1'),
+    ]
+    // w1 is working all four (three in handoff): the only lease me could steal is d.
+    const plan = planLeaseTaking(leases, new Set(), 'me', limits, first)
+    expect(plan.workers).toBe(2)
+    expect(plan.take.map((l) => l.leaseKey)).toEqual(['d'])
+    expect(plan.stealing).toBe(true)
+  })
+})
