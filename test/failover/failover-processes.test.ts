@@ -99,7 +99,16 @@ async function twoWorkers(stream: string) {
   const b = new Worker('b', stream, app)
   workers.push(b)
   await waitFor('worker b processing', () => b.events.some((e) => e.type === 'started'), 60_000)
-  await sleep(1_000)
+  // b steals one lease at its first taker round; a notices at its next renewal. Wait until they agree.
+  await waitFor(
+    'each worker holding leases, disjoint, all four',
+    () => {
+      const held = [...a.leases(), ...b.leases()]
+      return a.leases().length > 0 && b.leases().length > 0 && held.length === 4 && new Set(held).size === 4
+    },
+    60_000,
+  )
+  await sleep(500)
   return { a, b }
 }
 
