@@ -41,6 +41,7 @@ describe('encodePutRecordsBody', () => {
         { data: bytes(1, 2, 3), partitionKey: 'a', explicitHashKey: '0' },
         { data: bytes(4), partitionKey: 'é"', explicitHashKey: '340282366920938463463374607431768211455' },
         { data: bytes(), partitionKey: 'b' },
+        { data: bytes(5), partitionKey: 'c', explicitHashKey: 'not "decimal" é' },
       ],
     ],
     [
