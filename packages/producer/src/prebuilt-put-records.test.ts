@@ -140,4 +140,38 @@ describe('usePrebuiltPutRecords', () => {
       'initialize: 2 results, 0 failed',
     ])
   })
+
+  /** What the logger middleware will use to filter this call's input, read from the call's context. */
+  async function inputFilterOf(config: Parameters<typeof recordingKinesis>[1]) {
+    const { kinesis } = recordingKinesis(() => acceptedResponse(2), config)
+    let filter: ((input: unknown) => unknown) | undefined
+    kinesis.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args)
+        filter = context.inputFilterSensitiveLog
+        return result
+      },
+      { step: 'initialize', priority: 'high', name: 'userReadsFilter' },
+    )
+    await kinesis.send(prebuiltCommand())
+    return filter!
+  }
+
+  it('spares the logger middleware its filter copy when the client logs nothing', async () => {
+    expect((await inputFilterOf({}))(input)).toBe(input)
+  })
+
+  it("keeps the SDK's filter when the client has a logger, and the logger sees every record", async () => {
+    const logged: unknown[] = []
+    const logger = { trace() {}, debug() {}, info: (entry: unknown) => logged.push(entry), warn() {}, error() {} }
+    const filter = await inputFilterOf({ logger })
+    expect(filter(input)).not.toBe(input)
+    expect(filter(input)).toEqual(input)
+    expect(logged).toHaveLength(1)
+    expect(logged[0]).toMatchObject({
+      commandName: 'PutRecordsCommand',
+      input: { Records: [{ PartitionKey: 'a' }, { PartitionKey: 'clé' }] },
+    })
+    expect((logged[0] as { output: { Records: unknown[] } }).output.Records).toHaveLength(2)
+  })
 })
