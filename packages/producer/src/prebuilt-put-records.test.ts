@@ -55,8 +55,8 @@ describe('usePrebuiltPutRecords', () => {
       body: JSON.stringify({
         FailedRecordCount: 1,
         Records: [
-          { SequenceNumber: '4960', ShardId: 'shardId-000000000001' },
-          { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'Rate exceeded' },
+          { SequenceNumber: '4960', ShardId: 'shardId-000000000001', ErrorCode: null, ErrorMessage: null },
+          { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'Rate exceeded', Extra: 'x' },
         ],
         EncryptionType: 'NONE',
       }),
@@ -64,7 +64,7 @@ describe('usePrebuiltPutRecords', () => {
     const { sdk, prebuilt } = await sdkAndPrebuilt(mixed)
     const { $metadata: _sdkMetadata, ...sdkMembers } = sdk.output
     const { $metadata, ...prebuiltMembers } = prebuilt.output
-    expect(prebuiltMembers).toEqual(sdkMembers)
+    expect(prebuiltMembers).toStrictEqual(sdkMembers)
     expect(prebuiltMembers.Records).toHaveLength(2)
     expect($metadata.httpStatusCode).toBe(200)
   })

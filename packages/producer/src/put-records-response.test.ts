@@ -25,6 +25,32 @@ describe('parsePutRecordsResponse', () => {
     expect(parsePutRecordsResponse(view).Records).toEqual([{ SequenceNumber: '1', ShardId: 'é' }])
   })
 
+  it('leaves out null members, as the SDK does (kinesis-mock sends None as null)', () => {
+    const body = {
+      FailedRecordCount: 1,
+      EncryptionType: null,
+      Records: [
+        { SequenceNumber: '1', ShardId: 'shardId-000000000000', ErrorCode: null, ErrorMessage: null },
+        { SequenceNumber: null, ShardId: null, ErrorCode: 'InternalFailure', ErrorMessage: 'boom' },
+      ],
+    }
+    const result = parsePutRecordsResponse(json(body))
+    expect(result).toStrictEqual({
+      FailedRecordCount: 1,
+      Records: [
+        { SequenceNumber: '1', ShardId: 'shardId-000000000000' },
+        { ErrorCode: 'InternalFailure', ErrorMessage: 'boom' },
+      ],
+    })
+  })
+
+  it('keeps only the members the SDK knows', () => {
+    const result = parsePutRecordsResponse(
+      json({ Records: [{ SequenceNumber: '1', ShardId: 's', Extra: 1 }], Other: 2 }),
+    )
+    expect(result).toStrictEqual({ Records: [{ SequenceNumber: '1', ShardId: 's' }] })
+  })
+
   it('leaves a missing Records list missing, as the SDK does', () => {
     expect(parsePutRecordsResponse(json({ FailedRecordCount: 0 }))).toEqual({
       FailedRecordCount: 0,
@@ -38,6 +64,7 @@ describe('parsePutRecordsResponse', () => {
     ['an array', json([])],
     ['Records that are not a list', json({ Records: {} })],
     ['a FailedRecordCount that is not a number', json({ FailedRecordCount: '0', Records: [] })],
+    ['an entry that is not an object', json({ Records: [null] })],
   ])('answers %s with a retriable AwsCallError coded InternalFailure', (_label, body) => {
     const error = (() => {
       try {

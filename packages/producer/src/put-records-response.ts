@@ -1,4 +1,4 @@
-import type { PutRecordsOutput } from '@aws-sdk/client-kinesis'
+import type { PutRecordsOutput, PutRecordsResultEntry } from '@aws-sdk/client-kinesis'
 import { AwsCallError } from '@kinesis-ts/shared'
 
 /** The members of a successful PutRecords response, as the SDK would have deserialized them. */
@@ -26,9 +26,10 @@ export async function readResponseBody(body: unknown): Promise<Uint8Array> {
 }
 
 /**
- * Parses a 2xx PutRecords response body with JSON.parse, which already builds the SDK's shapes
- * (`Records[].{SequenceNumber, ShardId, ErrorCode, ErrorMessage}`, `FailedRecordCount`): the SDK's
- * schema walk over every entry is skipped.
+ * Parses a 2xx PutRecords response body with JSON.parse and keeps what the SDK's deserializer would
+ * (`FailedRecordCount`, `EncryptionType`, `Records[].{SequenceNumber, ShardId, ErrorCode,
+ * ErrorMessage}`, members that are null left out, as servers like kinesis-mock send them), without
+ * the SDK's schema walk over every entry.
  * @throws AwsCallError (InternalFailure, retriable) when the body is not a PutRecords response: it
  * was cut short or garbled on the way, and whether Kinesis wrote the records is unknown.
  */
@@ -41,15 +42,31 @@ export function parsePutRecordsResponse(body: Uint8Array): PutRecordsResult {
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw malformed(undefined)
   const { Records, FailedRecordCount, EncryptionType } = parsed as Record<string, unknown>
+  const result: PutRecordsResult = { Records: undefined }
   // A missing Records list is the SDK's business as usual (every entry then counts as unanswered).
-  const badRecords = Records !== undefined && !Array.isArray(Records)
-  if (badRecords || (FailedRecordCount !== undefined && typeof FailedRecordCount !== 'number')) {
-    throw malformed(undefined)
+  if (Records !== undefined && Records !== null) {
+    if (!Array.isArray(Records)) throw malformed(undefined)
+    const entries = new Array<PutRecordsResultEntry>(Records.length)
+    for (let i = 0; i < Records.length; i++) entries[i] = resultEntry(Records[i])
+    result.Records = entries
   }
-  const result: PutRecordsResult = { Records: Records as PutRecordsResult['Records'] }
-  if (FailedRecordCount !== undefined) result.FailedRecordCount = FailedRecordCount
+  if (FailedRecordCount !== undefined && FailedRecordCount !== null) {
+    if (typeof FailedRecordCount !== 'number') throw malformed(undefined)
+    result.FailedRecordCount = FailedRecordCount
+  }
   if (typeof EncryptionType === 'string') result.EncryptionType = EncryptionType as PutRecordsResult['EncryptionType']
   return result
+}
+
+function resultEntry(raw: unknown): PutRecordsResultEntry {
+  if (typeof raw !== 'object' || raw === null) throw malformed(undefined)
+  const { SequenceNumber, ShardId, ErrorCode, ErrorMessage } = raw as Record<string, unknown>
+  const entry: PutRecordsResultEntry = {}
+  if (typeof SequenceNumber === 'string') entry.SequenceNumber = SequenceNumber
+  if (typeof ShardId === 'string') entry.ShardId = ShardId
+  if (typeof ErrorCode === 'string') entry.ErrorCode = ErrorCode
+  if (typeof ErrorMessage === 'string') entry.ErrorMessage = ErrorMessage
+  return entry
 }
 
 function malformed(cause: unknown): AwsCallError {
