@@ -1,8 +1,16 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { InvalidArgumentError } from './errors.js'
-import { HashKeyCache } from './hash-key-cache.js'
-import { hashKeyOf, parseExplicitHashKey, partitionKeyLength, validatePartitionKey } from './hash-key.js'
+import {
+  compareHashKeyParts,
+  hashKeyFromParts,
+  hashKeyOf,
+  hashKeyParts,
+  parseExplicitHashKey,
+  partitionKeyHashOf,
+  partitionKeyLength,
+  validatePartitionKey,
+} from './hash-key.js'
 import { MAX_HASH_KEY } from './limits.js'
 import { loadHashKeyVectors } from './test-support/vectors.js'
 
@@ -79,12 +87,41 @@ describe('validatePartitionKey', () => {
   })
 })
 
-describe('HashKeyCache', () => {
-  it('returns the same hash keys as hashKeyOf and stays within two generations', () => {
-    const cache = new HashKeyCache(3)
-    for (let round = 0; round < 3; round++) {
-      for (let i = 0; i < 10; i++) expect(cache.get(`k${i}`)).toBe(hashKeyOf(`k${i}`))
-    }
-    expect(cache.size).toBeLessThanOrEqual(6)
+describe('hash keys in parts', () => {
+  it.each(loadHashKeyVectors().map((v) => [v.partitionKey.slice(0, 30), v] as const))(
+    'partitionKeyHashOf spells the hashlib hash key for %s',
+    (_label, vector) => {
+      const hash = partitionKeyHashOf(vector.partitionKey)
+      expect(hashKeyFromParts(hash)).toBe(BigInt(vector.hashKey))
+      expect(hash.byteLength).toBe(Buffer.byteLength(vector.partitionKey, 'utf8'))
+    },
+  )
+
+  it('splits into 48, 40 and 40 bits, exactly', () => {
+    expect(hashKeyParts(MAX_HASH_KEY)).toEqual({ high: 2 ** 48 - 1, middle: 2 ** 40 - 1, low: 2 ** 40 - 1 })
+    expect(hashKeyParts(1n << 80n)).toEqual({ high: 1, middle: 0, low: 0 })
+    expect(hashKeyParts((1n << 80n) - 1n)).toEqual({ high: 0, middle: 2 ** 40 - 1, low: 2 ** 40 - 1 })
+    expect(hashKeyParts(0n)).toEqual({ high: 0, middle: 0, low: 0 })
+  })
+
+  it('round-trips and orders as the BigInts do', () => {
+    const key = fc.bigInt({ min: 0n, max: MAX_HASH_KEY })
+    fc.assert(
+      fc.property(key, key, (a, b) => {
+        expect(hashKeyFromParts(hashKeyParts(a))).toBe(a)
+        expect(Math.sign(compareHashKeyParts(hashKeyParts(a), hashKeyParts(b)))).toBe(a < b ? -1 : a > b ? 1 : 0)
+      }),
+    )
+  })
+
+  it('matches hashKeyOf for any partition key', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.string({ minLength: 1, maxLength: 256 }), fc.fullUnicodeString({ minLength: 1 })),
+        (key) => {
+          expect(hashKeyFromParts(partitionKeyHashOf(key))).toBe(hashKeyOf(key))
+        },
+      ),
+    )
   })
 })

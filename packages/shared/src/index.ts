@@ -4,11 +4,17 @@ export * from './retry/index.js'
 export { EventHub } from './events.js'
 export { withDeadline } from './deadline.js'
 export {
+  compareHashKeyParts,
   formatHashKey,
+  hashKeyFromParts,
   hashKeyOf,
+  hashKeyParts,
   parseExplicitHashKey,
+  partitionKeyHashOf,
   partitionKeyLength,
   validatePartitionKey,
+  type HashKeyParts,
+  type PartitionKeyHash,
 } from './hash-key.js'
 export { KinesisLimits, MAX_HASH_KEY } from './limits.js'
 export { listAllShards, type ListShardsRequest } from './list-shards.js'
@@ -32,7 +38,7 @@ export {
   type ClientOptions,
   type OwnedClient,
 } from './clients.js'
-export { HashKeyCache } from './hash-key-cache.js'
+export { HashKeyCache, PartitionKeyEntry } from './hash-key-cache.js'
 export {
   cloudWatchMetrics,
   cloudWatchSink,

@@ -1,5 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { hashKeyParts } from './hash-key.js'
 import { MAX_HASH_KEY } from './limits.js'
 import { type ShardDescription, ShardMap } from './shard-map.js'
 
@@ -65,5 +66,67 @@ describe('ShardMap', () => {
         expect(map.shardFor(key)).toBe(expected?.ShardId)
       }),
     )
+  })
+
+  describe('shardForParts', () => {
+    /** Ranges whose edges share their 48-bit prefix, so only the lower parts tell them apart. */
+    const prefix = 0xabcdn << 80n
+    const tied = new ShardMap([
+      { ShardId: 'below', HashKeyRange: { StartingHashKey: '0', EndingHashKey: (prefix + 99n).toString() } },
+      {
+        ShardId: 'mid',
+        HashKeyRange: { StartingHashKey: (prefix + 100n).toString(), EndingHashKey: (prefix + (1n << 40n)).toString() },
+      },
+      {
+        ShardId: 'above',
+        HashKeyRange: {
+          StartingHashKey: (prefix + (1n << 40n) + 1n).toString(),
+          EndingHashKey: MAX_HASH_KEY.toString(),
+        },
+      },
+    ])
+
+    it('tells apart edges that tie on the prefix by the middle and low parts', () => {
+      for (const [key, shard] of [
+        [prefix + 99n, 'below'],
+        [prefix + 100n, 'mid'],
+        [prefix + (1n << 40n), 'mid'],
+        [prefix + (1n << 40n) + 1n, 'above'],
+        [0n, 'below'],
+        [MAX_HASH_KEY, 'above'],
+      ] as const) {
+        expect(tied.shardForParts(hashKeyParts(key))).toBe(shard)
+      }
+    })
+
+    it('agrees with the BigInt search for any key, gaps included', () => {
+      const maps = [
+        new ShardMap(evenShards(7)),
+        tied,
+        new ShardMap([
+          { ShardId: 's1', HashKeyRange: { StartingHashKey: '10', EndingHashKey: '19' } },
+          {
+            ShardId: 's2',
+            HashKeyRange: { StartingHashKey: (prefix + 5n).toString(), EndingHashKey: (prefix + 7n).toString() },
+          },
+        ]),
+      ]
+      const nearEdge = fc.constantFrom(
+        ...maps.flatMap((m) => m.shards.flatMap((s) => [s.startingHashKey, s.endingHashKey])),
+      )
+      const key = fc.oneof(
+        fc.bigInt({ min: 0n, max: MAX_HASH_KEY }),
+        fc
+          .tuple(nearEdge, fc.bigInt({ min: -2n, max: 2n }))
+          .map(([edge, delta]) => edge + delta)
+          .filter((k) => k >= 0n && k <= MAX_HASH_KEY),
+      )
+      fc.assert(
+        fc.property(key, (k) => {
+          for (const map of maps) expect(map.shardForParts(hashKeyParts(k))).toBe(map.shardFor(k))
+        }),
+        { numRuns: 2_000 },
+      )
+    })
   })
 })

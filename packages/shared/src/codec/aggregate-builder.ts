@@ -9,6 +9,11 @@ export interface AggregationInput {
   readonly partitionKey: string
   readonly explicitHashKey?: string | undefined
   readonly data: Uint8Array
+  /**
+   * The caller's own slot for `partitionKey` (its `key` must be `partitionKey`), e.g. the
+   * HashKeyCache entry: the builder then skips its own key lookup and UTF-8 measuring.
+   */
+  readonly partitionKeySlot?: KeySlot | undefined
 }
 
 const NO_EXPLICIT_HASH_KEY = -1
@@ -103,7 +108,7 @@ export class AggregateBuilder {
 
   /** Bytes `record` would add; leaves the key slots it needs in #pending* for #append. */
   #growth(record: AggregationInput): number {
-    const pkSlot = this.#partitionKeys.slotFor(record.partitionKey)
+    const pkSlot = record.partitionKeySlot ?? this.#partitionKeys.slotFor(record.partitionKey)
     let pkIndex = this.#partitionKeys.indexOf(pkSlot)
     let growth = 0
     if (pkIndex < 0) {

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { awsKinesisAgg, loadAggregationVectors } from '../test-support/vectors.js'
 import { AggregateBuilder, type AggregationInput, encodeAggregated } from './aggregate-builder.js'
 import { decodeAggregated, isAggregated } from './decode.js'
+import type { KeySlot } from './key-table.js'
 import { AGGREGATED_RECORD_PROTO, AGGREGATE_OVERHEAD } from './schema.js'
 
 const { vectors, corrupt } = loadAggregationVectors()
@@ -127,6 +128,45 @@ describe('encodeAggregated', () => {
     const message = type.toObject(type.decode(bytes.subarray(4, bytes.length - 16)), { longs: Number })
     expect(message.partitionKeyTable).toEqual(['k', 'j'])
     expect(message.records.map((r: { partitionKeyIndex: number }) => r.partitionKeyIndex)).toEqual([0, 0, 1, 0])
+  })
+})
+
+describe("AggregateBuilder with the caller's key slots", () => {
+  const slot = (key: string): KeySlot => ({ key, byteLength: Buffer.byteLength(key), generation: 0, index: 0 })
+  const keysOf = (builder: AggregateBuilder) =>
+    decodeAggregated(builder.build(), { partitionKey: 'outer' }).map((r) => [r.partitionKey, r.data[0]])
+
+  it('encodes what it encodes without them, to the byte', () => {
+    const keys = ['a', 'clé', 'a', '🔑', 'clé']
+    const slots = new Map(keys.map((key) => [key, slot(key)]))
+    const withSlots = new AggregateBuilder()
+    const without = new AggregateBuilder()
+    keys.forEach((key, i) => {
+      withSlots.add({ partitionKey: key, partitionKeySlot: slots.get(key), data: new Uint8Array([i]) })
+      without.add({ partitionKey: key, data: new Uint8Array([i]) })
+    })
+    expect(withSlots.size).toBe(without.size)
+    expect(withSlots.build()).toEqual(without.build())
+  })
+
+  it("keeps each aggregate's indexes apart when one slot goes into several builders", () => {
+    const shared = slot('shared')
+    const other = slot('other')
+    const a = new AggregateBuilder()
+    const b = new AggregateBuilder()
+    // b puts 'other' at index 0 first, then 'shared', which a already holds at index 0.
+    a.add({ partitionKey: 'shared', partitionKeySlot: shared, data: new Uint8Array([1]) })
+    b.add({ partitionKey: 'other', partitionKeySlot: other, data: new Uint8Array([2]) })
+    b.add({ partitionKey: 'shared', partitionKeySlot: shared, data: new Uint8Array([3]) })
+    a.add({ partitionKey: 'shared', partitionKeySlot: shared, data: new Uint8Array([4]) })
+    expect(keysOf(a)).toEqual([
+      ['shared', 1],
+      ['shared', 4],
+    ])
+    expect(keysOf(b)).toEqual([
+      ['other', 2],
+      ['shared', 3],
+    ])
   })
 })
 

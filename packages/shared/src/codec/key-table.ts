@@ -1,7 +1,11 @@
 import { utf8Length, writeUtf8 } from './utf8.js'
 import { writeVarint } from './varint.js'
 
-/** A key as the builder sees it: its UTF-8 length, and its place in the current aggregate. */
+/**
+ * A key as the builder sees it: its UTF-8 length, and its place in the current aggregate. A caller
+ * that keeps one object per key (the producer's hash-key cache entry) can pass it as the slot, so
+ * the builder needs no lookup of its own.
+ */
 export interface KeySlot {
   readonly key: string
   readonly byteLength: number
@@ -9,6 +13,13 @@ export interface KeySlot {
   generation: number
   index: number
 }
+
+/**
+ * Generations are unique across all tables, not per table: a slot passed in by the caller can go
+ * into several builders' aggregates (one per shard), and a generation number another table also
+ * used would make `indexOf` answer an index from the wrong aggregate.
+ */
+let nextGeneration = 1
 
 /**
  * The partition-key or explicit-hash-key table of the aggregate being built. Slots outlive an
@@ -19,7 +30,7 @@ export class KeyTable {
   #young = new Map<string, KeySlot>()
   #old = new Map<string, KeySlot>()
   readonly #maxRemembered: number
-  #generation = 1
+  #generation = nextGeneration++
   /** Keys of the current aggregate, in index order. */
   readonly slots: KeySlot[] = []
 
@@ -52,7 +63,7 @@ export class KeyTable {
 
   /** Starts a new aggregate. */
   clear(): void {
-    this.#generation++
+    this.#generation = nextGeneration++
     this.slots.length = 0
   }
 
