@@ -30,6 +30,7 @@ import {
   uniqueName,
 } from '../support/aws.js'
 import { type FaultProxy, type FaultRule, type ProxyExchange, startFaultProxy } from '../support/fault-proxy.js'
+import { grownSince, liveResources } from '../support/live-resources.js'
 
 const direct = { dynamodb: dynamoDBClient(), kinesis: kinesisClient() }
 afterAll(() => {
@@ -429,27 +430,6 @@ describe('fault proxy, seeds and closing', () => {
     expect(await grownSince(before)).toEqual({})
   })
 })
-
-function liveResources(): Map<string, number> {
-  const counts = new Map<string, number>()
-  for (const kind of process.getActiveResourcesInfo()) counts.set(kind, (counts.get(kind) ?? 0) + 1)
-  return counts
-}
-
-/** Resource kinds that grew since `before` (closing sockets may take a few ticks). */
-async function grownSince(before: Map<string, number>): Promise<Record<string, number>> {
-  let grown: Record<string, number> = {}
-  for (let tries = 0; tries < 40; tries++) {
-    grown = {}
-    for (const [kind, count] of liveResources()) {
-      const extra = count - (before.get(kind) ?? 0)
-      if (extra > 0) grown[kind] = extra
-    }
-    if (Object.keys(grown).length === 0) return grown
-    await sleep(25)
-  }
-  return grown
-}
 
 async function waitUntil(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
