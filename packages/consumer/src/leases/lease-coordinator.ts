@@ -127,7 +127,8 @@ export class LeaseCoordinator {
   async #takeLeases(): Promise<void> {
     const { store, workerId, metrics, logger } = this.#options
     const started = performance.now()
-    const leases = await store.listLeases(this.#taking.signal)
+    // Eventually consistent, as the Java KCL's lease scan: a stale item only makes a conditional take fail.
+    const leases = await store.listLeases(this.#taking.signal, { consistent: false })
     const available = this.#expiry.observe(leases, performance.now(), workerId, this.#renewer.keys)
     const plan = planLeaseTaking(leases, available, workerId, this.#options)
     metrics.put(METRICS.totalLeases, leases.length, 'Count')
