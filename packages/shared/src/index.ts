@@ -44,9 +44,11 @@ export {
 export {
   booleanOption,
   durationOption,
+  functionOption,
   integerOption,
   notBelow,
   oneOf,
+  requiredIntegerOption,
   requiredStringOption,
   stringOption,
   type StringRule,
