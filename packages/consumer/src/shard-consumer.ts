@@ -294,10 +294,10 @@ export class ShardConsumer {
     records: KinesisClientRecord[],
     millisBehindLatest: number,
   ): Promise<void> {
-    const done = await this.#inApplication(() =>
+    const outcome = await this.#inApplication(() =>
       this.#batches.process(processor, checkpointer, records, millisBehindLatest),
     )
-    if (done) this.#recordsProcessed += records.length
+    if (outcome === 'processed') this.#recordsProcessed += records.length
   }
 
   async #inApplication<T>(call: () => Promise<T>): Promise<T> {

@@ -10,6 +10,8 @@ import type { KinesisClientRecord, ShardRecordProcessor } from '../types.js'
 import { isDeadLetterPolicy } from './error-policy.js'
 import { DeadLetterIsolation, type IsolationHooks } from './isolation.js'
 
+export type BatchOutcome = 'processed' | 'skipped' | 'abandoned'
+
 export interface BatchProcessorOptions {
   readonly shardId: string
   readonly config: ResolvedConsumerConfig
@@ -49,25 +51,23 @@ export class BatchProcessor {
   }
 
   /**
-   * True once the batch is done with (processed, skipped, or settled with its poison records
-   * dead-lettered); false when it was abandoned because the shard stopped: its records are then not
-   * checkpointable.
+   * 'processed' (poison records dead-lettered count as processed), 'skipped' (under 'skip'), or
+   * 'abandoned' when the shard stopped first: its records are then not checkpointable.
    */
   async process(
     processor: ShardRecordProcessor,
     checkpointer: ShardCheckpointer,
     records: KinesisClientRecord[],
     millisBehindLatest: number,
-  ): Promise<boolean> {
+  ): Promise<BatchOutcome> {
     const last = records.at(-1)
     if (last !== undefined) checkpointer.setLargestPermitted(last)
     const policy = this.#options.config.processingErrorPolicy
-    const done = isDeadLetterPolicy(policy)
+    const outcome = isDeadLetterPolicy(policy)
       ? await this.#settle(policy, processor, checkpointer, records, millisBehindLatest)
       : await this.#retryOrSkip(policy, processor, checkpointer, records, millisBehindLatest)
-    // Abandoned, not processed: its records must not become checkpointable.
-    if (!done) checkpointer.setLargestPermitted(checkpointer.lastCheckpoint)
-    return done
+    if (outcome === 'abandoned') checkpointer.setLargestPermitted(checkpointer.lastCheckpoint)
+    return outcome
   }
 
   /** A batch done with (processed or skipped): its ProcessTask metrics, as the Java KCL publishes them. */
@@ -85,14 +85,14 @@ export class BatchProcessor {
     checkpointer: ShardCheckpointer,
     records: KinesisClientRecord[],
     millisBehindLatest: number,
-  ): Promise<boolean> {
+  ): Promise<BatchOutcome> {
     const { logger, events, metrics, shardId } = this.#options
     for (let attempt = 0; ; attempt++) {
       const started = performance.now()
       try {
         await processor.processRecords({ records, checkpointer, millisBehindLatest })
         this.taskCompleted(records, performance.now() - started)
-        return true
+        return 'processed'
       } catch (error) {
         events.emit('consumer.processing_error', () => ({ shardId, error, policy, attempt }))
         if (policy === 'skip') {
@@ -100,12 +100,12 @@ export class BatchProcessor {
           // The Java KCL's ProcessTask catches the processor's exception, skips the batch and
           // reports the task as a success; 'skip' is that behaviour, metrics included.
           this.taskCompleted(records, performance.now() - started)
-          return true
+          return 'skipped'
         }
         // 'retry': this attempt did not complete the task, the batch comes again.
         this.#attemptFailed(performance.now() - started)
         logger.error({ err: error, shardId, attempt }, 'processRecords threw; redelivering the batch')
-        if (!(await this.#pause(attempt))) return false
+        if (!(await this.#pause(attempt))) return 'abandoned'
         metrics.put(METRICS.processingRetries, 1, 'Count', this.#dimensions)
       }
     }
@@ -117,7 +117,7 @@ export class BatchProcessor {
     checkpointer: ShardCheckpointer,
     records: KinesisClientRecord[],
     millisBehindLatest: number,
-  ): Promise<boolean> {
+  ): Promise<BatchOutcome> {
     const isolation = new DeadLetterIsolation(policy, this.#hooks(checkpointer))
     const started = performance.now()
     const settled = isSettlingProcessor(processor)
@@ -128,12 +128,12 @@ export class BatchProcessor {
           if (last !== undefined) checkpointer.setLargestPermitted(last)
           await processor.processRecords({ records: part, checkpointer, millisBehindLatest })
         })
-    if (!settled) return false
+    if (!settled) return 'abandoned'
     // Every record is processed or dead-lettered: the next checkpoint may pass them all.
     const last = records.at(-1)
     if (last !== undefined) checkpointer.setLargestPermitted(last)
     this.taskCompleted(records, performance.now() - started)
-    return true
+    return 'processed'
   }
 
   #hooks(checkpointer: ShardCheckpointer): IsolationHooks {
