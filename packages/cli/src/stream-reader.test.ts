@@ -4,7 +4,7 @@ import { parentsFirst } from './stream-reader.js'
 
 describe('parentsFirst', () => {
   it('puts every shard after its parents (merge and split), keeping the listed order otherwise', () => {
-    const shards: Shard[] = [
+    const shards: Pick<Shard, 'ShardId' | 'ParentShardId' | 'AdjacentParentShardId'>[] = [
       { ShardId: 'merged', ParentShardId: 'left', AdjacentParentShardId: 'right' },
       { ShardId: 'left', ParentShardId: 'root' },
       { ShardId: 'right', ParentShardId: 'root' },

@@ -12,11 +12,13 @@ export interface StreamRecord {
 }
 
 /** Shards with their parents first, so records of one key come in the order they were put across a reshard. */
-export function parentsFirst(shards: readonly Shard[]): Shard[] {
+export function parentsFirst<S extends Pick<Shard, 'ShardId' | 'ParentShardId' | 'AdjacentParentShardId'>>(
+  shards: readonly S[],
+): S[] {
   const byId = new Map(shards.map((shard) => [shard.ShardId, shard]))
-  const ordered: Shard[] = []
+  const ordered: S[] = []
   const placed = new Set<string | undefined>()
-  const place = (shard: Shard) => {
+  const place = (shard: S) => {
     if (placed.has(shard.ShardId)) return
     placed.add(shard.ShardId)
     for (const parent of [shard.ParentShardId, shard.AdjacentParentShardId]) {
