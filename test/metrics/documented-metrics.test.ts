@@ -120,7 +120,7 @@ describe('every documented metric, and only those, reaches CloudWatch', () => {
     expect(global('RetriesPerRecord').max).toBeGreaterThan(0)
   })
 
-  it('consumer: the KCL metrics of two workers sharing leases, a throttled read and a split shard', async () => {
+  it('consumer: the KCL metrics of two workers sharing leases, a throttled read, a split shard and a poison record', async () => {
     const cloudWatch = await startCloudWatchCapture()
     cleanup.push(() => cloudWatch.close())
     const setup = kinesisClient()
@@ -143,7 +143,12 @@ describe('every documented metric, and only those, reaches CloudWatch', () => {
     )
     await sleep(50)
     await waitForStreamActive(setup, streamName)
-    await putAll(setup, streamName, records('after'))
+    // One poison record among them, under a dead-letter policy: retried, bisected, dead-lettered
+    // (ProcessingRetries, ProcessingBisections, RecordsDeadLettered).
+    await putAll(setup, streamName, [
+      ...records('after'),
+      { partitionKey: 'after-poison', data: Buffer.from('poison') },
+    ])
 
     // The first two GetRecords calls are throttled (GetRecords.Throttled, GetRecords.Success 0), and one
     // child cannot get an iterator for 4 s: past shardStallTimeoutMillis it is reset (ShardStalled).
@@ -165,11 +170,25 @@ describe('every documented metric, and only those, reaches CloudWatch', () => {
     cleanup.push(() => proxied.destroy())
     const applicationName = uniqueName('metrics-app')
     const { region, credentials } = clientOptions(cloudWatch.endpoint)
-    const fleet = new Fleet(streamName, applicationName, {
-      kinesisClient: proxied,
-      cloudWatch: { endpoint: cloudWatch.endpoint, region, credentials },
-      shardStallTimeoutMillis: 1_500,
-    })
+    const deadLettered: string[] = []
+    const fleet = new Fleet(
+      streamName,
+      applicationName,
+      {
+        kinesisClient: proxied,
+        cloudWatch: { endpoint: cloudWatch.endpoint, region, credentials },
+        shardStallTimeoutMillis: 1_500,
+        processingErrorPolicy: {
+          maxAttempts: 2,
+          deadLetter: (poison) => void deadLettered.push(Buffer.from(poison.record.data).toString()),
+        },
+      },
+      {
+        onRecords: ({ records: batch }) => {
+          if (batch.some((r) => Buffer.from(r.data).toString() === 'poison')) throw new Error('poison record')
+        },
+      },
+    )
     cleanup.push(() => fleet.close())
 
     const first = await fleet.start('worker-1')
@@ -185,6 +204,7 @@ describe('every documented metric, and only those, reaches CloudWatch', () => {
     await fleet.start('worker-2', { maxLeasesForWorker: 1 })
     await waitFor('a lease lost by worker-1', () => lost > 0)
     await waitFor('every record', () => fleet.journal.distinctData().size === 200, 60_000)
+    await waitFor('the poison record dead-lettered', () => deadLettered.length > 0)
     await waitFor('the parent lease deleted', async () => !(await fleet.leases()).has(parent!.ShardId!), 60_000)
     expect(proxy.calls('GetRecords')).toBeGreaterThan(2)
     await fleet.close()
@@ -199,6 +219,11 @@ describe('every documented metric, and only those, reaches CloudWatch', () => {
     expect(perShard('GetRecords.Throttled').sum).toBe(2)
     expect(perShard('ShardStalled').sum).toBeGreaterThanOrEqual(1)
     expect(perShard('ProcessTask.Success').max).toBe(1)
+    // At least once: a lease that moved while the poison record was isolated has it isolated again.
+    expect(new Set(deadLettered)).toEqual(new Set(['poison']))
+    expect(perShard('RecordsDeadLettered').sum).toBe(deadLettered.length)
+    expect(perShard('ProcessingBisections').sum).toBeGreaterThanOrEqual(1)
+    expect(perShard('ProcessingRetries').sum).toBeGreaterThanOrEqual(2)
     // At least once: every record counted, redeliveries after the lease move on top.
     expect(perShard('RecordsProcessed').sum).toBeGreaterThanOrEqual(200)
   })

@@ -5,13 +5,21 @@ import { consumeCommand } from './commands/consume.js'
 import { demoCommand } from './commands/demo.js'
 import { localCommand } from './commands/local.js'
 import { produceCommand } from './commands/produce.js'
+import { redriveCommand } from './commands/redrive.js'
 import { UsageError } from './usage-error.js'
 
 // The SDK's advice to move to Node 22 (printed on the first client) is noise in a command's output;
 // an explicit setting of the variable still wins.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 
-const commands: readonly Command[] = [localCommand, produceCommand, consumeCommand, benchCommand, demoCommand]
+const commands: readonly Command[] = [
+  localCommand,
+  produceCommand,
+  consumeCommand,
+  redriveCommand,
+  benchCommand,
+  demoCommand,
+]
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length))

@@ -1,12 +1,33 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { KinesisClient } from '@aws-sdk/client-kinesis'
 import type { AwsCredentials, CloudWatchOptions, Logger, MetricsSink } from '@kinesis-ts/shared'
-import type { ShardRecordProcessor } from './types.js'
+import type { PoisonRecord, ShardRecordProcessor } from './types.js'
 
 /** The consumer's options (KCL names) and their resolved form. */
 
 export type InitialPosition = 'LATEST' | 'TRIM_HORIZON' | { atTimestamp: Date }
-export type ProcessingErrorPolicy = 'retry' | 'skip'
+/**
+ * Bounded retries, then the failing records isolated and handed to `deadLetter` (see the consumer
+ * README, "Poison records").
+ */
+export interface DeadLetterPolicy {
+  /** Tries of a failing batch (with the processing backoff) before it is split, and of each piece. */
+  maxAttempts: number
+  /** Split a failing batch in halves until the records that fail alone are found (default true); false: try each record alone. */
+  bisectOnError?: boolean
+  /** Called once per record that still fails alone after maxAttempts; when it throws, it is called again after a backoff. */
+  deadLetter: (poison: PoisonRecord) => Promise<void> | void
+}
+
+export type ProcessingErrorPolicy = 'retry' | 'skip' | DeadLetterPolicy
+
+export interface ResolvedDeadLetterPolicy {
+  readonly maxAttempts: number
+  readonly bisectOnError: boolean
+  readonly deadLetter: (poison: PoisonRecord) => Promise<void> | void
+}
+
+export type ResolvedProcessingErrorPolicy = 'retry' | 'skip' | ResolvedDeadLetterPolicy
 
 export interface PollingRetrievalOptions {
   mode: 'polling'
@@ -169,7 +190,7 @@ export interface ResolvedConsumerConfig {
   readonly cleanupLeasesUponShardCompletion: boolean
   readonly completedLeaseCleanupIntervalMillis: number
   readonly callProcessRecordsEvenForEmptyRecordList: boolean
-  readonly processingErrorPolicy: ProcessingErrorPolicy
+  readonly processingErrorPolicy: ResolvedProcessingErrorPolicy
   readonly processingRetryBackoffBaseMillis: number
   readonly processingRetryBackoffMaxMillis: number
   readonly shutdownTimeoutMillis: number

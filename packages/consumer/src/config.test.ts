@@ -4,6 +4,7 @@ import { type KinesisConsumerOptions, resolveConsumerConfig } from './config.js'
 import type { ShardRecordProcessor } from './types.js'
 
 const processorFactory = () => ({}) as ShardRecordProcessor
+const deadLetter = () => {}
 const base: KinesisConsumerOptions = { streamName: 'orders', applicationName: 'billing', processorFactory }
 
 function errorOf(options: Partial<KinesisConsumerOptions>): ConfigurationError {
@@ -81,6 +82,36 @@ describe('resolveConsumerConfig', () => {
     ],
     [{ processingErrorPolicy: 'ignore' as never }, 'processingErrorPolicy', "'retry' or 'skip'", '"ignore"'],
     [
+      { processingErrorPolicy: 7 as never },
+      'processingErrorPolicy',
+      "'retry', 'skip' or { maxAttempts, bisectOnError?, deadLetter }",
+      '7',
+    ],
+    [{ processingErrorPolicy: { deadLetter } as never }, 'processingErrorPolicy.maxAttempts', 'an integer in [1, 100]'],
+    [
+      { processingErrorPolicy: { maxAttempts: 0, deadLetter } },
+      'processingErrorPolicy.maxAttempts',
+      'an integer in [1, 100]',
+      '0',
+    ],
+    [
+      { processingErrorPolicy: { maxAttempts: 3 } as never },
+      'processingErrorPolicy.deadLetter',
+      'a function (poison: PoisonRecord) => Promise<void> | void',
+    ],
+    [
+      { processingErrorPolicy: { maxAttempts: 3, deadLetter: 'dlq' as never } },
+      'processingErrorPolicy.deadLetter',
+      'a function (poison: PoisonRecord) => Promise<void> | void',
+      '"dlq"',
+    ],
+    [
+      { processingErrorPolicy: { maxAttempts: 3, deadLetter, bisectOnError: 'no' as never } },
+      'processingErrorPolicy.bisectOnError',
+      'true or false',
+      '"no"',
+    ],
+    [
       { cleanupLeasesUponShardCompletion: 'yes' as never },
       'cleanupLeasesUponShardCompletion',
       'true or false',
@@ -145,6 +176,19 @@ describe('resolveConsumerConfig', () => {
       expect(error.option).toBe(option)
       expect(error.message).toMatch(message)
     })
+  })
+
+  it('resolves the dead-letter form of processingErrorPolicy: bisectOnError defaults to true', () => {
+    const policy = resolveConsumerConfig({
+      ...base,
+      processingErrorPolicy: { maxAttempts: 3, deadLetter },
+    }).processingErrorPolicy
+    expect(policy).toEqual({ maxAttempts: 3, bisectOnError: true, deadLetter })
+    expect(Object.isFrozen(policy)).toBe(true)
+    expect(
+      resolveConsumerConfig({ ...base, processingErrorPolicy: { maxAttempts: 1, bisectOnError: false, deadLetter } })
+        .processingErrorPolicy,
+    ).toEqual({ maxAttempts: 1, bisectOnError: false, deadLetter })
   })
 
   it('accepts worker-thread options with processorModule', () => {

@@ -21,6 +21,7 @@ import type {
   ResolvedPollingRetrieval,
 } from './config-types.js'
 import { CONSUMER_DEFAULTS as D } from './defaults.js'
+import { resolveProcessingErrorPolicy } from './processing/error-policy.js'
 import { type StreamRef, streamNameOfARN } from './stream-ref.js'
 
 export type * from './config-types.js'
@@ -229,12 +230,7 @@ export function resolveConsumerConfig(options: KinesisConsumerOptions): Resolved
   )
   const retrieval = retrievalOf(options)
   const faultBounds = faultBoundsOf(options, failoverTimeMillis)
-  const policy = oneOf(
-    'processingErrorPolicy',
-    options.processingErrorPolicy,
-    ['retry', 'skip'],
-    D.processingErrorPolicy,
-  )
+  const policy = resolveProcessingErrorPolicy(options.processingErrorPolicy)
   return Object.freeze({
     streamName,
     streamARN,

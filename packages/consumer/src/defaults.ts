@@ -22,8 +22,16 @@ export const CONSUMER_DEFAULTS = Object.freeze({
   /** kinesis-ts: back-off of failed GetRecords (full jitter). */
   getRecordsBackoffBaseMillis: 200,
   getRecordsBackoffMaxMillis: 10_000,
-  /** kinesis-ts: 'retry' redelivers a batch whose processRecords threw; 'skip' is the Java KCL's behaviour. */
+  /**
+   * kinesis-ts: 'retry' redelivers a batch whose processRecords threw; 'skip' is the Java KCL's behaviour.
+   * 'retry' stays the default: a dead-letter destination is the application's to choose, and losing no
+   * record silently matters more than a moving shard.
+   */
   processingErrorPolicy: 'retry' as const,
+  /** kinesis-ts: the object form of processingErrorPolicy splits a failing batch in halves unless told not to. */
+  bisectOnError: true,
+  /** kinesis-ts: upper bound of processingErrorPolicy.maxAttempts. */
+  maxProcessingAttempts: 100,
   processingRetryBackoffBaseMillis: 500,
   processingRetryBackoffMaxMillis: 30_000,
   /** kinesis-ts: upper bound of a graceful shutdown before it turns into a hard stop. */

@@ -16,5 +16,31 @@ export interface ConsumerEvents {
     stalledForMillis: number
     lastError: string | undefined
   }
-  'consumer.processing_error': { shardId: string; error: unknown; policy: 'retry' | 'skip'; attempt: number }
+  /**
+   * processRecords threw. `attempt` counts the tries of those records from 0; `policy` is
+   * `'dead-letter'` under the object form of processingErrorPolicy.
+   */
+  'consumer.processing_error': {
+    shardId: string
+    error: unknown
+    policy: 'retry' | 'skip' | 'dead-letter'
+    attempt: number
+  }
+  /** A record that failed alone maxAttempts times was handed to deadLetter; it counts as processed now. */
+  'consumer.record_dead_lettered': {
+    shardId: string
+    partitionKey: string
+    sequenceNumber: string
+    subSequenceNumber: number
+    attempts: number
+    error: unknown
+  }
+  /** deadLetter threw: the shard backs off and calls it again for the same record (`attempt` from 0). */
+  'consumer.dead_letter_failed': {
+    shardId: string
+    sequenceNumber: string
+    subSequenceNumber: number
+    attempt: number
+    error: unknown
+  }
 }

@@ -3,6 +3,7 @@ export type { ShardStats } from './scheduler.js'
 export type { ShardProgress, ShardState } from './shard-consumer.js'
 export {
   resolveConsumerConfig,
+  type DeadLetterPolicy,
   type FanOutRetrievalOptions,
   type InitialPosition,
   type KinesisConsumerOptions,

@@ -28,4 +28,10 @@ export const METRICS = Object.freeze({
   eventLoopDelay: 'EventLoopDelay',
   /** kinesis-ts: a held shard found without a consumer or not moving, and reset. */
   shardStalled: 'ShardStalled',
+  /** kinesis-ts: a processRecords call that delivers records again after one threw (a redelivered batch, a half, a record alone). */
+  processingRetries: 'ProcessingRetries',
+  /** kinesis-ts: a failing batch split, in halves or (bisectOnError false) into single records. */
+  processingBisections: 'ProcessingBisections',
+  /** kinesis-ts: a record handed to deadLetter (the call returned). */
+  recordsDeadLettered: 'RecordsDeadLettered',
 })

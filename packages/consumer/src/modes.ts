@@ -67,7 +67,9 @@ const WORKER_THREAD_HOST = (
     // 0 = one thread per available core.
     workerThreads: config.workerThreads === 0 ? undefined : config.workerThreads,
     lanesPerShard: config.lanesPerShard,
-    processingErrorPolicy: config.processingErrorPolicy,
+    // Under a dead-letter policy a lane whose thread dies in processRecords counts as a failed try (the
+    // shard consumer's isolation decides); other calls of a crashed lane are redelivered as under 'retry'.
+    processingErrorPolicy: typeof config.processingErrorPolicy === 'object' ? 'retry' : config.processingErrorPolicy,
     logger: context.logger,
   })
 

@@ -170,6 +170,8 @@ export class Scheduler {
         recordsProcessed: progress?.recordsProcessed ?? 0,
         lastProgressAt: progress?.lastProgressAt,
         lastError: progress?.lastError,
+        recordsDeadLettered: progress?.recordsDeadLettered ?? 0,
+        deadLetterFailures: progress?.deadLetterFailures ?? 0,
         stalls: this.#stalls.get(held.leaseKey) ?? 0,
       }
     })

@@ -1,4 +1,5 @@
-import type { ShardRecordProcessor } from './types.js'
+import type { Isolation } from './processing/isolation.js'
+import type { ProcessRecordsInput, ShardRecordProcessor } from './types.js'
 
 /**
  * The two seams of the consumer: where records come from (retrieval) and where they are processed.
@@ -85,4 +86,17 @@ export interface ProcessorHost {
    * not hold up destroy()). Hosts with nothing to abandon may leave it out; close() is used instead.
    */
   destroy?(): Promise<void>
+}
+
+/**
+ * A host's processor that settles a failing batch itself under a dead-letter policy: the worker-thread
+ * processor isolates failures within the lane that failed, using the consumer's `Isolation` (backoff,
+ * deadLetter in the main thread, metrics and events). Others are settled by the shard consumer.
+ */
+export interface SettlingProcessor extends ShardRecordProcessor {
+  settleRecords(input: ProcessRecordsInput, isolation: Isolation): Promise<boolean>
+}
+
+export function isSettlingProcessor(processor: ShardRecordProcessor): processor is SettlingProcessor {
+  return typeof (processor as Partial<SettlingProcessor>).settleRecords === 'function'
 }

@@ -6,7 +6,8 @@ import type { HeldLease } from './leases/held-lease.js'
 import type { LeaseStore } from './leases/lease-store.js'
 import { isAborted, pause } from './loop.js'
 import { METRICS } from './metrics.js'
-import { type HashRange, dataBytes, toClientRecords } from './records/client-records.js'
+import { BatchProcessor } from './processing/batch-processor.js'
+import { type HashRange, toClientRecords } from './records/client-records.js'
 import { isSentinel, isShardEnd } from './records/sequence.js'
 import type { ProcessorHost, RawBatch, RecordSourceFactory, ShardDescriptor, StartingPosition } from './seams.js'
 import type { ShardSyncer } from './shard-sync/shard-syncer.js'
@@ -40,8 +41,15 @@ export interface ShardProgress {
    * processRecords call returned.
    */
   readonly lastProgressAt: number
-  /** The last error met while reading or initializing, cleared by the next progress. */
+  /**
+   * The last error met while reading, initializing or calling deadLetter, cleared by the next
+   * progress.
+   */
   readonly lastError: string | undefined
+  /** Records of this shard handed to deadLetter (processingErrorPolicy's object form). */
+  readonly recordsDeadLettered: number
+  /** deadLetter calls that threw and were tried again; a shard waiting on them goes no further. */
+  readonly deadLetterFailures: number
 }
 
 type ShardEnd = NonNullable<RawBatch['shardEnd']>
@@ -57,6 +65,7 @@ export class ShardConsumer {
   readonly #hardStop = new AbortController()
   readonly #signal: AbortSignal
   readonly #dimensions: { ShardId: string }
+  readonly #batches: BatchProcessor
   #shutdownRequested = false
   #state: ShardState = 'waiting-for-parents'
   #millisBehindLatest: number | undefined
@@ -72,6 +81,15 @@ export class ShardConsumer {
     this.#options = options
     this.#signal = AbortSignal.any([this.#stopReading.signal, this.#hardStop.signal, options.held.lostSignal])
     this.#dimensions = { ShardId: options.shard.shardId }
+    this.#batches = new BatchProcessor({
+      shardId: options.shard.shardId,
+      config: options.config,
+      signal: this.#signal,
+      events: options.events,
+      logger: options.logger,
+      metrics: options.metrics,
+      onTrouble: (error) => this.#failed(error),
+    })
   }
 
   get shardId(): string {
@@ -85,6 +103,8 @@ export class ShardConsumer {
       recordsProcessed: this.#recordsProcessed,
       lastProgressAt: this.#lastProgressAt,
       lastError: this.#lastError,
+      recordsDeadLettered: this.#batches.recordsDeadLettered,
+      deadLetterFailures: this.#batches.deadLetterFailures,
     }
   }
 
@@ -251,7 +271,7 @@ export class ShardConsumer {
           await this.#process(processor, checkpointer, records, batch.millisBehindLatest)
         } else {
           // The Java KCL runs a ProcessTask for every fetch, an empty one included, and reports it.
-          this.#taskCompleted(records, 0)
+          this.#batches.taskCompleted(records, 0)
         }
         if (last !== undefined)
           after = { sequenceNumber: last.sequenceNumber, subSequenceNumber: last.subSequenceNumber }
@@ -264,14 +284,20 @@ export class ShardConsumer {
     }
   }
 
-  /** A batch, retries included, is the application's time: the shard is not stalled meanwhile. */
+  /**
+   * A batch, retries, isolation and dead-letter calls included, is the application's time: the shard
+   * is not stalled meanwhile.
+   */
   async #process(
     processor: ShardRecordProcessor,
     checkpointer: ShardCheckpointer,
     records: KinesisClientRecord[],
     millisBehindLatest: number,
   ): Promise<void> {
-    await this.#inApplication(() => this.#processBatch(processor, checkpointer, records, millisBehindLatest))
+    const outcome = await this.#inApplication(() =>
+      this.#batches.process(processor, checkpointer, records, millisBehindLatest),
+    )
+    if (outcome === 'processed') this.#recordsProcessed += records.length
   }
 
   async #inApplication<T>(call: () => Promise<T>): Promise<T> {
@@ -282,61 +308,6 @@ export class ShardConsumer {
       this.#inProcessor = false
       this.#progressed()
     }
-  }
-
-  async #processBatch(
-    processor: ShardRecordProcessor,
-    checkpointer: ShardCheckpointer,
-    records: KinesisClientRecord[],
-    millisBehindLatest: number,
-  ): Promise<void> {
-    const { config, metrics, logger, events } = this.#options
-    const last = records.at(-1)
-    if (last !== undefined) checkpointer.setLargestPermitted(last)
-    for (let attempt = 0; ; attempt++) {
-      const started = performance.now()
-      try {
-        await processor.processRecords({ records, checkpointer, millisBehindLatest })
-        this.#taskCompleted(records, performance.now() - started)
-        this.#recordsProcessed += records.length
-        return
-      } catch (error) {
-        const policy = config.processingErrorPolicy
-        events.emit('consumer.processing_error', () => ({ shardId: this.shardId, error, policy, attempt }))
-        if (policy === 'skip') {
-          logger.error(
-            { err: error, shardId: this.shardId, records: records.length },
-            'processRecords threw; batch skipped',
-          )
-          // The Java KCL's ProcessTask catches the processor's exception, skips the batch and
-          // reports the task as a success; 'skip' is that behaviour, metrics included.
-          this.#taskCompleted(records, performance.now() - started)
-          return
-        }
-        // 'retry': this attempt did not complete the task, the batch comes again.
-        metrics.put(METRICS.processTaskSuccess, 0, 'Count', this.#dimensions)
-        metrics.put(METRICS.processTaskTime, performance.now() - started, 'Milliseconds', this.#dimensions)
-        logger.error({ err: error, shardId: this.shardId, attempt }, 'processRecords threw; redelivering the batch')
-        const delay = backoffDelay(attempt, {
-          baseMs: config.processingRetryBackoffBaseMillis,
-          maxMs: config.processingRetryBackoffMaxMillis,
-        })
-        if (!(await pause(delay, this.#signal))) {
-          // Abandoned, not processed: its records must not become checkpointable.
-          checkpointer.setLargestPermitted(checkpointer.lastCheckpoint)
-          return
-        }
-      }
-    }
-  }
-
-  /** A batch done with (processed or skipped): its ProcessTask metrics, as the Java KCL publishes them. */
-  #taskCompleted(records: readonly KinesisClientRecord[], elapsedMillis: number): void {
-    const { metrics } = this.#options
-    metrics.put(METRICS.processTaskSuccess, 1, 'Count', this.#dimensions)
-    metrics.put(METRICS.processTaskTime, elapsedMillis, 'Milliseconds', this.#dimensions)
-    metrics.put(METRICS.recordsProcessed, records.length, 'Count', this.#dimensions)
-    metrics.put(METRICS.dataBytesProcessed, dataBytes(records), 'Bytes', this.#dimensions)
   }
 
   async #endShard(processor: ShardRecordProcessor, checkpointer: ShardCheckpointer, end: ShardEnd): Promise<boolean> {

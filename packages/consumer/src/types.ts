@@ -18,6 +18,19 @@ export interface KinesisClientRecord {
   aggregated: boolean
 }
 
+/**
+ * A record that still failed alone after `maxAttempts` tries, handed to the `deadLetter` function of
+ * the object form of `processingErrorPolicy`.
+ */
+export interface PoisonRecord {
+  shardId: string
+  record: KinesisClientRecord
+  /** What processRecords threw on the record's last try alone (with worker threads: a WorkerProcessingError or WorkerCrashedError). */
+  error: unknown
+  /** How many processRecords calls that included this record threw, the tries of the batches it was in counted. */
+  attempts: number
+}
+
 export interface Checkpointer {
   /** Without arguments: the last record delivered so far (or SHARD_END inside shardEnded). */
   checkpoint(): Promise<void>

@@ -50,9 +50,11 @@ export {
 export {
   booleanOption,
   durationOption,
+  functionOption,
   integerOption,
   notBelow,
   oneOf,
+  requiredIntegerOption,
   requiredStringOption,
   stringOption,
   type StringRule,

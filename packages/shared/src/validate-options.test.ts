@@ -3,9 +3,11 @@ import { ConfigurationError } from './errors.js'
 import {
   booleanOption,
   durationOption,
+  functionOption,
   integerOption,
   notBelow,
   oneOf,
+  requiredIntegerOption,
   requiredStringOption,
   stringOption,
 } from './validate-options.js'
@@ -64,6 +66,18 @@ describe('option checks: one message, naming the option, what is allowed and the
           pattern: { test: /^[a-z]+$/, characters: '[a-z]' },
         }),
     ],
+    [
+      'processingErrorPolicy.maxAttempts',
+      'an integer in [1, 100]',
+      '0',
+      () => requiredIntegerOption('processingErrorPolicy.maxAttempts', 0, 1, 100),
+    ],
+    [
+      'processingErrorPolicy.deadLetter',
+      'a function (poison) => void',
+      '"dlq"',
+      () => functionOption('processingErrorPolicy.deadLetter', 'dlq', 'a function (poison) => void', true),
+    ],
     ['backoffMaxMs', 'at least backoffBaseMs (200)', '100', () => notBelow('backoffMaxMs', 100, 'backoffBaseMs', 200)],
   ]
   it.each(cases)('%s: expected %s (received %s)', (option, allowed, received, check) => {
@@ -85,6 +99,12 @@ describe('option checks: one message, naming the option, what is allowed and the
     expect(errorOf(() => oneOf('retrieval.mode', undefined, ['polling', 'fanout'])).message).toBe(
       "Invalid option retrieval.mode: expected 'polling' or 'fanout'",
     )
+    expect(errorOf(() => requiredIntegerOption('maxAttempts', undefined, 1, 100)).message).toBe(
+      'Invalid option maxAttempts: expected an integer in [1, 100]',
+    )
+    expect(errorOf(() => functionOption('deadLetter', undefined, 'a function', true)).message).toBe(
+      'Invalid option deadLetter: expected a function',
+    )
   })
 
   it('takes the default when absent and the value, unchanged, when it is allowed', () => {
@@ -99,5 +119,9 @@ describe('option checks: one message, naming the option, what is allowed and the
     expect(stringOption('s', undefined)).toBeUndefined()
     expect(stringOption('s', 'x'.repeat(255), { maxLength: 255 })).toBe('x'.repeat(255))
     expect(notBelow('max', 200, 'base', 200)).toBe(200)
+    expect(requiredIntegerOption('n', 100, 1, 100)).toBe(100)
+    const f = () => {}
+    expect(functionOption('f', f, 'a function')).toBe(f)
+    expect(functionOption('f', undefined, 'a function')).toBeUndefined()
   })
 })

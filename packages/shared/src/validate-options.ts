@@ -26,6 +26,24 @@ export function integerOption(option: string, value: unknown, fallback: number, 
   return integerIn(option, value, fallback, min, max, 'an integer')
 }
 
+/** An integer in [min, max] that must be given. */
+export function requiredIntegerOption(option: string, value: unknown, min: number, max = UNBOUNDED): number {
+  if (value === undefined) throw new ConfigurationError(option, `an integer${range(min, max)}`)
+  return integerOption(option, value, min, min, max)
+}
+
+/** A function (`what` describes its signature); undefined when absent, `required` refuses absence. */
+export function functionOption<F extends (...args: never[]) => unknown>(
+  option: string,
+  value: unknown,
+  what: string,
+  required = false,
+): F | undefined {
+  if (value === undefined && !required) return undefined
+  if (typeof value !== 'function') throw new ConfigurationError(option, what, value)
+  return value as F
+}
+
 /** A whole number of milliseconds in [min, max]; `fallback` when absent. */
 export function durationOption(option: string, value: unknown, fallback: number, min: number, max = UNBOUNDED): number {
   return integerIn(option, value, fallback, min, max, 'an integer number of milliseconds')

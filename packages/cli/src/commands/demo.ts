@@ -25,6 +25,11 @@ export const demoCommand: Command = {
     size: { type: 'string', description: 'bytes of data per record', default: '100', valueName: 'bytes' },
     shards: { type: 'string', description: 'shards of the stream', default: '4', valueName: 'count' },
     'no-split': { type: 'boolean', description: 'do not split a shard halfway', default: false },
+    poison: {
+      type: 'boolean',
+      description: 'also put one record the processors always throw on, and show it dead-lettered',
+      default: false,
+    },
     'worker-threads': {
       type: 'string',
       description: 'threads of the worker-thread consumer',
@@ -47,6 +52,7 @@ export const demoCommand: Command = {
       recordBytes: integerOption(values, 'size', 12, 1_048_576 - 64),
       shards: integerOption(values, 'shards', 1, 64),
       split: values['no-split'] !== true,
+      poison: values.poison === true,
       workerThreads: integerOption(values, 'worker-threads', 1, 64),
       stallTimeoutMs: integerOption(values, 'stall-timeout', 1000),
       out: stdout,

@@ -1,5 +1,5 @@
 import type { KinesisClientRecord, ProcessRecordsInput, ShardRecordProcessor } from '@kinesis-ts/consumer'
-import { decodeDemoRecord } from './record-format.js'
+import { decodeDemoRecord, isPoisonRecord } from './record-format.js'
 
 /** One processRecords call's worth of demo deliveries: ids and put → process latencies. */
 export interface DeliveryReport {
@@ -12,7 +12,7 @@ export interface DeliveryReport {
 
 /**
  * The demo's processor: reads each record's id and send time, reports them, and checkpoints after
- * every batch (and at shard end and shutdown, as the KCL contract asks). The same class runs in
+ * every batch; a batch holding the poison record (--poison) throws (and at shard end and shutdown, as the KCL contract asks). The same class runs in
  * the main thread and in worker threads; only the `report` function differs.
  */
 export class DemoProcessor implements ShardRecordProcessor {
@@ -29,6 +29,8 @@ export class DemoProcessor implements ShardRecordProcessor {
 
   async processRecords({ records, checkpointer }: ProcessRecordsInput): Promise<void> {
     if (records.length === 0) return
+    // Only written with --poison, where the dead-letter policy isolates it.
+    if (records.some((record) => isPoisonRecord(record.data))) throw new Error('the demo poison record')
     await this.#report(summarize(this.#shardId, records, Date.now()))
     await checkpointer.checkpoint()
   }

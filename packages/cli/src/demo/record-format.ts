@@ -27,3 +27,14 @@ export function decodeDemoRecord(data: Uint8Array): DemoRecord | undefined {
 }
 
 export const partitionKeyOf = (id: number, keys: number) => `demo-key-${id % keys}`
+
+/** With `--poison`: one record every processor throws on, to show it dead-lettered. */
+export const POISON_RECORD = Object.freeze({
+  partitionKey: 'demo-poison',
+  data: new TextEncoder().encode('kinesis-ts demo: a poison record'),
+})
+
+export function isPoisonRecord(data: Uint8Array): boolean {
+  const poison = POISON_RECORD.data
+  return data.length === poison.length && data.every((byte, i) => byte === poison[i])
+}

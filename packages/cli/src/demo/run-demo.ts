@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { KinesisConsumer } from '@kinesis-ts/consumer'
+import { KinesisConsumer, type PoisonRecord } from '@kinesis-ts/consumer'
 import { KinesisProducer } from '@kinesis-ts/producer'
 import { type Logger, silentLogger, sleep } from '@kinesis-ts/shared'
 import { clientOptionsFor, dynamoDBClientFor, kinesisClientFor, startBackends } from '../backends.js'
@@ -10,6 +10,7 @@ import { leasesByOwner, readLeases } from './lease-watch.js'
 import { LiveView } from './live-view.js'
 import { DemoProcessor } from './processor.js'
 import { produceDemoRecords } from './produce.js'
+import { POISON_RECORD } from './record-format.js'
 import { splitOneShard } from './reshard.js'
 import { type DemoSummary, summarize } from './summary.js'
 import { DEMO_CHANNEL_VARIABLE } from './worker-processor.js'
@@ -23,6 +24,8 @@ export interface DemoOptions {
   /** Give up when no new record has been consumed for this long. */
   readonly stallTimeoutMs: number
   readonly workerThreads: number
+  /** Also put one record every processor throws on, and dead-letter it (processingErrorPolicy). */
+  readonly poison: boolean
   readonly out: NodeJS.WriteStream
   readonly signal: AbortSignal
   readonly logger?: Logger
@@ -58,6 +61,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     await ensureStream(kinesis, streamName, options.shards, signal)
 
     const tracker = new DeliveryTracker(options.records, options.keys)
+    const deadLetters: PoisonRecord[] = []
     process.env[DEMO_CHANNEL_VARIABLE] = `kinesis-ts-demo-${runId}`
     cleanups.push(tracker.listenToWorkerThreads(process.env[DEMO_CHANNEL_VARIABLE], WORKER_B))
 
@@ -75,6 +79,17 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       parentShardPollIntervalMillis: 200,
       idleTimeBetweenReadsInMillis: 100,
       logger,
+      ...(options.poison
+        ? {
+            processingErrorPolicy: {
+              maxAttempts: 3,
+              deadLetter: (poison: PoisonRecord) => void deadLetters.push(poison),
+            },
+            // The poison record's isolation takes a few dozen tries: short pauses keep it brief.
+            processingRetryBackoffBaseMillis: 20,
+            processingRetryBackoffMaxMillis: 200,
+          }
+        : {}),
     }
     const workerA = new KinesisConsumer({
       ...consumerOptions,
@@ -103,6 +118,17 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       () => progressLines(phase, tracker, leases, production.sent, options.records, startedAt),
       out,
     )
+    for (const [worker, name] of [
+      [workerA, WORKER_A],
+      [workerB, WORKER_B],
+    ] as const) {
+      worker.on('consumer.record_dead_lettered', (event) =>
+        view.log(
+          `${name} dead-lettered the poison record of ${event.shardId} (${event.sequenceNumber}/${event.subSequenceNumber}) after ${event.attempts} failed processRecords calls; the shard moved on`,
+        ),
+      )
+    }
+    const poisonPut = options.poison ? producer.addUserRecord(POISON_RECORD) : undefined
     const production = produceDemoRecords(producer, options, signal, () => {
       if (!options.split) return
       void splitOneShard(kinesis, streamName, signal).then(
@@ -135,12 +161,18 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     )
 
     const produced = await production.done
+    await poisonPut
     phase = 'draining'
     await tracker
       .waitFor((t) => t.unique >= produced.successful, options.stallTimeoutMs, signal)
       .catch(() => {
         // A stall is reported by the verification below, not as a crash.
       })
+    if (options.poison) {
+      await waitUntil(() => deadLetters.length > 0, options.stallTimeoutMs, signal).catch(() => {
+        // Reported by the verification.
+      })
+    }
     const consumedAt = performance.now()
     await producer.close()
     view.stop()
@@ -150,6 +182,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       latencies: tracker.latencies,
       perWorker: tracker.perWorker,
       handoff,
+      deadLettered: options.poison ? deadLetters.length : undefined,
       consumeSeconds: (consumedAt - tracker.firstDeliveryAt) / 1000,
       totalSeconds: (consumedAt - startedAt) / 1000,
     })
@@ -161,6 +194,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         logger.warn({ err: error }, 'demo cleanup step failed')
       }
     }
+  }
+}
+
+async function waitUntil(done: () => boolean, timeoutMs: number, signal: AbortSignal): Promise<void> {
+  const deadline = performance.now() + timeoutMs
+  while (!done()) {
+    if (performance.now() > deadline) throw new Error('timed out')
+    await sleep(50, signal)
   }
 }
 

@@ -15,6 +15,8 @@ export interface DemoSummary {
   readonly consumed: { recordsPerSecond: number; perWorker: Record<string, number> }
   readonly latencyMs: { p50: number | undefined; p99: number | undefined }
   readonly handoff: HandoffResult
+  /** With --poison: how many times the poison record was dead-lettered (at least once). */
+  readonly deadLettered?: number
   readonly totalSeconds: number
 }
 
@@ -24,12 +26,13 @@ export function summarize(input: {
   latencies: LatencyRecorder
   perWorker: ReadonlyMap<string, number>
   handoff: HandoffResult
+  deadLettered: number | undefined
   consumeSeconds: number
   totalSeconds: number
 }): DemoSummary {
   const { ledger, produced } = input
   return {
-    passed: ledger.passed && produced.failed === 0,
+    passed: ledger.passed && produced.failed === 0 && input.deadLettered !== 0,
     verification: ledger,
     produced: {
       successful: produced.successful,
@@ -43,6 +46,7 @@ export function summarize(input: {
     },
     latencyMs: { p50: input.latencies.percentile(50), p99: input.latencies.percentile(99) },
     handoff: input.handoff,
+    ...(input.deadLettered === undefined ? {} : { deadLettered: input.deadLettered }),
     totalSeconds: input.totalSeconds,
   }
 }
@@ -62,6 +66,11 @@ export function formatSummary(summary: DemoSummary): string {
     `  ${check(v.missing === 0)} consumed            ${n(v.unique)} of ${n(v.expected)} records at least once, ${n(v.missing)} missing`,
     `  ${check(true)} duplicates          ${n(v.duplicates)} redelivered (at-least-once: replays after handoff or reshard)`,
     `  ${check(v.outOfOrder === 0)} per-key order       ${n(v.outOfOrder)} records seen before an earlier record of their key`,
+    ...(summary.deadLettered === undefined
+      ? []
+      : [
+          `  ${check(summary.deadLettered > 0)} dead letters        the poison record dead-lettered ${n(summary.deadLettered)} time(s) (at least once), the shard moved on`,
+        ]),
     '',
     'Performance',
     `  producer            ${n(summary.produced.recordsPerSecond)} records/s`,

@@ -1,6 +1,8 @@
 import { ClosedError, type Logger, backoffDelay, sleep } from '@kinesis-ts/shared'
 import type { Piscina } from 'piscina'
 import { ShutdownError } from '../errors.js'
+import type { Isolation } from '../processing/isolation.js'
+import type { SettlingProcessor } from '../seams.js'
 import type {
   Checkpointer,
   ExtendedSequenceNumber,
@@ -10,7 +12,6 @@ import type {
   PreparedCheckpointer,
   ProcessRecordsInput,
   ShardEndedInput,
-  ShardRecordProcessor,
   ShutdownRequestedInput,
 } from '../types.js'
 import { type CheckpointRequest, LaneChannel, WorkerCrashedError } from './lane-channel.js'
@@ -36,13 +37,17 @@ export interface WorkerProcessorContext {
  * key. Checkpoints from lanes act on the Checkpointer the consumer handed in, directly with one lane,
  * through a low-water mark with several. A lane whose thread dies is restarted (initialize from the last
  * checkpoint) and its part of the batch redelivered; under 'skip' a second crash in a row gives up.
+ * Under a dead-letter policy each lane settles its own part (`settleRecords`): a failure is isolated
+ * within the lane that failed while the other lanes' records are delivered once.
  */
-export class WorkerShardProcessor implements ShardRecordProcessor {
+export class WorkerShardProcessor implements SettlingProcessor {
   readonly #context: WorkerProcessorContext
   readonly #channels: (LaneChannel | undefined)[]
   readonly #marks: LowWaterMark
   readonly #prepared = new Map<string, PreparedCheckpointer>()
   readonly #endVotes = new Set<number>()
+  /** Per lane, the last record of the piece being isolated: what a bare checkpoint() there may name. */
+  readonly #isolating: (ExtendedSequenceNumber | undefined)[]
   #shardId = ''
   #position: ExtendedSequenceNumber = { sequenceNumber: 'TRIM_HORIZON', subSequenceNumber: 0 }
   #checkpointer: Checkpointer | undefined
@@ -52,6 +57,7 @@ export class WorkerShardProcessor implements ShardRecordProcessor {
     this.#context = context
     this.#channels = new Array(context.lanes).fill(undefined)
     this.#marks = new LowWaterMark(context.lanes)
+    this.#isolating = new Array(context.lanes).fill(undefined)
   }
 
   async initialize(input: InitializationInput): Promise<void> {
@@ -63,10 +69,7 @@ export class WorkerShardProcessor implements ShardRecordProcessor {
   async processRecords(input: ProcessRecordsInput): Promise<void> {
     this.#checkpointer = input.checkpointer
     const { records, millisBehindLatest } = input
-    const lanes = lanesOf(records, this.#context.lanes)
-    if (this.#context.lanes > 1) this.#marks.add(records, lanes)
-    const byLane: KinesisClientRecord[][] = this.#channels.map(() => [])
-    records.forEach((record, i) => byLane[lanes[i] ?? 0]?.push(record))
+    const byLane = this.#split(records)
     await this.#all(
       byLane.map((part, lane) =>
         part.length === 0 && records.length > 0
@@ -83,6 +86,46 @@ export class WorkerShardProcessor implements ShardRecordProcessor {
             },
       ),
     )
+  }
+
+  async settleRecords(input: ProcessRecordsInput, isolation: Isolation): Promise<boolean> {
+    this.#checkpointer = input.checkpointer
+    const { records, millisBehindLatest } = input
+    const byLane = this.#split(records)
+    const settled = await Promise.all(
+      byLane.map((part, lane) =>
+        part.length === 0 && records.length > 0
+          ? true
+          : isolation.settle(part, (piece) => this.#tryLane(lane, piece, millisBehindLatest)),
+      ),
+    )
+    return settled.every(Boolean)
+  }
+
+  /** One try of a lane's piece; a crash of its thread is a failed try (the isolation tries again on a new one). */
+  async #tryLane(lane: number, piece: KinesisClientRecord[], millisBehindLatest: number): Promise<void> {
+    const last = piece.at(-1)
+    this.#isolating[lane] =
+      last === undefined
+        ? undefined
+        : { sequenceNumber: last.sequenceNumber, subSequenceNumber: last.subSequenceNumber }
+    try {
+      const { records: wire, data } = packRecords(piece)
+      // A dead channel is replaced by #channel (initialize from the last checkpoint) on the next try.
+      const channel = await this.#channel(lane)
+      await channel.call('processRecords', { records: wire, data, millisBehindLatest }, [data])
+    } finally {
+      this.#isolating[lane] = undefined
+    }
+  }
+
+  /** The records of each lane, in shard order; the low-water mark learns where they went. */
+  #split(records: readonly KinesisClientRecord[]): KinesisClientRecord[][] {
+    const lanes = lanesOf(records, this.#context.lanes)
+    if (this.#context.lanes > 1) this.#marks.add(records, lanes)
+    const byLane: KinesisClientRecord[][] = this.#channels.map(() => [])
+    records.forEach((record, i) => byLane[lanes[i] ?? 0]?.push(record))
+    return byLane
   }
 
   async leaseLost(_input: LeaseLostInput = {}): Promise<void> {
@@ -192,7 +235,8 @@ export class WorkerShardProcessor implements ShardRecordProcessor {
       if (prepared !== undefined) this.#position = prepared.pendingCheckpoint
       return undefined
     }
-    const target = this.#context.lanes === 1 ? request.target : this.#laneTarget(lane, request)
+    const target =
+      this.#context.lanes === 1 ? (request.target ?? this.#isolating[lane]) : this.#laneTarget(lane, request)
     if (target === null) return request.target
     if (request.op === 'prepare') {
       const prepared = await (target === undefined
@@ -217,7 +261,7 @@ export class WorkerShardProcessor implements ShardRecordProcessor {
       this.#endVotes.add(lane)
       return null
     }
-    const done = request.target ?? this.#marks.lastDelivered(lane)
+    const done = request.target ?? this.#isolating[lane] ?? this.#marks.lastDelivered(lane)
     if (done === undefined) return null
     const moved = this.#marks.complete(lane, done)
     if (request.op === 'prepare') return this.#marks.mark ?? null
