@@ -7,9 +7,12 @@
  *   each one's next record processed on a survivor within failoverTimeMillis + 2 s, p100) and a shut-down
  *   worker's (within 2 s, p100, and nothing at or below its shutdownRequested checkpoint processed again);
  *   2 workers × 4 shards, and 8 × 64 with BENCH_CONSUMER_SCALE=1;
+ * - cost: DynamoDB requests and capacity units per lease-hour and per worker-hour at the defaults and with
+ *   the expiry watch off, counted at each worker's client, 4 workers × 16 leases on an idle stream, next
+ *   to the Java KCL 2.x's computed from its defaults; the issue's rule (read cost +25% at most) in RCU.
  *
  * Knobs (environment variables):
- *   BENCH_CONSUMER_PARTS              throughput,handoff  which parts to run
+ *   BENCH_CONSUMER_PARTS              throughput,handoff,cost  which parts to run
  *   BENCH_ROUNDS                      3       throughput: best of; handoff: crash and graceful rounds each
  *   BENCH_CONSUMER_RECORDS            20000   throughput: records in the stream
  *   BENCH_CONSUMER_SHARDS             4       throughput: shards
@@ -17,17 +20,19 @@
  *   BENCH_CONSUMER_SCALE              0       1: the handoff also at 8 workers × 64 shards
  *   BENCH_CONSUMER_PUT_INTERVAL_MS    100     handoff at 2 × 4: one record per shard this often
  *   BENCH_CONSUMER_SCALE_PUT_INTERVAL_MS 500  handoff at 8 × 64 (kinesis-local slows down with 64 shards)
+ *   BENCH_CONSUMER_COST_WINDOW_MS     60000   cost: window counted per setting
  */
 import { createKinesisClient } from '@kinesis-ts/shared'
 import { createDynamoDBClient } from '@kinesis-ts/shared/dynamodb'
 import { localCredentials, startLocalDynamoDB, startLocalKinesis } from '@kinesis-ts/shared/testing'
 import { envNumber } from '../lib/table.js'
+import { measureCost, printCost } from './cost.js'
 import { type Backends, measureHandoff, printHandoff } from './handoff.js'
 import { createStreamWithShards } from './streams.js'
 import { measureThroughput } from './throughput.js'
 import { bundleWorker } from './worker-fleet.js'
 
-const PARTS = ['throughput', 'handoff']
+const PARTS = ['throughput', 'handoff', 'cost']
 
 function readParts(): string[] {
   const raw = process.env.BENCH_CONSUMER_PARTS
@@ -66,12 +71,17 @@ export async function run(): Promise<void> {
         rounds,
       })
     }
-    if (parts.includes('handoff')) await bundleWorker()
+    if (parts.includes('handoff') || parts.includes('cost')) await bundleWorker()
     if (parts.includes('handoff')) {
       await handoffAt(backends, 2, 4, rounds, envNumber('BENCH_CONSUMER_PUT_INTERVAL_MS', 100))
       if (process.env.BENCH_CONSUMER_SCALE === '1') {
         await handoffAt(backends, 8, 64, rounds, envNumber('BENCH_CONSUMER_SCALE_PUT_INTERVAL_MS', 500))
       }
+    }
+    if (parts.includes('cost')) {
+      const { stream, shards } = await createStreamWithShards(kinesis, 16)
+      const scenario = { stream, shards, workers: 4, windowMs: envNumber('BENCH_CONSUMER_COST_WINDOW_MS', 60_000) }
+      printCost(scenario, await measureCost(backends, scenario))
     }
   } finally {
     kinesis.destroy()
