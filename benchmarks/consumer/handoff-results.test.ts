@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { percentile, redeliveries, resumeTimes, summarize } from './handoff-results.js'
+import { heldTimes, percentile, redeliveries, resumeTimes, summarize } from './handoff-results.js'
 import type { WorkerEventOf } from './worker-protocol.js'
 
 const batch = (shardId: string, at: number, ...sequenceNumbers: string[]): WorkerEventOf<'batch'> => ({
@@ -24,6 +24,24 @@ describe('resumeTimes', () => {
       new Map([
         ['s1', 200],
         ['s2', 0],
+      ]),
+    )
+  })
+})
+
+describe('heldTimes', () => {
+  it("is each shard's first lease report at or after the moment that holds it", () => {
+    const report = (at: number, ...leases: string[]): WorkerEventOf<'leases'> => ({
+      type: 'leases',
+      workerId: 'b',
+      at,
+      leases,
+    })
+    const reports = [report(900, 's1'), report(1_050, 's2'), report(1_300, 's1', 's2', 's3')]
+    expect(heldTimes(reports, ['s1', 's2', 's4'], 1_000)).toEqual(
+      new Map([
+        ['s2', 50],
+        ['s1', 300],
       ]),
     )
   })
@@ -57,7 +75,11 @@ describe('percentile', () => {
 })
 
 describe('summarize', () => {
-  const round = (times: [string, number][], shards = times.map(([s]) => s)) => ({ shards, times: new Map(times) })
+  const round = (times: [string, number][], shards = times.map(([s]) => s)) => ({
+    shards,
+    times: new Map(times),
+    held: new Map(times.map(([s, ms]) => [s, ms - 5] as const)),
+  })
 
   it('spans every shard of every round and passes when the largest is within the target', () => {
     const s = summarize(
@@ -70,12 +92,26 @@ describe('summarize', () => {
       ],
       300,
     )
-    expect(s).toMatchObject({ moved: 3, unresumed: 0, p50: 200, p100: 300, perRoundP100: [300, 200], pass: true })
+    expect(s).toMatchObject({
+      moved: 3,
+      unresumed: 0,
+      p50: 200,
+      p100: 300,
+      perRoundP100: [300, 200],
+      sorted: [100, 200, 300],
+      heldP50: 195,
+      heldP100: 295,
+      pass: true,
+    })
     expect(summarize([round([['a', 301]])], 300).pass).toBe(false)
   })
 
   it('misses when a shard never resumed, however fast the others were', () => {
     const s = summarize([round([['a', 10]], ['a', 'b'])], 300)
     expect(s).toMatchObject({ moved: 2, unresumed: 1, p100: 10, pass: false })
+  })
+
+  it('misses when a round broke off, whatever the others measured', () => {
+    expect(summarize([round([['a', 10]])], 300, 1)).toMatchObject({ failedRounds: 1, p100: 10, pass: false })
   })
 })

@@ -43,6 +43,10 @@ export async function mustReach(what: string, condition: () => boolean, timeoutM
 
 export class WorkerProcess {
   readonly events: WorkerEvent[] = []
+  /** Batches in arrival order (their own clock's order); kept apart, the benchmark polls them often. */
+  readonly batches: WorkerEventOf<'batch'>[] = []
+  /** When it last processed a batch of each shard. */
+  readonly lastBatchAt = new Map<string, number>()
   readonly #child: ChildProcess
   readonly #exited: Promise<void>
 
@@ -52,7 +56,14 @@ export class WorkerProcess {
     })
     this.#exited = new Promise((resolve) => this.#child.once('exit', () => resolve()))
     createInterface({ input: this.#child.stdout! }).on('line', (line) => {
-      if (line.startsWith('{')) this.events.push(JSON.parse(line) as WorkerEvent)
+      if (!line.startsWith('{')) return
+      const event = JSON.parse(line) as WorkerEvent
+      if (event.type !== 'batch') {
+        this.events.push(event)
+        return
+      }
+      this.batches.push(event)
+      this.lastBatchAt.set(event.shardId, event.at)
     })
   }
 
@@ -68,12 +79,20 @@ export class WorkerProcess {
     this.#child.stdin!.write(`${command}\n`)
   }
 
-  has(type: WorkerEvent['type']): boolean {
+  has(type: Exclude<WorkerEvent['type'], 'batch'>): boolean {
     return this.events.some((e) => e.type === type)
   }
 
-  of<T extends WorkerEvent['type']>(type: T): WorkerEventOf<T>[] {
+  /** Its events of one type other than 'batch' (see batches). */
+  of<T extends Exclude<WorkerEvent['type'], 'batch'>>(type: T): WorkerEventOf<T>[] {
     return this.events.filter((e): e is WorkerEventOf<T> => e.type === type)
+  }
+
+  /** Its batches processed at or after `at`. */
+  batchesSince(at: number): WorkerEventOf<'batch'>[] {
+    let i = this.batches.length
+    while (i > 0 && this.batches[i - 1]!.at >= at) i--
+    return this.batches.slice(i)
   }
 
   /** The leases it last reported holding. */
