@@ -40,6 +40,9 @@ const EXPORTS: Record<string, readonly string[]> = {
     'PRODUCER_METRICS_NAMESPACE',
     'UserRecordFailedError',
     'cloudWatchMetrics',
+    'deadLetterToStream',
+    'originalData',
+    'parseDeadLetterEnvelope',
     'resolveProducerConfig',
   ],
   '@kinesis-ts/consumer': [
