@@ -169,4 +169,27 @@ describe('LeaseRenewer', () => {
     await r.stop()
     expect(vi.getTimerCount()).toBe(0)
   })
+
+  it('a renewal queued behind another write of the lease is not sent once the lease was released meanwhile', async () => {
+    const table = tableOf(mine(1))
+    const { r } = renewer(table)
+    const held = r.add(mine(1))
+    let finishCheckpoint!: () => void
+    // A slow checkpoint holds the lease's write queue.
+    const checkpoint = held.write(
+      (lease) =>
+        new Promise((resolve) => {
+          finishCheckpoint = () => resolve({ ...lease, leaseCounter: lease.leaseCounter + 1 })
+        }),
+    )
+    const renewal = r.renewAll()
+    await new Promise((resolve) => setImmediate(resolve))
+    r.remove('s')
+    table.leases.set('s', mine(2))
+    finishCheckpoint()
+    await checkpoint
+    await renewal
+    expect(table.calls).toEqual([])
+    await r.stop()
+  })
 })

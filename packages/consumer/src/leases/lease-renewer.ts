@@ -100,8 +100,12 @@ export class LeaseRenewer {
     const sentAt = this.#now()
     const started = performance.now()
     let ok = false
+    const stillHeld = () => this.#held.get(held.leaseKey) === held
     try {
-      const renewed = await held.write((lease) => store.renew(lease, workerId))
+      // Queued behind a checkpoint, a renewal may come due after the lease was released: it must not
+      // keep alive a lease nobody works any more.
+      const renewed = await held.write((lease) => (stillHeld() ? store.renew(lease, workerId) : Promise.resolve(lease)))
+      if (!stillHeld()) return
       if (renewed === undefined) {
         held.markLost('another worker holds it now (renewal condition failed)')
         return
