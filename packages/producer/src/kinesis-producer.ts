@@ -6,17 +6,10 @@ import { FlushTracker } from './flush-tracker.js'
 import { type AddCall, pendingUserRecord } from './intake.js'
 import { Pipeline } from './pipeline.js'
 import { type ProducerResources, openResources } from './resources.js'
+import { DESTROYED } from './settlement.js'
 import { StreamTargets } from './stream-targets.js'
 import type { UserRecord, UserRecordResult } from './types.js'
 import { type CheckedRecord, checkUserRecord } from './validate.js'
-
-const DESTROYED = Object.freeze({
-  delayMs: 0,
-  durationMs: 0,
-  successful: false,
-  errorCode: 'Destroyed',
-  errorMessage: 'the producer was destroyed',
-})
 
 /**
  * The Kinesis Producer Library in TypeScript: user records are aggregated per predicted shard,
@@ -166,18 +159,7 @@ export class KinesisProducer {
     const now = performance.now()
     const user = pendingUserRecord(call, this.#hashKeys, now)
     this.#resources.metrics.received(call.target.label)
-    if (this.#destroyed) {
-      this.#pipeline.settlement.failUser(user, [
-        {
-          delayMs: 0,
-          durationMs: 0,
-          successful: false,
-          errorCode: 'Destroyed',
-          errorMessage: 'the producer was destroyed',
-        },
-      ])
-      return
-    }
-    this.#pipeline.route(user, now)
+    if (this.#destroyed) this.#pipeline.settlement.failUser(user, DESTROYED)
+    else this.#pipeline.route(user, now)
   }
 }

@@ -1,14 +1,16 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis'
-import { Aggregation } from './aggregation.js'
+import { EntryBuilder } from './aggregator.js'
 import { Collector } from './collector.js'
 import type { ResolvedProducerConfig } from './config.js'
 import { Dispatcher } from './dispatcher.js'
+import { Lanes } from './lanes.js'
 import type { ProducerMetrics } from './metrics.js'
-import { type KinesisRecord, type PendingUserRecord, rawKinesisRecord } from './pending.js'
+import type { PendingUserRecord } from './pending.js'
 import { Reshard } from './reshard.js'
+import { Responses } from './responses.js'
 import { Retries } from './retry.js'
 import { Router } from './router.js'
-import { Settlement } from './settlement.js'
+import { DESTROYED, Settlement } from './settlement.js'
 import type { StreamTarget } from './stream-target.js'
 
 export interface PipelineDeps {
@@ -24,66 +26,53 @@ export interface PipelineDeps {
 }
 
 /**
- * The producer's steps, wired: predict (Router) → aggregate (Aggregation) → collect, rate-limit and
- * send (Dispatcher over the Collector) → settle (Settlement), with Retries and Reshard feeding
- * records back in. The facade (KinesisProducer) hands it admitted user records.
+ * The producer's steps, wired: predict (Router) → a lane per shard (Lanes) → collect, aggregate and
+ * rate-limit (Collector, EntryBuilder) → send (Dispatcher) → read the response (Responses) → settle
+ * (Settlement), with Retries and Reshard putting records back. The facade hands it admitted records.
  */
 export class Pipeline {
   readonly settlement: Settlement
-  readonly #config: ResolvedProducerConfig
   readonly #flushGeneration: () => number
-  readonly #collector: Collector
-  readonly #aggregation: Aggregation
+  readonly #lanes: Lanes
   readonly #router: Router
   readonly #dispatcher: Dispatcher
-  readonly #retries: Retries
   readonly #reshard: Reshard
-  #flushImmediate: ReturnType<typeof setImmediate> | undefined
   #destroyed = false
 
   constructor(config: ResolvedProducerConfig, deps: PipelineDeps) {
-    this.#config = config
     this.#flushGeneration = deps.flushGeneration
     const { metrics } = deps
-    this.settlement = new Settlement(metrics, config.recordTtl, deps.onSettled)
-    this.#collector = new Collector(config.rateLimit, config.preserveOrder)
-    this.#dispatcher = new Dispatcher(config, {
+    const lanes = new Lanes(config.rateLimit)
+    this.#lanes = lanes
+    const settlement = new Settlement(metrics, config.recordTtl, deps.onSettled)
+    this.settlement = settlement
+    const collector = new Collector(config, {
+      lanes,
+      builder: new EntryBuilder(config.aggregationMaxCount),
+      expire: (lane, users, now) =>
+        settlement.expire(lane.target, lane.shardId, users, Math.max(users[0]!.arrivedAt, lane.lastFailureAt), now),
+      flushGeneration: deps.flushGeneration,
+    })
+    const dispatcher = new Dispatcher(config, {
       kinesis: deps.kinesis,
       metrics,
-      collector: this.#collector,
-      settlement: this.settlement,
-      retries: () => this.#retries,
-      reshard: () => this.#reshard,
+      collector,
+      responses: () => responses,
       outstanding: deps.outstanding,
-      onBufferDeadline: (now) => this.#aggregation.sealDue(now),
       signal: deps.signal,
     })
-    const dispatcher = this.#dispatcher
-    this.#aggregation = new Aggregation(config, {
-      enqueue: (record, now) => dispatcher.enqueue(record, now),
-      wakeAt: (at, now) => dispatcher.wakeAt(at, now),
-    })
-    this.#retries = new Retries(config, {
+    this.#dispatcher = dispatcher
+    const reshard = new Reshard({
       metrics,
-      settlement: this.settlement,
-      requeue: (record, now) => this.#collector.add(record, now),
-      wake: () => dispatcher.drain(true),
-    })
-    this.#reshard = new Reshard({
-      metrics,
-      aggregation: this.#aggregation,
-      collector: this.#collector,
-      settlement: this.settlement,
+      lanes,
+      settlement,
       route: (user, now) => this.route(user, now),
-      drain: () => dispatcher.drain(false),
+      drain: () => dispatcher.drain(),
     })
-    this.#router = new Router({
-      aggregationEnabled: config.aggregationEnabled,
-      aggregation: this.#aggregation,
-      enqueue: (record, now) => dispatcher.enqueue(record, now),
-      mustWait: (target) => this.#reshard.mustWait(target),
-      hold: (user) => this.#reshard.hold(user),
-    })
+    this.#reshard = reshard
+    const retries = new Retries(config, { metrics, settlement, lanes })
+    const responses = new Responses({ metrics, settlement, retries, reshard, logger: config.logger })
+    this.#router = new Router({ lanes, reshard, dispatcher })
   }
 
   /**
@@ -92,7 +81,7 @@ export class Pipeline {
    */
   route(user: PendingUserRecord, now: number): void {
     this.#router.place(user, now)
-    if (user.generation < this.#flushGeneration()) this.#flushSoon()
+    if (user.generation < this.#flushGeneration()) this.#dispatcher.drainSoon()
   }
 
   /** A ListShards round of `target` ended (see StreamTarget). */
@@ -101,17 +90,15 @@ export class Pipeline {
     this.#reshard.onShardMap(target, changed, performance.now())
   }
 
-  /** Seals every open aggregate and sends whatever may go now. */
+  /** Sends what may go now: after flush(), everything added before it. */
   sendEverything(): void {
-    if (this.#destroyed) return
-    this.#aggregation.sealAll(performance.now(), undefined)
-    this.#dispatcher.drain(true)
+    this.#dispatcher.drain()
   }
 
   /** Arrival of the oldest user record not yet settled; +Infinity when there is none. */
   oldestArrival(): number {
-    let oldest = Math.min(this.#collector.oldestArrival(), this.#aggregation.oldestArrival, this.#reshard.oldestArrival)
-    for (const record of this.#retries.waiting) oldest = Math.min(oldest, record.oldestArrival)
+    let oldest = this.#reshard.oldestArrival
+    for (const lane of this.#lanes.all()) oldest = Math.min(oldest, lane.queue.peek()?.arrivedAt ?? oldest)
     for (const record of this.#dispatcher.inFlightRecords()) oldest = Math.min(oldest, record.oldestArrival)
     return oldest
   }
@@ -120,32 +107,14 @@ export class Pipeline {
   destroy(): void {
     if (this.#destroyed) return
     this.#destroyed = true
-    const now = performance.now()
-    const destroyed = (record: KinesisRecord) =>
-      this.settlement.failRecord(record, 'Destroyed', 'the producer was destroyed', now)
-    for (const record of this.#aggregation.drainAll(now)) destroyed(record)
-    for (const held of this.#reshard.drainAll()) {
-      destroyed('users' in held ? held : rawKinesisRecord(held, undefined, 0, now))
-    }
-    for (const record of this.#collector.drainAll()) destroyed(record)
-    for (const record of this.#retries.clear()) destroyed(record)
-    for (const record of this.#dispatcher.stop()) destroyed(record)
-    this.release()
+    const { settlement } = this
+    for (const record of this.#dispatcher.stop()) settlement.failUsers(record.users, DESTROYED)
+    for (const lane of this.#lanes.all()) settlement.failUsers(this.#lanes.takeAll(lane), DESTROYED)
+    settlement.failUsers(this.#reshard.drainAll(), DESTROYED)
   }
 
   /** Frees timers (after close's flush, or on destroy). */
   release(): void {
-    clearImmediate(this.#flushImmediate)
-    this.#flushImmediate = undefined
     this.#dispatcher.clearTimers()
-    this.#retries.clear()
-  }
-
-  /** sendEverything once the current burst of routing is over. */
-  #flushSoon(): void {
-    this.#flushImmediate ??= setImmediate(() => {
-      this.#flushImmediate = undefined
-      this.sendEverything()
-    })
   }
 }

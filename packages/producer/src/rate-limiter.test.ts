@@ -5,16 +5,34 @@ describe('ShardRateLimiter', () => {
   it('allows rateLimit% of 1000 records/s per second, refilling over time', () => {
     const limiter = new ShardRateLimiter(150, 0)
     let taken = 0
-    while (limiter.tryTake(10, 0)) taken++
+    while (limiter.allowance(10, 0) > 0) {
+      limiter.take(10, 0)
+      taken++
+    }
     expect(taken).toBe(1500)
-    expect(limiter.tryTake(10, 100)).toBe(true)
+    // 100 ms later: a tenth of a second's records.
+    let later = 0
+    while (limiter.allowance(10, 100) > 0) {
+      limiter.take(10, 100)
+      later++
+    }
+    expect(later).toBe(150)
   })
 
   it('limits bytes to rateLimit% of 1 MiB/s', () => {
     const limiter = new ShardRateLimiter(100, 0)
-    expect(limiter.tryTake(600 * 1024, 0)).toBe(true)
-    expect(limiter.tryTake(600 * 1024, 0)).toBe(false)
-    expect(limiter.waitFor(600 * 1024, 0)).toBeGreaterThan(100)
+    expect(limiter.allowance(600 * 1024, 0)).toBe(1024 * 1024)
+    limiter.take(600 * 1024, 0)
+    expect(limiter.allowance(600 * 1024, 0)).toBe(0)
+    // 176 KiB missing at 1 MiB/s.
+    expect(limiter.waitFor(600 * 1024, 0)).toBe(172)
+  })
+
+  it('lets a record bigger than a second of bytes go when the bucket is full, alone', () => {
+    const limiter = new ShardRateLimiter(10, 0)
+    expect(limiter.allowance(200_000, 0)).toBe(200_000)
+    limiter.take(200_000, 0)
+    expect(limiter.allowance(200_000, 500)).toBe(0)
   })
 
   it('halves its rate when the shard throttles and wins it back step by step (AIMD)', () => {

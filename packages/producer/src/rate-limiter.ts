@@ -34,16 +34,23 @@ export class ShardRateLimiter {
   }
 
   /**
-   * Takes tokens for one Kinesis record if there are enough. A record larger than a whole
-   * second's bytes may go when the bucket is full, or it would never go.
+   * Bytes one Kinesis record may have now, when it starts with a user record of `headBytes`: the
+   * tokens there are, 0 when not even the head fits. A head larger than a whole second's bytes may go
+   * when the bucket is full, or it would never go.
    */
-  tryTake(bytes: number, now: number): boolean {
+  allowance(headBytes: number, now: number): number {
     this.#refill(now)
-    const byteBudget = Math.min(bytes, this.#maxBytes * this.#factor)
-    if (this.#records < 1 || this.#bytes < byteBudget) return false
+    if (this.#records < 1) return 0
+    if (this.#bytes >= headBytes) return Math.floor(this.#bytes)
+    const ceiling = this.#maxBytes * this.#factor
+    return headBytes > ceiling && this.#bytes >= ceiling ? headBytes : 0
+  }
+
+  /** Takes the tokens of one Kinesis record of `bytes` (after allowance said it may go). */
+  take(bytes: number, now: number): void {
+    this.#refill(now)
     this.#records -= 1
     this.#bytes -= bytes
-    return true
   }
 
   /** Milliseconds until a record of `bytes` could be taken. */

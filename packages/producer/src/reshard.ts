@@ -1,10 +1,10 @@
-import type { Aggregation } from './aggregation.js'
-import type { Collector } from './collector.js'
+import type { Lanes, ShardLane } from './lanes.js'
 import type { ProducerMetrics } from './metrics.js'
 import type { KinesisRecord, PendingUserRecord } from './pending.js'
 import { type Settlement, addAttempt } from './settlement.js'
 import type { StreamTarget } from './stream-target.js'
 import type { Attempt } from './types.js'
+import { UserQueue } from './user-queue.js'
 
 interface LandedElsewhere {
   readonly record: KinesisRecord
@@ -15,8 +15,7 @@ interface LandedElsewhere {
 
 export interface ReshardDeps {
   readonly metrics: ProducerMetrics
-  readonly aggregation: Aggregation
-  readonly collector: Collector
+  readonly lanes: Lanes
   readonly settlement: Settlement
   /** Routes a user record again, against the stream's current map. */
   readonly route: (user: PendingUserRecord, now: number) => void
@@ -25,103 +24,123 @@ export interface ReshardDeps {
 }
 
 /**
- * Reshard handling: records wait while a stream has no shard map yet or a stale one (an aggregate
- * landed on another shard than predicted: a split or merge since the last map), and are routed again,
- * oldest first, when a new map arrives.
+ * Reshard handling. A stream's records wait ("held", in order) while it has no shard map yet, while
+ * its map is stale (an aggregate landed on another shard than predicted), and while a lane of a
+ * shard that closed still has a request in flight. When none of that holds any more, what waited goes
+ * out, oldest first: the sub-records of misrouted aggregates that must go again, then the records of
+ * closed shards' lanes, then the rest. So a record of a key never overtakes an earlier one that is
+ * still being retried or re-routed, across a split or merge too. Lanes of closed shards are removed
+ * once idle, with their rate limiters and metric dimensions.
  */
 export class Reshard {
   readonly #deps: ReshardDeps
-  /**
-   * Records held until a stream's shard map (re)loads: before its first map (a few ms, once per
-   * stream), and after an aggregate landed on another shard than predicted (a split or merge).
-   */
-  readonly #awaitingMap = new Map<StreamTarget, PendingUserRecord[]>()
+  readonly #held = new Map<StreamTarget, UserQueue>()
   /** Aggregates that landed on another shard than predicted, to be judged against the new map. */
-  readonly #landedElsewhere = new Map<StreamTarget, LandedElsewhere[]>()
+  readonly #landed = new Map<StreamTarget, LandedElsewhere[]>()
   readonly #stale = new Set<StreamTarget>()
+  /** Lanes of closed shards with a request still in flight. */
+  readonly #retiring = new Map<StreamTarget, Set<ShardLane>>()
 
   constructor(deps: ReshardDeps) {
     this.#deps = deps
   }
 
-  /** Whether records of `target` must wait for a map: none yet, or the one we have is stale. */
+  /** Whether records of `target` must be held rather than routed now. */
   mustWait(target: StreamTarget): boolean {
-    return !target.attempted || this.#stale.has(target)
+    return !target.attempted || this.#stale.has(target) || (this.#retiring.get(target)?.size ?? 0) > 0
   }
 
   hold(user: PendingUserRecord): void {
-    const waiting = this.#awaitingMap.get(user.target)
-    if (waiting === undefined) this.#awaitingMap.set(user.target, [user])
-    else waiting.push(user)
+    this.#heldOf(user.target).push(user)
   }
 
   /** Arrival of the oldest held user record; +Infinity when none is held. */
   get oldestArrival(): number {
     let oldest = Number.POSITIVE_INFINITY
-    for (const users of this.#awaitingMap.values()) oldest = Math.min(oldest, users[0]?.arrivedAt ?? oldest)
+    for (const held of this.#held.values()) oldest = Math.min(oldest, held.peek()?.arrivedAt ?? oldest)
+    for (const landed of this.#landed.values()) {
+      for (const { record } of landed) oldest = Math.min(oldest, record.oldestArrival)
+    }
     return oldest
   }
 
   /**
-   * A ListShards round ended. With a new map, aggregates predicted on the old one go out now and new
-   * records use the new map; then whatever waited for it is judged and routed, oldest first.
+   * A ListShards round ended. With a new map, the lanes of shards it no longer has retire: their
+   * records are held, to be routed on the new map once their requests in flight are back.
    */
   onShardMap(target: StreamTarget, changed: boolean, now: number): void {
-    const { aggregation, route } = this.#deps
-    if (changed) {
-      aggregation.sealAll(now, target)
-      aggregation.forget(target)
-    }
     this.#stale.delete(target)
-    const landed = this.#landedElsewhere.get(target) ?? []
-    this.#landedElsewhere.delete(target)
-    const waiting = this.#awaitingMap.get(target) ?? []
-    this.#awaitingMap.delete(target)
-    for (const entry of landed) this.#judgeLanded(entry, now)
-    for (const user of waiting) route(user, now)
-    this.#deps.drain()
+    if (changed) {
+      const { lanes } = this.#deps
+      for (const lane of [...lanes.of(target)]) {
+        if (lane.shardId !== undefined && target.map?.rangeOf(lane.shardId) !== undefined) continue
+        lane.retired = true
+        this.#holdFirst(target, lanes.takeAll(lane))
+        if (lane.inFlight > 0) this.#retiringOf(target).add(lane)
+        else this.#remove(lane)
+      }
+    }
+    this.#release(target, now)
   }
 
   /**
    * An aggregate landed on another shard than predicted: the map is stale (a split or merge). Until
-   * a new map arrives, this shard's queued and new records wait, so that records of a key keep their
-   * order; then each sub-record is judged against the new map (see #judgeLanded).
+   * a new map arrives, the lane's queued records and the stream's new ones are held, so that records
+   * of a key keep their order; then each sub-record is judged against the new map (see #judge).
    */
-  landedOnOtherShard(
+  landedElsewhere(
     record: KinesisRecord,
+    lane: ShardLane,
     shardId: string | undefined,
     sequenceNumber: string | undefined,
     attempt: Attempt,
-    now: number,
   ): void {
     const { target } = record
     this.#deps.metrics.error('WrongShard', target.label, record.predictedShardId)
     this.#stale.add(target)
-    const landed = this.#landedElsewhere.get(target)
-    const entry = { record, shardId, sequenceNumber, attempt }
-    if (landed === undefined) this.#landedElsewhere.set(target, [entry])
-    else landed.push(entry)
-    const predicted = record.predictedShardId!
-    for (const user of this.#deps.aggregation.takeOpen(target, predicted, now)) this.hold(user)
-    for (const queued of this.#deps.collector.drainQueue(target.key, predicted)) {
-      for (const user of queued.users) this.hold(user)
-    }
+    const landed = this.#landed.get(target) ?? []
+    landed.push({ record, shardId, sequenceNumber, attempt })
+    this.#landed.set(target, landed)
+    this.#holdFirst(target, this.#deps.lanes.takeAll(lane))
     target.requestRefresh()
   }
 
+  /** After every response: a retired lane whose requests are all back hands its records over and goes. */
+  afterResponse(lane: ShardLane, now: number): void {
+    if (!lane.retired || lane.inFlight > 0) return
+    const { target } = lane
+    this.#holdFirst(target, this.#deps.lanes.takeAll(lane))
+    this.#remove(lane)
+    this.#retiring.get(target)?.delete(lane)
+    this.#release(target, now)
+  }
+
   /** Everything held or waiting to be judged, emptying the step (destroy). */
-  *drainAll(): Iterable<PendingUserRecord | KinesisRecord> {
-    for (const users of this.#awaitingMap.values()) yield* users
-    this.#awaitingMap.clear()
-    for (const landed of this.#landedElsewhere.values()) for (const { record } of landed) yield record
-    this.#landedElsewhere.clear()
+  *drainAll(): Iterable<PendingUserRecord> {
+    for (const landed of this.#landed.values()) for (const { record } of landed) yield* record.users
+    this.#landed.clear()
+    for (const held of this.#held.values()) yield* held.takeAll()
+    this.#held.clear()
+  }
+
+  /** Routes what waited for `target`, when nothing holds it back any more. */
+  #release(target: StreamTarget, now: number): void {
+    if (this.mustWait(target)) return
+    this.#retiring.delete(target)
+    const landed = this.#landed.get(target) ?? []
+    this.#landed.delete(target)
+    const held = this.#held.get(target)?.takeAll() ?? []
+    this.#held.delete(target)
+    for (const entry of landed) this.#judge(entry, now)
+    for (const user of held) this.#deps.route(user, now)
+    this.#deps.drain()
   }
 
   /**
    * Sub-records inside the shard the aggregate landed on are delivered (the consumer keeps them):
    * they succeeded. The others are dropped by consumers, as by the Java KCL: they go again.
    */
-  #judgeLanded({ record, shardId, sequenceNumber, attempt }: LandedElsewhere, now: number): void {
+  #judge({ record, shardId, sequenceNumber, attempt }: LandedElsewhere, now: number): void {
     const range = shardId === undefined ? undefined : record.target.map?.rangeOf(shardId)
     const { users } = record
     const firstTry: readonly Attempt[] = Object.freeze([attempt])
@@ -139,5 +158,33 @@ export class Reshard {
       })
       this.#deps.route(user, now)
     }
+  }
+
+  /** Holds records older than everything held so far for `target` (a lane's, taken out). */
+  #holdFirst(target: StreamTarget, users: readonly PendingUserRecord[]): void {
+    if (users.length > 0) this.#heldOf(target).unshiftAll(users)
+  }
+
+  #remove(lane: ShardLane): void {
+    this.#deps.lanes.remove(lane)
+    if (lane.shardId !== undefined) this.#deps.metrics.forgetShard(lane.target.label, lane.shardId)
+  }
+
+  #heldOf(target: StreamTarget): UserQueue {
+    let held = this.#held.get(target)
+    if (held === undefined) {
+      held = new UserQueue()
+      this.#held.set(target, held)
+    }
+    return held
+  }
+
+  #retiringOf(target: StreamTarget): Set<ShardLane> {
+    let retiring = this.#retiring.get(target)
+    if (retiring === undefined) {
+      retiring = new Set()
+      this.#retiring.set(target, retiring)
+    }
+    return retiring
   }
 }

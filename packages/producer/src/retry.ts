@@ -1,7 +1,7 @@
 import { backoffDelay } from '@kinesis-ts/shared'
-import { DeadlineTimer } from './deadline-timer.js'
+import type { Lanes, ShardLane } from './lanes.js'
 import type { ProducerMetrics } from './metrics.js'
-import { type KinesisRecord, rawKinesisRecord } from './pending.js'
+import type { KinesisRecord, PendingUserRecord } from './pending.js'
 import { type Settlement, addAttempt } from './settlement.js'
 import type { Attempt } from './types.js'
 
@@ -15,42 +15,38 @@ export interface RetryOptions {
 export interface RetryDeps {
   readonly metrics: ProducerMetrics
   readonly settlement: Settlement
-  /** Back into collection. */
-  readonly requeue: (record: KinesisRecord, now: number) => void
-  /** Records are due again: send what may go. */
-  readonly wake: () => void
+  readonly lanes: Lanes
 }
 
 /**
- * The retry step: a failed try of a Kinesis record is recorded in its user records' attempts; a
- * retriable one waits a full-jitter backoff and goes back to collection (re-predicted if the shard map
- * changed meanwhile), until recordTtl.
+ * The retry step. A failed try of a Kinesis record is recorded in its user records' attempts; a
+ * terminal one fails them. Retriable ones go back to the head of their lane, in the order they were
+ * added and before everything that came after them, and the lane (not each record) backs off once
+ * per response with full-jitter exponential backoff: the shard's next request carries them first.
+ * Records whose recordTtl would pass during the backoff fail now with Expired.
  */
 export class Retries {
   readonly #options: RetryOptions
   readonly #deps: RetryDeps
-  #waiting: KinesisRecord[] = []
-  readonly #deadline = new DeadlineTimer(() => this.#onDeadline())
 
   constructor(options: RetryOptions, deps: RetryDeps) {
     this.#options = options
     this.#deps = deps
   }
 
-  /** Records waiting for their backoff to end. */
-  get waiting(): readonly KinesisRecord[] {
-    return this.#waiting
-  }
-
+  /**
+   * Records one failed try of `record` in its user records' attempts. True when they are to be
+   * tried again (see backOff); false when they failed for good (terminal error, or throttled with
+   * failIfThrottled).
+   */
   failedTry(
     record: KinesisRecord,
     code: string,
     message: string,
-    verdict: { retriable: boolean; throttled: boolean },
+    verdict: { readonly retriable: boolean; readonly throttled: boolean },
     startedAt: number,
     now: number,
-  ): void {
-    const { settlement, metrics } = this.#deps
+  ): boolean {
     const attempt: Attempt = {
       delayMs: startedAt - record.lastEventAt,
       durationMs: now - startedAt,
@@ -59,70 +55,41 @@ export class Retries {
       errorMessage: message,
     }
     for (const user of record.users) addAttempt(user, attempt)
-    record.tries++
-    record.lastEventAt = now
-    metrics.error(code, record.target.label, record.predictedShardId)
+    this.#deps.metrics.error(code, record.target.label, record.predictedShardId)
     if (!verdict.retriable || (verdict.throttled && this.#options.failIfThrottled)) {
-      settlement.failRecord(record, undefined, undefined, now)
-      return
+      this.#deps.settlement.failUsers(record.users, undefined)
+      return false
     }
-    const delay = backoffDelay(record.tries - 1, {
+    return true
+  }
+
+  /** The lane's request succeeded: its backoff starts over. */
+  succeeded(lane: ShardLane): void {
+    lane.failures = 0
+  }
+
+  /**
+   * Puts the lane's failed user records (in the order they were added) back at its head and backs
+   * the lane off once; those whose recordTtl ends before the backoff does expire now.
+   */
+  backOff(lane: ShardLane, users: readonly PendingUserRecord[], now: number): void {
+    if (users.length === 0) return
+    const delay = backoffDelay(lane.failures, {
       baseMs: this.#options.retryBackoffBaseMillis,
       maxMs: this.#options.retryBackoffMaxMillis,
     })
-    if (now + delay >= record.oldestArrival + this.#options.recordTtl) {
-      settlement.expire(record, now)
-      return
+    lane.failures++
+    lane.lastFailureAt = now
+    lane.notBefore = Math.max(lane.notBefore, now + delay)
+    const expiresBefore = lane.notBefore - this.#options.recordTtl
+    const expired: PendingUserRecord[] = []
+    const kept: PendingUserRecord[] = []
+    for (const user of users) {
+      if (user.settled) continue
+      if (user.arrivedAt <= expiresBefore) expired.push(user)
+      else kept.push(user)
     }
-    record.notBefore = now + delay
-    this.#waiting.push(record)
-    this.#deadline.arm(record.notBefore, now)
-  }
-
-  /** Forgets every waiting record (destroy), returning them. */
-  clear(): KinesisRecord[] {
-    this.#deadline.clear()
-    const waiting = this.#waiting
-    this.#waiting = []
-    return waiting
-  }
-
-  #onDeadline(): void {
-    const now = performance.now()
-    const waiting: KinesisRecord[] = []
-    let next = Number.POSITIVE_INFINITY
-    for (const record of this.#waiting) {
-      if (record.notBefore > now) {
-        waiting.push(record)
-        next = Math.min(next, record.notBefore)
-      } else {
-        this.#requeue(record, now)
-      }
-    }
-    this.#waiting = waiting
-    if (Number.isFinite(next)) this.#deadline.arm(next, now)
-    this.#deps.wake()
-  }
-
-  /** Back into collection, re-predicted when the shard map changed since the record was made. */
-  #requeue(record: KinesisRecord, now: number): void {
-    const { target } = record
-    const { requeue } = this.#deps
-    if (record.mapVersion === target.version || record.predictedShardId === undefined) {
-      requeue(record, now)
-      return
-    }
-    const first = record.users[0]!
-    if (record.users.length > 1 && target.shardFor(first.hashKey) === record.predictedShardId) {
-      // Same shard under the new map: the aggregate still routes right.
-      requeue(record, now)
-      return
-    }
-    for (const user of record.users) {
-      const alone = rawKinesisRecord(user, target.shardFor(user.hashKey), target.version, now)
-      alone.tries = record.tries
-      alone.lastEventAt = record.lastEventAt
-      requeue(alone, now)
-    }
+    if (expired.length > 0) this.#deps.settlement.expire(lane.target, lane.shardId, expired, now, now)
+    this.#deps.lanes.unshift(lane, kept)
   }
 }

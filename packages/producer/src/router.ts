@@ -1,20 +1,17 @@
-import type { Aggregation } from './aggregation.js'
-import { type KinesisRecord, type PendingUserRecord, rawKinesisRecord } from './pending.js'
-import type { StreamTarget } from './stream-target.js'
+import type { Dispatcher } from './dispatcher.js'
+import type { Lanes } from './lanes.js'
+import type { PendingUserRecord } from './pending.js'
+import type { Reshard } from './reshard.js'
 
 export interface RouterDeps {
-  readonly aggregationEnabled: boolean
-  readonly aggregation: Aggregation
-  /** A record that goes alone, ready to be collected. */
-  readonly enqueue: (record: KinesisRecord, now: number) => void
-  /** Whether records of the stream must wait for its shard map (none yet, or a stale one). */
-  readonly mustWait: (target: StreamTarget) => boolean
-  readonly hold: (user: PendingUserRecord) => void
+  readonly lanes: Lanes
+  readonly reshard: Reshard
+  readonly dispatcher: Dispatcher
 }
 
 /**
- * The shard-prediction step: a user record's hash key is looked up in its stream's shard map, and
- * the record goes to that shard's aggregate, alone, or waits for a map.
+ * The shard-prediction step: a user record's hash key is looked up in its stream's shard map and
+ * the record joins the tail of that shard's lane, or is held while the stream has no usable map.
  */
 export class Router {
   readonly #deps: RouterDeps
@@ -25,24 +22,19 @@ export class Router {
 
   place(user: PendingUserRecord, now: number): void {
     const { target } = user
-    const deps = this.#deps
-    if (deps.mustWait(target)) {
+    const { lanes, reshard, dispatcher } = this.#deps
+    if (reshard.mustWait(target)) {
       // Without a map every record would go alone (the first ListShards takes a round trip); with a
-      // stale one, records would land on shards whose consumers drop them.
-      deps.hold(user)
+      // stale one, records would land on shards whose consumers drop them, or overtake older records
+      // of their key that are being re-routed.
+      reshard.hold(user)
       return
     }
     const shardId = target.shardFor(user.hashKey)
-    if (shardId === undefined) {
-      // No map yet (or a gap): send it alone and let Kinesis route it by its own key.
-      target.requestRefresh()
-      deps.enqueue(rawKinesisRecord(user, undefined, target.version, now), now)
-      return
-    }
-    if (!deps.aggregationEnabled) {
-      deps.enqueue(rawKinesisRecord(user, shardId, target.version, now), now)
-      return
-    }
-    deps.aggregation.add(user, shardId, now)
+    // No map (ListShards failed) or a gap in it: the record goes alone and Kinesis routes it by its key.
+    if (shardId === undefined) target.requestRefresh()
+    const lane = lanes.laneFor(target, shardId, now)
+    lanes.push(lane, user)
+    dispatcher.added(lane, user, now)
   }
 }

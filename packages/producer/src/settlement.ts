@@ -1,7 +1,17 @@
 import { UserRecordFailedError } from './errors.js'
 import { PRODUCER_METRICS as M, type ProducerMetrics } from './metrics.js'
 import type { KinesisRecord, PendingUserRecord } from './pending.js'
+import type { StreamTarget } from './stream-target.js'
 import type { Attempt } from './types.js'
+
+/** The last attempt of every record destroy() fails. */
+export const DESTROYED: Attempt = Object.freeze({
+  delayMs: 0,
+  durationMs: 0,
+  successful: false,
+  errorCode: 'Destroyed',
+  errorMessage: 'the producer was destroyed',
+})
 
 export function addAttempt(user: PendingUserRecord, attempt: Attempt): void {
   if (user.attempts === undefined) user.attempts = [attempt]
@@ -62,34 +72,33 @@ export class Settlement {
     user.resolve({ successful: true, shardId, sequenceNumber, subSequenceNumber, attempts })
   }
 
-  /** Fails every user record of `record`; with a code, that is added as a last attempt first. */
-  failRecord(record: KinesisRecord, code: string | undefined, message: string | undefined, now: number): void {
-    for (const user of record.users) {
-      const extra: Attempt[] =
-        code === undefined
-          ? []
-          : [
-              {
-                delayMs: now - record.lastEventAt,
-                durationMs: 0,
-                successful: false,
-                errorCode: code,
-                errorMessage: message ?? code,
-              },
-            ]
-      this.failUser(user, extra)
-    }
+  /** Fails each user record, in order; with `last`, that is added as its last attempt first. */
+  failUsers(users: Iterable<PendingUserRecord>, last: Attempt | undefined): void {
+    for (const user of users) this.failUser(user, last)
   }
 
-  /** recordTtl passed before the record could be put. */
-  expire(record: KinesisRecord, now: number): void {
-    this.#metrics.shard(M.UserRecordExpired, record.users.length, 'Count', record.target.label, record.predictedShardId)
-    this.failRecord(record, 'Expired', `recordTtl (${this.#recordTtl} ms) passed before it could be put`, now)
+  /** recordTtl passed before the records could be put: they fail with Expired, in order. */
+  expire(
+    target: StreamTarget,
+    shardId: string | undefined,
+    users: readonly PendingUserRecord[],
+    lastEventAt: number,
+    now: number,
+  ): void {
+    this.#metrics.shard(M.UserRecordExpired, users.length, 'Count', target.label, shardId)
+    this.failUsers(users, {
+      delayMs: Math.max(0, now - lastEventAt),
+      durationMs: 0,
+      successful: false,
+      errorCode: 'Expired',
+      errorMessage: `recordTtl (${this.#recordTtl} ms) passed before it could be put`,
+    })
   }
 
-  failUser(user: PendingUserRecord, extra: readonly Attempt[]): void {
+  failUser(user: PendingUserRecord, last: Attempt | undefined): void {
     if (user.settled) return
-    const attempts = [...(user.attempts ?? []), ...extra]
+    const attempts = user.attempts === undefined ? [] : [...user.attempts]
+    if (last !== undefined) attempts.push(last)
     this.#settle(user)
     user.reject(
       new UserRecordFailedError(
