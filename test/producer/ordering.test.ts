@@ -125,9 +125,9 @@ describe('KinesisProducer keeps per-key order (preserveOrder) through faults', (
       const waves = 8
       const { streamName, producer, proxy } = await setUp(
         4,
-        { throttleShare: 0.1 },
+        { throttleShare: 0.2 },
         {
-          // Small aggregates, so a shard has many of them and a throttled one has later ones behind it.
+          // Small aggregates, so a shard sends many and a throttled one has later ones behind it.
           aggregationEnabled,
           aggregationMaxSize: 4096,
           recordMaxBufferedTime: 20,
@@ -146,12 +146,18 @@ describe('KinesisProducer keeps per-key order (preserveOrder) through faults', (
         plan.resets = (plan.resets ?? 0) + 1
         plan.slowResponses = (plan.slowResponses ?? 0) + (wave % 2)
         plan.slowMs = 1_200
-        for (let n = 0; n < (keys * perKey) / waves; n++, seq++) {
-          const key = `key-${seq % keys}`
-          const perKeySeq = Math.floor(seq / keys)
-          outcomes.push(
-            settle(key, perKeySeq, producer.addUserRecord({ partitionKey: key, data: dataOf(key, perKeySeq, 20) })),
-          )
+        // In chunks, each added once the previous one went out: newer records keep joining shards
+        // whose older ones are being retried.
+        const chunk = keys / 4
+        for (let n = 0; n < (keys * perKey) / waves; n += chunk) {
+          const calls = proxy.counts.putRecordsCalls
+          for (let i = 0; i < chunk; i++, seq++) {
+            const key = `key-${seq % keys}`
+            const perKeySeq = Math.floor(seq / keys)
+            const data = dataOf(key, perKeySeq, 20)
+            outcomes.push(settle(key, perKeySeq, producer.addUserRecord({ partitionKey: key, data })))
+          }
+          await proxy.until((c) => c.putRecordsCalls > calls)
         }
         // Let the wave's records meet its faults before the next wave's are added.
         const slow = Math.floor((wave + 1) / 2)
@@ -168,7 +174,7 @@ describe('KinesisProducer keeps per-key order (preserveOrder) through faults', (
       expect(settled.filter((o) => !o.successful)).toEqual([])
       expect(added.size).toBe(keys)
       expect(proxy.counts).toMatchObject({ internalErrors: waves, resets: waves, slowResponses: waves / 2 })
-      expect(proxy.counts.throttledEntries).toBeGreaterThan(10)
+      expect(proxy.counts.throttledEntries).toBeGreaterThan(20)
     })
   }
 })

@@ -42,7 +42,7 @@ const users = (count: number, size: number, key = (i: number) => `k${i}`, arrive
 describe('Collector', () => {
   it('with preserveOrder, takes one Kinesis record per shard per request and holds the shard until its response', () => {
     const { collector, add } = setUp()
-    const a = add('a', users(1000, 100))
+    const a = add('a', users(15_000, 100))
     add('b', users(10, 100))
     const first = collector.take(1_000).batch!
     expect(first.records.map((r) => r.predictedShardId)).toEqual(['a', 'b'])
@@ -121,17 +121,33 @@ describe('Collector', () => {
     expect(collector.take(1_100).batch!.records).toHaveLength(10)
   })
 
-  it('an aggregate is cut to the bytes the rate limiter allows now', () => {
-    // 5%: 52,428 bytes/s; the first request takes 51,200 at most, then the bucket holds the rest.
+  it('with preserveOrder, the one Kinesis record of a shard carries what waited, up to 1 MiB', () => {
+    const { collector, add } = setUp()
+    const lane = add(
+      'a',
+      users(30_000, 100, (i) => `k${i % 100}`),
+    )
+    const record = collector.take(1_000).batch!.records[0]!
+    expect(record.bytes).toBeLessThanOrEqual(1024 * 1024)
+    expect(record.bytes).toBeGreaterThan(1024 * 1024 - 110)
+    expect(lane.queue.size).toBe(30_000 - record.users.length)
+  })
+
+  it('an aggregate grows to the bytes the rate limiter allows now, and no further', () => {
+    // 5%: 52,428 bytes/s and a bucket of one second.
     const { collector, add } = setUp({}, 5)
     const lane = add('a', users(2000, 100))
     const first = collector.take(0).batch!.records[0]!
-    expect(first.bytes).toBeLessThanOrEqual(51_200)
-    expect(first.bytes).toBeGreaterThan(51_200 - 110)
+    expect(first.bytes).toBeLessThanOrEqual(52_428)
+    expect(first.bytes).toBeGreaterThan(52_428 - 110)
     lane.inFlight--
-    const second = collector.take(0).batch!.records[0]!
-    expect(second.bytes).toBeLessThanOrEqual(52_428 - first.bytes)
-    expect(second.bytes).toBeGreaterThan(52_428 - first.bytes - 110)
+    const held = collector.take(0)
+    expect(held.batch).toBeUndefined()
+    expect(held.wakeAt).toBeGreaterThan(0)
+    // 200 ms later: a fifth of a second's bytes.
+    const second = collector.take(200).batch!.records[0]!
+    expect(second.bytes).toBeLessThanOrEqual(10_486 + (52_428 - first.bytes))
+    expect(second.bytes).toBeGreaterThan(10_486 - 110)
   })
 
   it('fails records at a shard head whose recordTtl has passed, in order, and sends the rest', () => {

@@ -1,4 +1,5 @@
 import type { EntryBuilder } from './aggregator.js'
+import { PRODUCER_LIMITS } from './defaults.js'
 import type { Lanes, ShardLane } from './lanes.js'
 import type { KinesisRecord, PendingUserRecord } from './pending.js'
 
@@ -40,18 +41,30 @@ export interface Batch {
  *
  * With `preserveOrder`, a lane sends one Kinesis record per request and has one request in flight:
  * Kinesis may throttle one entry of a request and store the next, so two entries of one shard in a
- * request could land out of order. The one exception is records sent as they are (aggregation off,
- * or no shard map): a run of them may share a request while no two have the same partition key, as
- * records of different keys promise each other nothing. Without `preserveOrder` (the KPL's way) a
- * lane sends as many aggregates as fit and may have several requests in flight.
+ * request could land out of order, and two requests in flight could too. So that this does not cap
+ * a shard at one aggregate per round trip, the one record grows with what waited: an idle lane sends
+ * once it holds `aggregationMaxSize`, but what accumulates while its request is in flight (or while
+ * it backs off, or waits for rate tokens) goes out next as one aggregate of up to 1 MiB, Kinesis's
+ * record limit. At 1 MiB/s per shard that is a second of the shard's bytes per round trip: the rate
+ * limiter, not the round trip, bounds a shard, up to round trips of about a second. The one exception
+ * is records sent as they are (aggregation off, or no shard map): a run of them may share a request
+ * while no two have the same partition key, as records of different keys promise each other nothing.
+ *
+ * Without `preserveOrder` (the KPL's way) a lane sends as many aggregates of up to
+ * `aggregationMaxSize` as fit, and may have several requests in flight.
  */
 export class Collector {
   readonly #options: CollectorOptions
   readonly #deps: CollectorDeps
+  /** Largest aggregate a lane sends at once (see the class comment). */
+  readonly #aggregateMaxBytes: number
 
   constructor(options: CollectorOptions, deps: CollectorDeps) {
     this.#options = options
     this.#deps = deps
+    this.#aggregateMaxBytes = options.preserveOrder
+      ? Math.max(options.aggregationMaxSize, Math.min(PRODUCER_LIMITS.maxAggregateBytes, options.collectionMaxSize))
+      : options.aggregationMaxSize
   }
 
   /** Whether the lane holds enough to go now without waiting for its buffering time. */
@@ -112,7 +125,7 @@ export class Collector {
         o.preserveOrder &&
         aggregate &&
         records.length > 0 &&
-        room < Math.min(lane.queue.bytes, o.aggregationMaxSize)
+        room < Math.min(lane.queue.bytes, this.#aggregateMaxBytes)
       ) {
         continue
       }
@@ -124,7 +137,7 @@ export class Collector {
         const next = lane.queue.peek()
         if (next === undefined || keys?.has(next.partitionKey)) break
         const room = o.collectionMaxSize - bytes
-        let budget = aggregate ? Math.min(o.aggregationMaxSize, room) : room
+        let budget = aggregate ? Math.min(this.#aggregateMaxBytes, room) : room
         if (lane.limiter !== undefined) {
           const allowed = lane.limiter.allowance(next.bytes, now)
           if (allowed === 0) {

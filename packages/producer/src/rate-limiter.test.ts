@@ -35,17 +35,21 @@ describe('ShardRateLimiter', () => {
     expect(limiter.allowance(200_000, 500)).toBe(0)
   })
 
-  it('halves its rate when the shard throttles and wins it back step by step (AIMD)', () => {
+  it('halves its rate once per overload and wins it back linearly in time (AIMD)', () => {
     const limiter = new ShardRateLimiter(100, 0)
-    limiter.throttled()
+    limiter.throttled(1_000)
     expect(limiter.factor).toBe(0.5)
-    limiter.throttled()
+    // Throttles within a second of the decrease are the same overload.
+    limiter.throttled(1_500)
+    expect(limiter.factor).toBe(0.5)
+    limiter.throttled(2_000)
     expect(limiter.factor).toBe(0.25)
-    for (let i = 0; i < 5; i++) limiter.succeeded()
-    expect(limiter.factor).toBeCloseTo(0.5)
-    for (let i = 0; i < 100; i++) limiter.succeeded()
+    // Half the ceiling per second since the decrease, however many requests succeed meanwhile.
+    for (let t = 2_100; t <= 2_400; t += 100) limiter.succeeded(t)
+    expect(limiter.factor).toBeCloseTo(0.45)
+    limiter.succeeded(4_000)
     expect(limiter.factor).toBe(1)
-    for (let i = 0; i < 100; i++) limiter.throttled()
+    for (let t = 5_000; t < 100_000; t += 1_000) limiter.throttled(t)
     expect(limiter.factor).toBe(0.05)
   })
 })

@@ -63,8 +63,8 @@ export class Responses {
     }
     const { retries, reshard } = this.#deps
     for (const [lane, verdict] of verdicts) {
-      if (verdict.throttled) lane.limiter?.throttled()
-      else lane.limiter?.succeeded()
+      if (verdict.throttled) lane.limiter?.throttled(now)
+      else lane.limiter?.succeeded(now)
       if (verdict.retry.length > 0) retries.backOff(lane, verdict.retry, now)
       else retries.succeeded(lane)
       reshard.afterResponse(lane, now)

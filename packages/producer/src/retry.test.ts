@@ -79,7 +79,8 @@ describe('Retries', () => {
 
   it('fails with Expired, in order, the records whose recordTtl ends before the backoff would', () => {
     const { lane, retries } = setUp(1_000)
-    const old = [testUser('k', 1, { arrivedAt: 0 }), testUser('k', 1, { arrivedAt: 10 })]
+    // Expired by the time the lane fails (whatever the backoff draws): arrived recordTtl ago or earlier.
+    const old = [testUser('k', 1, { arrivedAt: -10 }), testUser('k', 1, { arrivedAt: 0 })]
     const young = testUser('k', 1, { arrivedAt: 990 })
     retries.backOff(lane, [...old, young], 1_000)
     expect(old.map((u) => (u.outcome?.error as { errorCode: string }).errorCode)).toEqual(['Expired', 'Expired'])
