@@ -1,6 +1,14 @@
+import { MergeShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { KinesisProducer, type UserRecordResult } from '../../packages/producer/src/index.js'
-import { clientOptions, createStream, endpoints, kinesisClient } from '../support/aws.js'
+import {
+  clientOptions,
+  createStream,
+  endpoints,
+  kinesisClient,
+  listAllShards,
+  waitForStreamActive,
+} from '../support/aws.js'
 import { type FaultPlan, type FaultProxy, startFaultProxy } from './support/fault-proxy.js'
 import { deaggregate, readStream } from './support/read-back.js'
 
@@ -177,4 +185,78 @@ describe('KinesisProducer keeps per-key order (preserveOrder) through faults', (
       expect(proxy.counts.throttledEntries).toBeGreaterThan(20)
     })
   }
+
+  it('holds for every key through a split and a merge while entries are throttled', async () => {
+    const keys = 200
+    const { streamName, producer, proxy } = await setUp(
+      2,
+      { throttleShare: 0.2 },
+      {
+        aggregationMaxSize: 4096,
+        recordMaxBufferedTime: 20,
+        retryBackoffBaseMillis: 20,
+        retryBackoffMaxMillis: 200,
+        shardMapRefreshIntervalMillis: 1_000,
+      },
+    )
+    const outcomes: Promise<Outcome>[] = []
+    let seq = 0
+    /** Adds `chunks` chunks of 50 records, each once the previous one went out. */
+    const produce = async (chunks: number) => {
+      for (let c = 0; c < chunks; c++) {
+        const calls = proxy.counts.putRecordsCalls
+        for (let i = 0; i < 50; i++, seq++) {
+          const key = `key-${seq % keys}`
+          const perKeySeq = Math.floor(seq / keys)
+          const data = dataOf(key, perKeySeq, 20)
+          outcomes.push(settle(key, perKeySeq, producer.addUserRecord({ partitionKey: key, data })))
+        }
+        await proxy.until((counts) => counts.putRecordsCalls > calls)
+      }
+    }
+    await produce(20)
+    const [first] = (await listAllShards(kinesis, streamName)).map((s) => s.ShardId!)
+    const shards = await listAllShards(kinesis, streamName)
+    const range = shards.find((s) => s.ShardId === first)!.HashKeyRange!
+    const middle = (BigInt(range.StartingHashKey!) + BigInt(range.EndingHashKey!)) / 2n
+    // Records keep coming, and being throttled, while the shard splits: the producer learns of it
+    // from aggregates landing on the children and from its map refresh.
+    const during = produce(40)
+    await kinesis.send(
+      new SplitShardCommand({ StreamName: streamName, ShardToSplit: first, NewStartingHashKey: middle.toString() }),
+    )
+    await waitForStreamActive(kinesis, streamName)
+    await during
+    const children = (await listAllShards(kinesis, streamName)).filter((s) => s.ParentShardId === first)
+    const sorted = children.sort((a, b) =>
+      BigInt(a.HashKeyRange!.StartingHashKey!) < BigInt(b.HashKeyRange!.StartingHashKey!) ? -1 : 1,
+    )
+    const merging = produce(40)
+    await kinesis.send(
+      new MergeShardsCommand({
+        StreamName: streamName,
+        ShardToMerge: sorted[0]!.ShardId!,
+        AdjacentShardToMerge: sorted[1]!.ShardId!,
+      }),
+    )
+    await waitForStreamActive(kinesis, streamName)
+    await merging
+    await produce(20)
+    const settled = await Promise.all(outcomes)
+    await producer.close()
+    // Parents are read before children (ListShards' order), as a consumer does.
+    const { added, stored } = await firstAppearances(streamName, settled)
+    const outOfOrder = [...added]
+      .filter(([key, seqs]) => JSON.stringify(stored.get(key)) !== JSON.stringify(seqs))
+      .map(([key]) => key)
+    expect(outOfOrder).toEqual([])
+    expect(settled.filter((o) => !o.successful)).toEqual([])
+    expect(added.size).toBe(keys)
+    expect(proxy.counts.throttledEntries).toBeGreaterThan(20)
+    // The reshard path ran: aggregates predicted on the old map landed on the new shards.
+    const wrongShard = producer
+      .getMetrics()
+      .find((m) => m.name === 'ErrorsByCode' && m.dimensions.ErrorCode === 'WrongShard' && !m.dimensions.StreamName)
+    expect(wrongShard?.sum).toBeGreaterThan(0)
+  })
 })
