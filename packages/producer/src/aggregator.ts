@@ -19,11 +19,12 @@ export class EntryBuilder {
   }
 
   /**
-   * Takes records from the head of `lane` into one Kinesis record of at most `maxBytes` (data +
-   * partition key): an aggregate of as many as fit, or the head alone, as it is, when only it fits
-   * or `aggregate` is false. Undefined when not even the head fits.
+   * Takes records from the head of `lane` into one Kinesis record: an aggregate of as many as fit in
+   * `maxBytes` (data + partition key), or the head alone, as it is, when no two fit or `aggregate` is
+   * false; a head too big to share an aggregate goes alone if it fits in `maxRawBytes` (as the KPL
+   * sends it). Undefined when not even the head fits.
    */
-  take(lane: ShardLane, maxBytes: number, aggregate: boolean): KinesisRecord | undefined {
+  take(lane: ShardLane, maxBytes: number, aggregate: boolean, maxRawBytes = maxBytes): KinesisRecord | undefined {
     const { queue } = lane
     const head = queue.peek()
     if (head === undefined) return undefined
@@ -41,7 +42,7 @@ export class EntryBuilder {
     if (count < 2) {
       // An aggregate of one goes out as the plain user record, as the KPL does: it is smaller.
       builder.reset()
-      if (head.bytes > maxBytes) return undefined
+      if (head.bytes > Math.max(maxBytes, maxRawBytes)) return undefined
       queue.shift()
       return single(lane, head)
     }

@@ -76,6 +76,18 @@ describe('Collector', () => {
     expect(collector.take(1_000).batch!.records.length).toBeGreaterThan(0)
   })
 
+  it('sends a record too big for an aggregate alone, in either mode', () => {
+    for (const preserveOrder of [true, false]) {
+      const { collector, add } = setUp({ preserveOrder, aggregationMaxSize: 4096 })
+      // Bigger than aggregationMaxSize, and with preserveOrder bigger than the 1 MiB aggregates too.
+      const size = preserveOrder ? 2 * 1024 * 1024 : 60_000
+      add('a', [testUser('big', size), ...users(3, 10)])
+      const batch = collector.take(1_000).batch!
+      expect(batch.records[0]!.users.map((u) => u.partitionKey)).toEqual(['big'])
+      expect(batch.records[0]!.bytes).toBe(size + 3)
+    }
+  })
+
   it('takes at most 500 records and 5 MiB per request', () => {
     const { collector, add } = setUp({ preserveOrder: false, aggregationEnabled: false })
     add('a', users(700, 10))

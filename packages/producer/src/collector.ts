@@ -136,17 +136,18 @@ export class Collector {
         if (took > 0) this.#expireHead(lane, now)
         const next = lane.queue.peek()
         if (next === undefined || keys?.has(next.partitionKey)) break
-        const room = o.collectionMaxSize - bytes
-        let budget = aggregate ? Math.min(this.#aggregateMaxBytes, room) : room
+        // A record too big for an aggregate goes alone, in whatever room the request has.
+        let rawBudget = o.collectionMaxSize - bytes
         if (lane.limiter !== undefined) {
           const allowed = lane.limiter.allowance(next.bytes, now)
           if (allowed === 0) {
             wakeAt = Math.min(wakeAt, now + lane.limiter.waitFor(next.bytes, now))
             break
           }
-          budget = Math.min(budget, allowed)
+          rawBudget = Math.min(rawBudget, allowed)
         }
-        const record = this.#deps.builder.take(lane, budget, aggregate)
+        const budget = aggregate ? Math.min(this.#aggregateMaxBytes, rawBudget) : rawBudget
+        const record = this.#deps.builder.take(lane, budget, aggregate, rawBudget)
         if (record === undefined) break
         lane.limiter?.take(record.bytes, now)
         records.push(record)
