@@ -63,8 +63,9 @@ export class Responses {
     }
     const { retries, reshard } = this.#deps
     for (const [lane, verdict] of verdicts) {
+      // A request that failed whole for another reason (a 500, a timeout) says nothing about the rate.
       if (verdict.throttled) lane.limiter?.throttled(now)
-      else lane.limiter?.succeeded(now)
+      else if (outcome.ok) lane.limiter?.succeeded(now)
       if (verdict.retry.length > 0) retries.backOff(lane, verdict.retry, now)
       else retries.succeeded(lane)
       reshard.afterResponse(lane, now)
