@@ -179,5 +179,22 @@ describe('KinesisProducer against kinesis-local', () => {
     const users = deaggregate(await readStream(kinesis, streamName))
     const texts = new Set(users.map((u) => u.data.toString()))
     for (let n = 0; n < i; n++) expect(texts.has(`record-${n}`)).toBe(true)
+
+    // Per key, in the order added, across the split and the merge: read parents before children (the
+    // order ListShards gives), as a consumer does, first appearances only. Records with their own
+    // explicit hash key are left out: theirs is not the key's shard.
+    const firstSeen = new Map<string, number[]>()
+    const seenOnce = new Set<string>()
+    for (const user of users) {
+      const text = user.data.toString()
+      const n = Number(text.slice('record-'.length))
+      if (seenOnce.has(text) || recordOf(n, 500).explicitHashKey !== undefined) continue
+      seenOnce.add(text)
+      firstSeen.set(user.partitionKey, [...(firstSeen.get(user.partitionKey) ?? []), n])
+    }
+    // Keys k-3, k-13, ... always carry an explicit hash key.
+    expect(firstSeen.size).toBe(450)
+    const outOfOrder = [...firstSeen].filter(([, ns]) => ns.some((n, k) => k > 0 && n < ns[k - 1]!))
+    expect(outOfOrder.map(([key]) => key)).toEqual([])
   })
 })

@@ -1,72 +1,60 @@
 import { decodeAggregated, formatHashKey, hashKeyOf } from '@kinesis-ts/shared'
 import { describe, expect, it } from 'vitest'
-import { AGGREGATE_PARTITION_KEY, ShardAggregator } from './aggregator.js'
-import type { PendingUserRecord } from './pending.js'
-import type { StreamTarget } from './stream-target.js'
+import { AGGREGATE_PARTITION_KEY, EntryBuilder } from './aggregator.js'
+import { Lanes, type ShardLane } from './lanes.js'
+import { testTarget, testUser } from './test-helpers.js'
 
-const target = { key: 'name:s', label: 's' } as StreamTarget
-
-function user(partitionKey: string, size: number, explicitHashKey?: string): PendingUserRecord {
-  const data = new Uint8Array(size).fill(7)
-  return {
-    source: { partitionKey, data },
-    partitionKey,
-    explicitHashKey,
-    hashKey: explicitHashKey === undefined ? hashKeyOf(partitionKey) : BigInt(explicitHashKey),
-    data,
-    bytes: size + Buffer.byteLength(partitionKey),
-    target,
-    arrivedAt: 0,
-    generation: 0,
-    attempts: undefined,
-    settled: false,
-    resolve: () => {},
-    reject: () => {},
-  }
+function laneOf(users: ReturnType<typeof testUser>[], shardId: string | null = 'shard-0'): ShardLane {
+  const lanes = new Lanes(100)
+  const lane = lanes.laneFor(testTarget, shardId ?? undefined, 0)
+  for (const user of users) lanes.push(lane, user)
+  return lane
 }
 
-describe('ShardAggregator', () => {
-  it('fills an aggregate to exactly aggregationMaxSize bytes and no further', () => {
+const many = (count: number, size: number, key = (i: number) => `key-${i % 7}`) =>
+  Array.from({ length: count }, (_, i) => testUser(key(i), size, { tag: `#${i}` }))
+
+describe('EntryBuilder', () => {
+  it('fills an aggregate to exactly its byte budget and no further, leaving the rest in the lane in order', () => {
     const max = 51_200
-    const aggregator = new ShardAggregator(target, 'shard-0', 1)
-    let added = 0
-    while (aggregator.tryAdd(user(`key-${added % 7}`, 97), max, Number.MAX_SAFE_INTEGER)) added++
-    const record = aggregator.seal(0)!
-    expect(record.data.length).toBeLessThanOrEqual(max)
+    const users = many(1000, 97)
+    const lane = laneOf(users)
+    const record = new EntryBuilder(4_294_967_295).take(lane, max, true)!
+    expect(record.bytes).toBe(record.data.length + 1)
+    expect(record.bytes).toBeLessThanOrEqual(max)
     // One more record would not have fitted: the aggregate is full to the byte budget.
-    expect(record.data.length + 97 + 8).toBeGreaterThan(max)
-    expect(decodeAggregated(record.data)).toHaveLength(added)
-    expect(record.users).toHaveLength(added)
+    expect(record.bytes + 97 + 3).toBeGreaterThan(max)
+    const decoded = decodeAggregated(record.data)
+    expect(decoded.map((u) => Buffer.from(u.data))).toEqual(
+      users.slice(0, decoded.length).map((u) => Buffer.from(u.data)),
+    )
+    expect(record.users).toEqual(users.slice(0, decoded.length))
+    expect(lane.queue.size).toBe(1000 - decoded.length)
+    expect(lane.queue.peek()).toBe(users[decoded.length])
   })
 
-  it('fills to exactly 1 MiB when that is the limit', () => {
+  it('fills to exactly 1 MiB when that is the budget', () => {
     const max = 1024 * 1024
-    const aggregator = new ShardAggregator(target, 'shard-0', 1)
-    let added = 0
-    // Record sizes chosen so the last one lands exactly on the limit or the next one overflows.
-    while (aggregator.tryAdd(user('k', 1000 + (added % 3)), max, Number.MAX_SAFE_INTEGER)) added++
-    const record = aggregator.seal(0)!
-    expect(record.data.length).toBeLessThanOrEqual(max)
-    expect(record.data.length).toBeGreaterThan(max - 1010)
-    expect(decodeAggregated(record.data)).toHaveLength(added)
+    const lane = laneOf(many(1100, 1000, () => 'k'))
+    const record = new EntryBuilder(4_294_967_295).take(lane, max, true)!
+    expect(record.bytes).toBeLessThanOrEqual(max)
+    expect(record.bytes).toBeGreaterThan(max - 1010)
+    expect(decodeAggregated(record.data)).toHaveLength(record.users.length)
   })
 
   it('stops at aggregationMaxCount records', () => {
-    const aggregator = new ShardAggregator(target, 'shard-0', 1)
-    for (let i = 0; i < 500; i++) expect(aggregator.tryAdd(user(`k${i}`, 10), 1024 * 1024, 500)).toBe(true)
-    expect(aggregator.tryAdd(user('one-more', 10), 1024 * 1024, 500)).toBe(false)
-    expect(aggregator.seal(0)!.users).toHaveLength(500)
+    const lane = laneOf(many(600, 10))
+    expect(new EntryBuilder(500).take(lane, 1024 * 1024, true)!.users).toHaveLength(500)
+    expect(lane.queue.size).toBe(100)
   })
 
   it('writes outer key "a" and the first record hash key as explicit hash key; sub-records keep keys, multi-byte ones too', () => {
-    const aggregator = new ShardAggregator(target, 'shard-0', 1)
     const keys = ['ключ-1', '鍵-2', 'key-3', 'ключ-1']
-    for (const key of keys) aggregator.tryAdd(user(key, 5), 51_200, 100)
-    aggregator.tryAdd(user('explicit', 5, '42'), 51_200, 100)
-    const record = aggregator.seal(0)!
+    const lane = laneOf([...keys.map((key) => testUser(key, 5)), testUser('explicit', 5, { explicitHashKey: '42' })])
+    const record = new EntryBuilder(100).take(lane, 51_200, true)!
     expect(record.partitionKey).toBe(AGGREGATE_PARTITION_KEY)
     expect(record.explicitHashKey).toBe(formatHashKey(hashKeyOf('ключ-1')))
-    expect(record.bytes).toBe(record.data.length + 1)
+    expect(record.predictedShardId).toBe('shard-0')
     const decoded = decodeAggregated(record.data)
     expect(decoded.map((r) => r.partitionKey)).toEqual([...keys, 'explicit'])
     expect(decoded.map((r) => r.subSequenceNumber)).toEqual([0, 1, 2, 3, 4])
@@ -74,24 +62,33 @@ describe('ShardAggregator', () => {
   })
 
   it('reuses the key table: a repeated key costs less than a new one', () => {
-    const repeated = new ShardAggregator(target, 'shard-0', 1)
-    const distinct = new ShardAggregator(target, 'shard-0', 1)
-    for (let i = 0; i < 50; i++) {
-      repeated.tryAdd(user('same-key-for-all', 20), 51_200, 1000)
-      distinct.tryAdd(user(`distinct-key-${i}`, 20), 51_200, 1000)
-    }
-    expect(repeated.seal(0)!.data.length).toBeLessThan(distinct.seal(0)!.data.length)
+    const builder = new EntryBuilder(1000)
+    const repeated = builder.take(laneOf(many(50, 20, () => 'same-key-for-all')), 51_200, true)!
+    const distinct = builder.take(laneOf(many(50, 20, (i) => `distinct-key-${i}`)), 51_200, true)!
+    expect(repeated.users).toHaveLength(50)
+    expect(distinct.users).toHaveLength(50)
+    expect(repeated.data.length).toBeLessThan(distinct.data.length)
   })
 
   it('sends an aggregate of one as the plain user record, with its own key and explicit hash key', () => {
-    const aggregator = new ShardAggregator(target, 'shard-0', 1)
-    const alone = user('solo', 30, '12345')
-    aggregator.tryAdd(alone, 51_200, 100)
-    const record = aggregator.seal(0)!
+    const alone = testUser('solo', 30, { explicitHashKey: '12345' })
+    const lane = laneOf([alone])
+    const record = new EntryBuilder(100).take(lane, 51_200, true)!
     expect(record.data).toBe(alone.data)
-    expect(record.partitionKey).toBe('solo')
-    expect(record.explicitHashKey).toBe('12345')
-    expect(record.bytes).toBe(30 + 4)
-    expect(aggregator.seal(0)).toBeUndefined()
+    expect(record).toMatchObject({ partitionKey: 'solo', explicitHashKey: '12345', bytes: 34, users: [alone] })
+    expect(new EntryBuilder(100).take(lane, 51_200, true)).toBeUndefined()
+  })
+
+  it('sends the head alone when only it fits, or without aggregation, or without a predicted shard; nothing when it does not fit', () => {
+    const builder = new EntryBuilder(100)
+    const big = laneOf([testUser('big', 60_000), testUser('next', 10)])
+    expect(builder.take(big, 51_200, true)).toBeUndefined()
+    expect(builder.take(big, 60_003, true)!.users.map((u) => u.partitionKey)).toEqual(['big'])
+    const raw = laneOf(many(3, 10))
+    expect(builder.take(raw, 51_200, false)!.users).toHaveLength(1)
+    const unpredicted = laneOf(many(3, 10), null)
+    const record = builder.take(unpredicted, 51_200, true)!
+    expect(record.users).toHaveLength(1)
+    expect(record.predictedShardId).toBeUndefined()
   })
 })

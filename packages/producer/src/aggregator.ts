@@ -1,67 +1,83 @@
 import { AggregateBuilder, formatHashKey } from '@kinesis-ts/shared'
+import type { ShardLane } from './lanes.js'
 import type { KinesisRecord, PendingUserRecord } from './pending.js'
-import { rawKinesisRecord } from './pending.js'
-import type { StreamTarget } from './stream-target.js'
 
 /** The outer partition key of every aggregate of two or more records (as the Java KPL writes it). */
 export const AGGREGATE_PARTITION_KEY = 'a'
 
 /**
- * Fills one KPL aggregate for one predicted shard, to the byte (`aggregationMaxSize`) or the count
- * (`aggregationMaxCount`). An aggregate of one goes out as the plain user record.
+ * The aggregation step: turns the user records at the head of a lane into one Kinesis record, a KPL
+ * aggregate filled to the byte (or to `aggregationMaxCount`). Records are encoded when they leave,
+ * not when they arrive, so a retried or re-routed record joins whatever is waiting with it.
  */
-export class ShardAggregator {
-  readonly target: StreamTarget
-  readonly shardId: string
-  readonly mapVersion: number
-  /** Arrival of its first record, while it holds any: the buffering deadline counts from here. */
-  openedAt = 0
+export class EntryBuilder {
   readonly #builder = new AggregateBuilder()
-  #users: PendingUserRecord[] = []
+  readonly #maxCount: number
 
-  constructor(target: StreamTarget, shardId: string, mapVersion: number) {
-    this.target = target
-    this.shardId = shardId
-    this.mapVersion = mapVersion
+  constructor(aggregationMaxCount: number) {
+    this.#maxCount = aggregationMaxCount
   }
 
-  get count(): number {
-    return this.#users.length
-  }
-
-  /** Adds the record if the aggregate stays within the limits; false when it is full for this record. */
-  tryAdd(user: PendingUserRecord, maxBytes: number, maxCount: number): boolean {
-    if (!this.#builder.tryAdd(user, maxBytes, maxCount)) return false
-    if (this.#users.length === 0) this.openedAt = user.arrivedAt
-    this.#users.push(user)
-    return true
-  }
-
-  /** Takes what it holds as one Kinesis record and starts empty again. */
-  seal(now: number): KinesisRecord | undefined {
-    const users = this.#users
-    if (users.length === 0) return undefined
-    this.#users = []
-    if (users.length === 1) {
-      this.#builder.reset()
-      return rawKinesisRecord(users[0]!, this.shardId, this.mapVersion, now)
+  /**
+   * Takes records from the head of `lane` into one Kinesis record: an aggregate of as many as fit in
+   * `maxBytes` (data + partition key), or the head alone, as it is, when no two fit or `aggregate` is
+   * false; a head too big to share an aggregate goes alone if it fits in `maxRawBytes` (as the KPL
+   * sends it). Undefined when not even the head fits.
+   */
+  take(lane: ShardLane, maxBytes: number, aggregate: boolean, maxRawBytes = maxBytes): KinesisRecord | undefined {
+    const { queue } = lane
+    const head = queue.peek()
+    if (head === undefined) return undefined
+    const builder = this.#builder
+    let count = 0
+    let oldest = Number.POSITIVE_INFINITY
+    if (aggregate && lane.shardId !== undefined) {
+      const dataBudget = maxBytes - AGGREGATE_PARTITION_KEY.length
+      for (let user: PendingUserRecord | undefined = head; user !== undefined; user = queue.peek(count)) {
+        if (!builder.tryAdd(user, dataBudget, this.#maxCount)) break
+        oldest = Math.min(oldest, user.arrivedAt)
+        count++
+      }
     }
-    const data = this.#builder.build()
-    this.#builder.reset()
+    if (count < 2) {
+      // An aggregate of one goes out as the plain user record, as the KPL does: it is smaller.
+      builder.reset()
+      if (head.bytes > Math.max(maxBytes, maxRawBytes)) return undefined
+      queue.shift()
+      return single(lane, head)
+    }
+    const data = builder.build()
+    builder.reset()
+    const users = new Array<PendingUserRecord>(count)
+    for (let i = 0; i < count; i++) users[i] = queue.shift()!
     return {
-      target: this.target,
-      predictedShardId: this.shardId,
-      mapVersion: this.mapVersion,
+      target: lane.target,
+      predictedShardId: lane.shardId,
       users,
       data,
       partitionKey: AGGREGATE_PARTITION_KEY,
       // Kinesis routes the aggregate by this key: the first record's, so it lands on the predicted shard.
-      explicitHashKey: formatHashKey(users[0]!.hashKey),
+      explicitHashKey: formatHashKey(head.hashKey),
       bytes: data.length + AGGREGATE_PARTITION_KEY.length,
-      oldestArrival: this.openedAt,
-      tries: 0,
-      lastEventAt: this.openedAt,
-      notBefore: now,
+      oldestArrival: oldest,
+      tries: head.attempts?.length ?? 0,
+      lastEventAt: Math.max(head.arrivedAt, lane.lastFailureAt),
     }
+  }
+}
+
+/** One user record sent as it is. */
+function single(lane: ShardLane, user: PendingUserRecord): KinesisRecord {
+  return {
+    target: lane.target,
+    predictedShardId: lane.shardId,
+    users: [user],
+    data: user.data,
+    partitionKey: user.partitionKey,
+    explicitHashKey: user.explicitHashKey,
+    bytes: user.bytes,
+    oldestArrival: user.arrivedAt,
+    tries: user.attempts?.length ?? 0,
+    lastEventAt: Math.max(user.arrivedAt, lane.lastFailureAt),
   }
 }

@@ -1,99 +1,174 @@
 import { describe, expect, it } from 'vitest'
-import { Collector } from './collector.js'
-import type { KinesisRecord } from './pending.js'
-import type { StreamTarget } from './stream-target.js'
+import { EntryBuilder } from './aggregator.js'
+import { Collector, type CollectorOptions } from './collector.js'
+import { Lanes, type ShardLane } from './lanes.js'
+import type { PendingUserRecord } from './pending.js'
+import { type TestUser, testTarget, testUser } from './test-helpers.js'
 
-const target = { key: 'name:s' } as StreamTarget
-
-function kinesisRecord(shardId: string | undefined, bytes: number, users = 1): KinesisRecord {
-  return {
-    target,
-    predictedShardId: shardId,
-    mapVersion: 1,
-    users: new Array(users).fill({}),
-    data: new Uint8Array(0),
-    partitionKey: 'k',
-    explicitHashKey: undefined,
-    bytes,
-    oldestArrival: 0,
-    tries: 0,
-    lastEventAt: 0,
-    notBefore: 0,
-  }
+const defaults: CollectorOptions = {
+  preserveOrder: true,
+  aggregationEnabled: true,
+  aggregationMaxSize: 51_200,
+  aggregationMaxCount: 4_294_967_295,
+  collectionMaxCount: 500,
+  collectionMaxSize: 5 * 1024 * 1024,
+  recordMaxBufferedTime: 100,
+  recordTtl: 30_000,
 }
 
-const limits = (now = 0) => ({
-  maxCount: 500,
-  maxBytes: 5 * 1024 * 1024,
-  now,
-  expiredBefore: -1,
-  onExpired: () => {},
-})
+function setUp(options: Partial<CollectorOptions> = {}, rateLimit = 1_000_000) {
+  const lanes = new Lanes(rateLimit)
+  const expired: PendingUserRecord[] = []
+  const collector = new Collector(
+    { ...defaults, ...options },
+    {
+      lanes,
+      builder: new EntryBuilder(options.aggregationMaxCount ?? defaults.aggregationMaxCount),
+      expire: (_lane, users) => expired.push(...users),
+      flushGeneration: () => 0,
+    },
+  )
+  const add = (shardId: string | undefined, users: TestUser[]): ShardLane => {
+    const lane = lanes.laneFor(testTarget, shardId, 0)
+    for (const user of users) lanes.push(lane, user)
+    return lane
+  }
+  return { lanes, collector, expired, add }
+}
+
+const users = (count: number, size: number, key = (i: number) => `k${i}`, arrivedAt = 0) =>
+  Array.from({ length: count }, (_, i) => testUser(key(i), size, { arrivedAt }))
 
 describe('Collector', () => {
-  it('takes at most 500 records per request', () => {
-    const collector = new Collector(1_000_000)
-    for (let i = 0; i < 700; i++) collector.add(kinesisRecord(undefined, 10), 0)
-    expect(collector.take(limits()).records).toHaveLength(500)
-    expect(collector.count).toBe(200)
+  it('with preserveOrder, takes one Kinesis record per shard per request and holds the shard until its response', () => {
+    const { collector, add } = setUp()
+    const a = add('a', users(15_000, 100))
+    add('b', users(10, 100))
+    const first = collector.take(1_000).batch!
+    expect(first.records.map((r) => r.predictedShardId)).toEqual(['a', 'b'])
+    expect(first.lanes.map((lane) => lane.shardId)).toEqual(['a', 'b'])
+    expect(a.inFlight).toBe(1)
+    // Shard a still holds records, but its request is in flight; b is empty.
+    expect(collector.take(1_000)).toEqual({ batch: undefined, wakeAt: Number.POSITIVE_INFINITY })
+    a.inFlight--
+    expect(collector.take(1_000).batch!.records.map((r) => r.predictedShardId)).toEqual(['a'])
   })
 
-  it('takes at most 5 MiB per request, exactly at the limit', () => {
-    const collector = new Collector(1_000_000)
-    const mib = 1024 * 1024
-    for (let i = 0; i < 6; i++) collector.add(kinesisRecord(undefined, mib), 0)
-    const batch = collector.take(limits())
-    expect(batch.records).toHaveLength(5)
-    expect(batch.bytes).toBe(5 * mib)
-  })
-
-  it('keeps one request in flight per shard, and nothing of a shard after an aggregate in the same request', () => {
-    const collector = new Collector(1_000_000)
-    collector.add(kinesisRecord('a', 10), 0)
-    collector.add(kinesisRecord('a', 10, 5), 0)
-    collector.add(kinesisRecord('a', 10), 0)
-    collector.add(kinesisRecord('b', 10), 0)
-    const first = collector.take(limits())
-    expect(first.records.map((r) => r.predictedShardId)).toEqual(['a', 'a', 'b'])
-    // Shard a is busy until its request returns; b too.
-    expect(collector.take(limits()).records).toHaveLength(0)
-    collector.release(first)
-    expect(collector.take(limits()).records.map((r) => r.users.length)).toEqual([1])
+  it('with preserveOrder and records sent as they are, takes a run of distinct partition keys per shard, stopping at a repeated key', () => {
+    const { collector, add } = setUp({ aggregationEnabled: false })
+    add(
+      'a',
+      users(6, 10, (i) => ['x', 'y', 'z', 'y', 'w', 'v'][i]!),
+    )
+    const batch = collector.take(1_000).batch!
+    expect(batch.records.map((r) => r.partitionKey)).toEqual(['x', 'y', 'z'])
   })
 
   it('without preserveOrder, puts several aggregates of a shard in one request and lets requests overlap', () => {
-    const collector = new Collector(1_000_000, false)
-    collector.add(kinesisRecord('a', 10, 5), 0)
-    collector.add(kinesisRecord('a', 10, 5), 0)
-    collector.add(kinesisRecord('b', 10), 0)
-    const first = collector.take(limits())
-    expect(first.records.map((r) => r.predictedShardId)).toEqual(['a', 'a', 'b'])
-    collector.add(kinesisRecord('a', 10, 5), 0)
+    const { collector, add } = setUp({ preserveOrder: false })
+    add('a', users(1500, 100))
+    const first = collector.take(1_000).batch!
+    expect(first.records.length).toBeGreaterThan(2)
+    expect(first.records.every((r) => r.bytes <= 51_200)).toBe(true)
+    expect(first.records.map((r) => r.users.length).reduce((x, y) => x + y)).toBe(1500)
+    add('a', users(600, 100))
     // Shard a is not held while the first request is in flight.
-    expect(collector.take(limits()).records.map((r) => r.predictedShardId)).toEqual(['a'])
+    expect(collector.take(1_000).batch!.records.length).toBeGreaterThan(0)
   })
 
-  it('holds records of a shard out of rate tokens and says when they may go', () => {
-    // 1% of the shard limit: 10 records/s.
-    const collector = new Collector(1)
-    for (let i = 0; i < 20; i++) collector.add(kinesisRecord('a', 100), 0)
-    const batch = collector.take(limits(0))
+  it('sends a record too big for an aggregate alone, in either mode', () => {
+    for (const preserveOrder of [true, false]) {
+      const { collector, add } = setUp({ preserveOrder, aggregationMaxSize: 4096 })
+      // Bigger than aggregationMaxSize, and with preserveOrder bigger than the 1 MiB aggregates too.
+      const size = preserveOrder ? 2 * 1024 * 1024 : 60_000
+      add('a', [testUser('big', size), ...users(3, 10)])
+      const batch = collector.take(1_000).batch!
+      expect(batch.records[0]!.users.map((u) => u.partitionKey)).toEqual(['big'])
+      expect(batch.records[0]!.bytes).toBe(size + 3)
+    }
+  })
+
+  it('takes at most 500 records and 5 MiB per request', () => {
+    const { collector, add } = setUp({ preserveOrder: false, aggregationEnabled: false })
+    add('a', users(700, 10))
+    expect(collector.take(1_000).batch!.records).toHaveLength(500)
+    const mib = 1024 * 1024
+    const big = setUp({ preserveOrder: false, aggregationEnabled: false })
+    big.add('a', users(6, mib - 2))
+    const batch = big.collector.take(1_000).batch!
+    expect(batch.records).toHaveLength(5)
+    expect(batch.bytes).toBe(5 * mib - 10 + 5 * 2)
+  })
+
+  it('lets a shard wait for its buffering time unless it holds a full aggregate, and says when to wake', () => {
+    const { collector, add } = setUp()
+    add('a', users(10, 100, undefined, 50))
+    expect(collector.take(100)).toEqual({ batch: undefined, wakeAt: 150 })
+    expect(collector.take(149).batch!.records[0]!.users).toHaveLength(10)
+    const full = setUp()
+    full.add('a', users(600, 100, undefined, 50))
+    expect(full.collector.take(60).batch!.records[0]!.users.length).toBeGreaterThan(400)
+  })
+
+  it('holds a shard in backoff until it ends, and sends its retried head first once it does', () => {
+    const { collector, add } = setUp()
+    const lane = add('a', users(5, 100))
+    lane.notBefore = 500
+    expect(collector.take(200)).toEqual({ batch: undefined, wakeAt: 500 })
+    expect(collector.take(500).batch!.records[0]!.users).toHaveLength(5)
+  })
+
+  it('sends what the rate limiter allows and says when more may go', () => {
+    // 1% of the shard limit: 10 records/s and 10,485 bytes/s.
+    const { collector, add, lanes } = setUp({ preserveOrder: false, aggregationEnabled: false }, 1)
+    add('a', users(20, 90))
+    const batch = collector.take(100).batch!
     expect(batch.records).toHaveLength(10)
-    collector.release(batch)
-    const held = collector.take(limits(0))
-    expect(held.records).toHaveLength(0)
-    expect(held.waitMs).toBeGreaterThan(0)
-    expect(held.waitMs).toBeLessThanOrEqual(100)
-    expect(collector.take(limits(1000)).records).toHaveLength(10)
+    const lane = [...lanes.ready][0]!
+    lane.inFlight--
+    const held = collector.take(100)
+    expect(held.batch).toBeUndefined()
+    // One record's worth of tokens comes back in 100 ms.
+    expect(held.wakeAt).toBe(200)
+    expect(collector.take(1_100).batch!.records).toHaveLength(10)
   })
 
-  it('expires records past their TTL instead of sending them', () => {
-    const collector = new Collector(1_000_000)
-    collector.add(kinesisRecord(undefined, 10), 0)
-    const expired: KinesisRecord[] = []
-    const batch = collector.take({ ...limits(), expiredBefore: 1, onExpired: (r) => expired.push(r) })
-    expect(batch.records).toHaveLength(0)
-    expect(expired).toHaveLength(1)
-    expect(collector.count).toBe(0)
+  it('with preserveOrder, the one Kinesis record of a shard carries what waited, up to 1 MiB', () => {
+    const { collector, add } = setUp()
+    const lane = add(
+      'a',
+      users(30_000, 100, (i) => `k${i % 100}`),
+    )
+    const record = collector.take(1_000).batch!.records[0]!
+    expect(record.bytes).toBeLessThanOrEqual(1024 * 1024)
+    expect(record.bytes).toBeGreaterThan(1024 * 1024 - 110)
+    expect(lane.queue.size).toBe(30_000 - record.users.length)
+  })
+
+  it('an aggregate grows to the bytes the rate limiter allows now, and no further', () => {
+    // 5%: 52,428 bytes/s and a bucket of one second.
+    const { collector, add } = setUp({}, 5)
+    const lane = add('a', users(2000, 100))
+    const first = collector.take(0).batch!.records[0]!
+    expect(first.bytes).toBeLessThanOrEqual(52_428)
+    expect(first.bytes).toBeGreaterThan(52_428 - 110)
+    lane.inFlight--
+    const held = collector.take(0)
+    expect(held.batch).toBeUndefined()
+    expect(held.wakeAt).toBeGreaterThan(0)
+    // 200 ms later: a fifth of a second's bytes.
+    const second = collector.take(200).batch!.records[0]!
+    expect(second.bytes).toBeLessThanOrEqual(10_486 + (52_428 - first.bytes))
+    expect(second.bytes).toBeGreaterThan(10_486 - 110)
+  })
+
+  it('fails records at a shard head whose recordTtl has passed, in order, and sends the rest', () => {
+    const { collector, add, expired } = setUp({ recordTtl: 1_000 })
+    const old = users(3, 10, (i) => `old${i}`, 0)
+    const fresh = users(2, 10, (i) => `fresh${i}`, 900)
+    add('a', [...old, ...fresh])
+    const batch = collector.take(1_000).batch!
+    expect(expired).toEqual(old)
+    expect(batch.records[0]!.users).toEqual(fresh)
   })
 })

@@ -1,208 +1,187 @@
-import type { KinesisRecord } from './pending.js'
-import { ShardRateLimiter } from './rate-limiter.js'
+import type { EntryBuilder } from './aggregator.js'
+import { PRODUCER_LIMITS } from './defaults.js'
+import type { Lanes, ShardLane } from './lanes.js'
+import type { KinesisRecord, PendingUserRecord } from './pending.js'
 
-/** Kinesis records waiting for one shard, oldest first, behind that shard's rate limiter. */
-export class ShardQueue {
-  readonly key: string
-  readonly targetKey: string
-  readonly shardId: string | undefined
-  /** Absent for records sent without a prediction: Kinesis routes them, we cannot meter them. */
-  readonly limiter: ShardRateLimiter | undefined
-  /** A request holding this shard's records is in flight (see Collector.take). */
-  busy = false
-  #records: KinesisRecord[] = []
-  #head = 0
-
-  constructor(key: string, targetKey: string, shardId: string | undefined, limiter: ShardRateLimiter | undefined) {
-    this.key = key
-    this.targetKey = targetKey
-    this.shardId = shardId
-    this.limiter = limiter
-  }
-
-  get size(): number {
-    return this.#records.length - this.#head
-  }
-
-  push(record: KinesisRecord): void {
-    this.#records.push(record)
-  }
-
-  peek(): KinesisRecord | undefined {
-    return this.#records[this.#head]
-  }
-
-  shift(): KinesisRecord | undefined {
-    const record = this.#records[this.#head]
-    if (record === undefined) return undefined
-    this.#records[this.#head++] = undefined as unknown as KinesisRecord
-    // Compact now and then so a long-lived queue does not keep a long dead prefix.
-    if (this.#head > 1024 && this.#head * 2 > this.#records.length) {
-      this.#records = this.#records.slice(this.#head)
-      this.#head = 0
-    }
-    return record
-  }
-
-  *drain(): Iterable<KinesisRecord> {
-    for (let record = this.shift(); record !== undefined; record = this.shift()) yield record
-  }
+export interface CollectorOptions {
+  readonly preserveOrder: boolean
+  readonly aggregationEnabled: boolean
+  readonly aggregationMaxSize: number
+  readonly aggregationMaxCount: number
+  readonly collectionMaxCount: number
+  readonly collectionMaxSize: number
+  readonly recordMaxBufferedTime: number
+  readonly recordTtl: number
 }
 
+export interface CollectorDeps {
+  readonly lanes: Lanes
+  readonly builder: EntryBuilder
+  /** User records of `lane` whose recordTtl passed before they could go: they fail, in order. */
+  readonly expire: (lane: ShardLane, users: readonly PendingUserRecord[], now: number) => void
+  /** The current flush generation: records of an older one are waited for and go at once. */
+  readonly flushGeneration: () => number
+}
+
+/** One PutRecords request's worth: Kinesis records of one stream, each with the lane it came from. */
 export interface Batch {
   readonly records: KinesisRecord[]
+  /** lanes[i] is the lane of records[i]. */
+  readonly lanes: ShardLane[]
   readonly bytes: number
-  /** Queues whose records are in it; their `busy` flag is set until release(). */
-  readonly queues: ShardQueue[]
-}
-
-export interface TakeLimits {
-  readonly maxCount: number
-  readonly maxBytes: number
-  readonly now: number
-  /** Records whose oldest user record arrived before this are expired instead of sent. */
-  readonly expiredBefore: number
-  readonly onExpired: (record: KinesisRecord) => void
 }
 
 /**
- * Collects Kinesis records into PutRecords batches that mix shards. With `preserveOrder`, at most one
- * request per shard is in flight, so the records of a partition key reach Kinesis in the order they were
- * added, retries included; without it (the KPL's behaviour) a shard may have several requests and
- * aggregates in flight. Queues take turns so one hot shard cannot starve the rest.
+ * The collect and rate-limit steps: builds PutRecords requests from the lanes that may send, taking
+ * turns so one hot shard cannot starve the rest.
+ *
+ * A lane may send when it is not backing off and its first record is due: retried, waited for by a
+ * flush, waited `recordMaxBufferedTime`, or the lane holds a full aggregate (`aggregationMaxSize`).
+ * What it sends is bounded by its rate limiter's tokens.
+ *
+ * With `preserveOrder`, a lane sends one Kinesis record per request and has one request in flight:
+ * Kinesis may throttle one entry of a request and store the next, so two entries of one shard in a
+ * request could land out of order, and two requests in flight could too. So that this does not cap
+ * a shard at one aggregate per round trip, the one record grows with what waited: an idle lane sends
+ * once it holds `aggregationMaxSize`, but what accumulates while its request is in flight (or while
+ * it backs off, or waits for rate tokens) goes out next as one aggregate of up to 1 MiB, Kinesis's
+ * record limit. At 1 MiB/s per shard that is a second of the shard's bytes per round trip: the rate
+ * limiter, not the round trip, bounds a shard, up to round trips of about a second. The one exception
+ * is records sent as they are (aggregation off, or no shard map): a run of them may share a request
+ * while no two have the same partition key, as records of different keys promise each other nothing.
+ *
+ * Without `preserveOrder` (the KPL's way) a lane sends as many aggregates of up to
+ * `aggregationMaxSize` as fit, and may have several requests in flight.
  */
 export class Collector {
-  readonly #queues = new Map<string, ShardQueue>()
-  /** Non-empty queues in turn order. */
-  readonly #ready = new Set<ShardQueue>()
-  readonly #rateLimit: number
-  readonly #preserveOrder: boolean
-  #count = 0
-  #bytes = 0
+  readonly #options: CollectorOptions
+  readonly #deps: CollectorDeps
+  /** Largest aggregate a lane sends at once (see the class comment). */
+  readonly #aggregateMaxBytes: number
 
-  constructor(rateLimitPercent: number, preserveOrder = true) {
-    this.#rateLimit = rateLimitPercent
-    this.#preserveOrder = preserveOrder
+  constructor(options: CollectorOptions, deps: CollectorDeps) {
+    this.#options = options
+    this.#deps = deps
+    this.#aggregateMaxBytes = options.preserveOrder
+      ? Math.max(options.aggregationMaxSize, Math.min(PRODUCER_LIMITS.maxAggregateBytes, options.collectionMaxSize))
+      : options.aggregationMaxSize
   }
 
-  get count(): number {
-    return this.#count
+  /** Whether the lane holds enough to go now without waiting for its buffering time. */
+  isFull(lane: ShardLane): boolean {
+    return this.#fullAt(lane, lane.queue.size, lane.queue.bytes)
   }
 
-  get bytes(): number {
-    return this.#bytes
+  /** Whether `user`, just added to `lane`, is the record that made it full. */
+  filledBy(lane: ShardLane, user: PendingUserRecord): boolean {
+    const { size, bytes } = lane.queue
+    return this.#fullAt(lane, size, bytes) && !this.#fullAt(lane, size - 1, bytes - user.bytes)
   }
 
-  queueFor(targetKey: string, shardId: string | undefined, now: number): ShardQueue {
-    const key = `${targetKey}|${shardId ?? ''}`
-    let queue = this.#queues.get(key)
-    if (queue === undefined) {
-      queue = new ShardQueue(
-        key,
-        targetKey,
-        shardId,
-        shardId === undefined ? undefined : new ShardRateLimiter(this.#rateLimit, now),
-      )
-      this.#queues.set(key, queue)
+  #fullAt(lane: ShardLane, size: number, bytes: number): boolean {
+    const o = this.#options
+    if (o.aggregationEnabled && lane.shardId !== undefined) {
+      return bytes >= o.aggregationMaxSize || size >= o.aggregationMaxCount
     }
-    return queue
-  }
-
-  add(record: KinesisRecord, now: number): void {
-    const queue = this.queueFor(record.target.key, record.predictedShardId, now)
-    queue.push(record)
-    this.#ready.add(queue)
-    this.#count++
-    this.#bytes += record.bytes
+    return size >= o.collectionMaxCount || bytes >= o.collectionMaxSize
   }
 
   /**
-   * The next batch that may go now: records of one stream, of idle shards that have rate tokens, up to the limits.
-   * `waitMs` says when a rate-limited record could go, if that is what held the batch back.
+   * The next request that may go now (undefined when none), and the earliest time a lane that had
+   * to wait (backoff, buffering time, rate tokens) may go: +Infinity when none is waiting on time.
+   * Lanes whose requests are in flight are not waited for: their responses drain again.
    */
-  take(limits: TakeLimits): Batch & { waitMs: number } {
+  take(now: number): { batch: Batch | undefined; wakeAt: number } {
+    const o = this.#options
+    const { lanes } = this.#deps
     const records: KinesisRecord[] = []
-    const queues: ShardQueue[] = []
+    const laneOf: ShardLane[] = []
     let bytes = 0
-    let waitMs = Number.POSITIVE_INFINITY
-    let targetKey: string | undefined
-    for (const queue of [...this.#ready]) {
-      if (queue.busy || (targetKey !== undefined && queue.targetKey !== targetKey)) continue
-      let took = false
-      while (records.length < limits.maxCount) {
-        const record = queue.peek()
+    let wakeAt = Number.POSITIVE_INFINITY
+    let target: ShardLane['target'] | undefined
+    const flushGeneration = this.#deps.flushGeneration()
+    for (const lane of [...lanes.ready]) {
+      if (records.length >= o.collectionMaxCount || bytes >= o.collectionMaxSize) break
+      if (lane.retired || (target !== undefined && lane.target !== target)) continue
+      if (o.preserveOrder && lane.inFlight > 0) continue
+      if (lane.notBefore > now) {
+        wakeAt = Math.min(wakeAt, lane.notBefore)
+        continue
+      }
+      this.#expireHead(lane, now)
+      const head = lane.queue.peek()
+      if (head === undefined) {
+        lanes.ready.delete(lane)
+        continue
+      }
+      if (!this.#due(lane, head, now, flushGeneration)) {
+        wakeAt = Math.min(wakeAt, head.arrivedAt + o.recordMaxBufferedTime)
+        continue
+      }
+      const aggregate = o.aggregationEnabled && lane.shardId !== undefined
+      // One record per lane per ordered request: do not spend it on the scraps of a fuller request.
+      const room = o.collectionMaxSize - bytes
+      if (
+        o.preserveOrder &&
+        aggregate &&
+        records.length > 0 &&
+        room < Math.min(lane.queue.bytes, this.#aggregateMaxBytes)
+      ) {
+        continue
+      }
+      // Raw records of one lane in one ordered request: no two of the same partition key.
+      const keys = o.preserveOrder && !aggregate ? new Set<string>() : undefined
+      let took = 0
+      while (records.length < o.collectionMaxCount) {
+        if (took > 0) this.#expireHead(lane, now)
+        const next = lane.queue.peek()
+        if (next === undefined || keys?.has(next.partitionKey)) break
+        // A record too big for an aggregate goes alone, in whatever room the request has.
+        let rawBudget = o.collectionMaxSize - bytes
+        if (lane.limiter !== undefined) {
+          const allowed = lane.limiter.allowance(next.bytes, now)
+          if (allowed === 0) {
+            wakeAt = Math.min(wakeAt, now + lane.limiter.waitFor(next.bytes, now))
+            break
+          }
+          rawBudget = Math.min(rawBudget, allowed)
+        }
+        const budget = aggregate ? Math.min(this.#aggregateMaxBytes, rawBudget) : rawBudget
+        const record = this.#deps.builder.take(lane, budget, aggregate, rawBudget)
         if (record === undefined) break
-        if (record.oldestArrival < limits.expiredBefore) {
-          this.#remove(queue)
-          limits.onExpired(record)
-          continue
-        }
-        if (bytes + record.bytes > limits.maxBytes) break
-        if (queue.limiter !== undefined && !queue.limiter.tryTake(record.bytes, limits.now)) {
-          waitMs = Math.min(waitMs, queue.limiter.waitFor(record.bytes, limits.now))
-          break
-        }
-        this.#remove(queue)
+        lane.limiter?.take(record.bytes, now)
         records.push(record)
+        laneOf.push(lane)
         bytes += record.bytes
-        took = true
-        // An aggregate may land on another shard than predicted (a split since the last map). Nothing
-        // of the same shard may follow it in this request: its stray records are sent again, and
-        // anything of theirs written after them would overtake them.
-        if (this.#preserveOrder && record.users.length > 1 && queue.shardId !== undefined) break
-      }
-      if (queue.size === 0) this.#ready.delete(queue)
-      if (took) {
-        targetKey = queue.targetKey
-        queues.push(queue)
-        if (this.#preserveOrder && queue.shardId !== undefined) queue.busy = true
-        // Its turn is over: to the back of the line.
-        if (queue.size > 0) {
-          this.#ready.delete(queue)
-          this.#ready.add(queue)
+        took++
+        if (o.preserveOrder) {
+          if (keys === undefined) break
+          keys.add(next.partitionKey)
         }
       }
-      if (records.length >= limits.maxCount) break
+      if (took === 0) continue
+      target ??= lane.target
+      lane.inFlight++
+      // Its turn is over: to the back of the line.
+      lanes.ready.delete(lane)
+      if (lane.queue.size > 0) lanes.ready.add(lane)
     }
-    return { records, bytes, queues, waitMs }
+    return { batch: records.length === 0 ? undefined : { records, lanes: laneOf, bytes }, wakeAt }
   }
 
-  release(batch: Batch): void {
-    for (const queue of batch.queues) queue.busy = false
+  #due(lane: ShardLane, head: PendingUserRecord, now: number, flushGeneration: number): boolean {
+    if (head.attempts !== undefined || head.generation < flushGeneration) return true
+    // A timer may fire a little before performance.now() reaches its deadline: 1 ms of slack.
+    if (head.arrivedAt + this.#options.recordMaxBufferedTime <= now + 1) return true
+    return this.isFull(lane)
   }
 
-  /** Takes every queued record of one shard queue out, oldest first. */
-  drainQueue(targetKey: string, shardId: string): KinesisRecord[] {
-    const queue = this.#queues.get(`${targetKey}|${shardId}`)
-    if (queue === undefined) return []
-    const records = [...queue.drain()]
-    for (const record of records) {
-      this.#count--
-      this.#bytes -= record.bytes
-    }
-    this.#ready.delete(queue)
-    return records
-  }
-
-  /** Every queued record, emptying the collector (destroy). */
-  *drainAll(): Iterable<KinesisRecord> {
-    for (const queue of this.#ready) yield* queue.drain()
-    this.#ready.clear()
-    this.#count = 0
-    this.#bytes = 0
-  }
-
-  /** Earliest arrival among queued records (a scan of queue heads; for diagnostics). */
-  oldestArrival(): number {
-    let oldest = Number.POSITIVE_INFINITY
-    for (const queue of this.#ready) oldest = Math.min(oldest, queue.peek()?.oldestArrival ?? oldest)
-    return oldest
-  }
-
-  #remove(queue: ShardQueue): void {
-    const record = queue.shift()
-    if (record === undefined) return
-    this.#count--
-    this.#bytes -= record.bytes
+  /** Fails the records at the head of `lane` whose recordTtl has passed, in order. */
+  #expireHead(lane: ShardLane, now: number): void {
+    const expiredBefore = now - this.#options.recordTtl
+    const { queue } = lane
+    const expired: PendingUserRecord[] = []
+    while ((queue.peek()?.arrivedAt ?? Number.POSITIVE_INFINITY) <= expiredBefore) expired.push(queue.shift()!)
+    if (expired.length > 0) this.#deps.expire(lane, expired, now)
   }
 }

@@ -13,9 +13,10 @@ export const PRODUCER_DEFAULTS = Object.freeze({
   rateLimit: 150,
   failIfThrottled: false,
   /**
-   * kinesis-ts: records of a partition key reach Kinesis in the order they were added (one request in
-   * flight per shard, nothing of a shard after an aggregate in a request). false: the KPL's behaviour,
-   * no order promised, several requests and aggregates per shard at once (more throughput per shard).
+   * kinesis-ts: records of a partition key reach Kinesis in the order they were added, through
+   * throttling, failed requests, reshards and expiry (one request and one Kinesis record in flight per
+   * shard; a failed try goes back to the head of its shard, which backs off). false: the KPL's
+   * behaviour, no order promised, several requests and aggregates per shard at once.
    */
   preserveOrder: true,
   maxConnections: 24,

@@ -1,7 +1,13 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis'
+import { decodeAggregated } from '@kinesis-ts/shared'
 import { describe, expect, it } from 'vitest'
 import { UserRecordFailedError } from './errors.js'
 import { KinesisProducer } from './kinesis-producer.js'
+import { type StubEntry, stubKinesis } from './test-helpers.js'
+
+/** The user records' data in the entries a stub stored, in order. */
+const storedData = (entries: readonly StubEntry[]) =>
+  entries.flatMap((e) => decodeAggregated(e.data, e).map((u) => Buffer.from(u.data).toString()))
 
 /** A client stub for one behaviour: ListShards answers one shard, PutRecords never answers. */
 function hangingClient(): KinesisClient {
@@ -73,5 +79,34 @@ describe('KinesisProducer lifecycle', () => {
       field: 'streamName',
     })
     await producer.close()
+  })
+})
+
+describe("KinesisProducer and the caller's buffer", () => {
+  it('sends the bytes data held when addUserRecord returned, though the caller refills its buffer at once', async () => {
+    const stub = stubKinesis()
+    // Records wait 50 ms to be aggregated, and most wait for room first: all after the caller moved on.
+    const producer = new KinesisProducer({
+      streamName: 's',
+      kinesisClient: stub.client,
+      recordMaxBufferedTime: 50,
+      maxOutstandingRecords: 3,
+    })
+    const buffer = Buffer.alloc(8)
+    const pending: Promise<unknown>[] = []
+    const sent: string[] = []
+    for (let i = 0; i < 10; i++) {
+      buffer.write(`record-${i}`.padEnd(8, '.'), 'latin1')
+      sent.push(buffer.toString('latin1'))
+      pending.push(producer.addUserRecord({ partitionKey: 'k', data: buffer }))
+    }
+    buffer.fill('x')
+    // A view into a larger buffer: only its own bytes are taken.
+    const backing = Buffer.from('....view....')
+    pending.push(producer.addUserRecord({ partitionKey: 'k', data: backing.subarray(4, 8) }))
+    backing.fill('y')
+    await Promise.all(pending)
+    await producer.close()
+    expect(storedData(stub.stored.get('shardId-0') ?? [])).toEqual([...sent, 'view'])
   })
 })

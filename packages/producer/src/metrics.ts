@@ -76,6 +76,16 @@ export class ProducerMetrics {
     this.shard(PRODUCER_METRICS.AllErrors, count, 'Count', stream, shardId)
   }
 
+  /** Shards whose dimensions are kept (for tests: closed shards must not stay). */
+  get shardsTracked(): number {
+    return this.#shards.size
+  }
+
+  /** A shard closed: its dimensions are not kept for it any longer. */
+  forgetShard(stream: string, shardId: string): void {
+    this.#shards.delete(`${stream}|${shardId}`)
+  }
+
   #streamDims(stream: string): MetricDimensions {
     let dims = this.#streams.get(stream)
     if (dims === undefined) {

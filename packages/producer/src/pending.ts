@@ -8,13 +8,16 @@ export interface PendingUserRecord {
   /** As sent to Kinesis (normalized decimal), when the caller gave one. */
   readonly explicitHashKey: string | undefined
   readonly hashKey: bigint
+  /** The producer's own copy of the caller's bytes. */
   readonly data: Uint8Array
   /** data + partition key, as counted against maxBufferedBytes. */
   readonly bytes: number
   readonly target: StreamTarget
+  /** When it was added: its buffering time and its recordTtl count from here. */
   readonly arrivedAt: number
   /** The flush generation it was added in (see FlushTracker). */
   readonly generation: number
+  /** Its failed tries so far (undefined before the first failure). */
   attempts: Attempt[] | undefined
   settled: boolean
   resolve(result: UserRecordResult): void
@@ -26,42 +29,17 @@ export interface KinesisRecord {
   readonly target: StreamTarget
   /** The shard the records were predicted for; undefined when sent without a prediction. */
   readonly predictedShardId: string | undefined
-  /** Shard map version the prediction came from. */
-  readonly mapVersion: number
+  /** In the order they were added (for an aggregate: sub-record order). */
   readonly users: PendingUserRecord[]
   readonly data: Uint8Array
   readonly partitionKey: string
   readonly explicitHashKey: string | undefined
   /** data + partition key bytes, as PutRecords counts them. */
   readonly bytes: number
-  /** Earliest arrival among its user records: its TTL and buffering time count from here. */
+  /** Earliest arrival among its user records. */
   readonly oldestArrival: number
-  /** Tries so far. */
-  tries: number
-  /** When the last try ended (or the record was sealed), for the next attempt's delayMs. */
-  lastEventAt: number
-  /** Not to be sent before this time (retry backoff). */
-  notBefore: number
-}
-
-export function rawKinesisRecord(
-  user: PendingUserRecord,
-  predictedShardId: string | undefined,
-  mapVersion: number,
-  now: number,
-): KinesisRecord {
-  return {
-    target: user.target,
-    predictedShardId,
-    mapVersion,
-    users: [user],
-    data: user.data,
-    partitionKey: user.partitionKey,
-    explicitHashKey: user.explicitHashKey,
-    bytes: user.bytes,
-    oldestArrival: user.arrivedAt,
-    tries: 0,
-    lastEventAt: user.arrivedAt,
-    notBefore: now,
-  }
+  /** Failed tries of its first user record before this one. */
+  readonly tries: number
+  /** When its first user record arrived or last failed, for the next attempt's delayMs. */
+  readonly lastEventAt: number
 }

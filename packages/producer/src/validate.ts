@@ -3,6 +3,7 @@ import type { UserRecord } from './types.js'
 
 export interface CheckedRecord {
   readonly partitionKey: string
+  /** The producer's own copy of the data: the caller may reuse its buffer once the call returns. */
   readonly data: Uint8Array
   /** Normalized decimal, when given. */
   readonly explicitHashKey: string | undefined
@@ -10,8 +11,6 @@ export interface CheckedRecord {
   /** data + partition key in bytes, as Kinesis counts a record. */
   readonly bytes: number
 }
-
-const encoder = new TextEncoder()
 
 /**
  * Checks one user record against Kinesis' rules and `maxUserRecordSize`.
@@ -25,8 +24,11 @@ export function checkUserRecord(record: UserRecord, maxUserRecordSize: number): 
   validatePartitionKey(partitionKey, 'partitionKey')
   const raw: unknown = record.data
   let data: Uint8Array
-  if (raw instanceof Uint8Array) data = raw
-  else if (typeof raw === 'string') data = encoder.encode(raw)
+  // Copied now, not when the record leaves: a caller that refills its buffer after addUserRecord
+  // returns (a pooled or reused Buffer) must not change what is sent. Buffer.from copies small
+  // records into Node's shared pool, so the copy costs no allocation of its own.
+  if (raw instanceof Uint8Array) data = Buffer.from(raw)
+  else if (typeof raw === 'string') data = Buffer.from(raw, 'utf8')
   else throw new InvalidArgumentError('data', 'must be a Uint8Array, a Buffer or a string', raw)
   const bytes = data.length + Buffer.byteLength(partitionKey)
   if (bytes > maxUserRecordSize) {

@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net'
 export interface FaultPlan {
   /** Share (0..1) of PutRecords entries answered ProvisionedThroughputExceededException (not written). */
   throttleShare?: number
+  /** The next N PutRecords entries are throttled, whatever `throttleShare` says. */
+  throttleNext?: number
   /** The next N PutRecords calls get HTTP 500 InternalFailure (nothing written). */
   internalErrors?: number
   /** The next N PutRecords calls have their connection reset (nothing written). */
@@ -29,6 +31,8 @@ export interface FaultProxy {
   readonly endpoint: string
   readonly counts: FaultCounts
   plan: FaultPlan
+  /** Resolves once `counts` satisfy `condition` (checked whenever they change): an event to wait on. */
+  until(condition: (counts: FaultCounts) => boolean): Promise<void>
   close(): Promise<void>
 }
 
@@ -69,7 +73,15 @@ export async function startFaultProxy(upstream: string, plan: FaultPlan = {}, se
     slowResponses: 0,
     terminal: 0,
   }
-  const proxy: FaultProxy = { endpoint: '', counts, plan, close: async () => {} }
+  const waiters: { condition: (counts: FaultCounts) => boolean; resolve: () => void }[] = []
+  const counted = () => {
+    for (let i = waiters.length - 1; i >= 0; i--) {
+      if (waiters[i]!.condition(counts)) waiters.splice(i, 1)[0]!.resolve()
+    }
+  }
+  const until = (condition: (counts: FaultCounts) => boolean) =>
+    condition(counts) ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ condition, resolve }))
+  const proxy: FaultProxy = { endpoint: '', counts, plan, until, close: async () => {} }
 
   const forward = (
     incoming: IncomingMessage,
@@ -139,12 +151,16 @@ export async function startFaultProxy(upstream: string, plan: FaultPlan = {}, se
       await new Promise((resolve) => setTimeout(resolve, plan.slowMs ?? 1_000))
     }
     const share = plan.throttleShare ?? 0
-    if (share <= 0) {
+    if (share <= 0 && (plan.throttleNext ?? 0) <= 0) {
       const answer = await forward(req, body)
       return reply(res, answer.status, answer.headers, answer.body)
     }
     const parsed = JSON.parse(body.toString('utf8')) as PutRecordsBody
-    const throttled = parsed.Records.map(() => random() < share)
+    const throttled = parsed.Records.map(() => {
+      if ((plan.throttleNext ?? 0) <= 0) return random() < share
+      plan.throttleNext = (plan.throttleNext ?? 0) - 1
+      return true
+    })
     const survivors = parsed.Records.filter((_, i) => !throttled[i])
     let upstreamResults: Record<string, unknown>[] = []
     let headers: Record<string, string> = { 'content-type': 'application/x-amz-json-1.1' }
@@ -168,12 +184,19 @@ export async function startFaultProxy(upstream: string, plan: FaultPlan = {}, se
     })
     return reply(res, 200, headers, Buffer.from(JSON.stringify({ FailedRecordCount: failed, Records: merged })))
   }
+  const handleCounted = async (req: IncomingMessage, res: ServerResponse, body: Buffer) => {
+    // Counted on arrival (putRecordsCalls) and again once the answer is decided.
+    const answered = handle(req, res, body)
+    counted()
+    await answered
+    counted()
+  }
 
   const server = createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
     req.on('end', () => {
-      handle(req, res, Buffer.concat(chunks)).catch(() => {
+      handleCounted(req, res, Buffer.concat(chunks)).catch(() => {
         if (!res.headersSent) jsonError(res, 500, 'InternalFailure')
         else res.destroy()
       })
