@@ -4,15 +4,9 @@
  * round (20 s), so letting 8 workers spread 64 leases themselves would take minutes per run; a worker
  * takes the leases that name it at its first lease scan.
  */
-import {
-  BatchWriteItemCommand,
-  CreateTableCommand,
-  DescribeTableCommand,
-  type DynamoDBClient,
-  type WriteRequest,
-} from '@aws-sdk/client-dynamodb'
+import { BatchWriteItemCommand, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb'
 import type { Shard } from '@aws-sdk/client-kinesis'
-import { sleep } from '@kinesis-ts/shared'
+import { ensureLeaseTable } from '@kinesis-ts/consumer/internals'
 
 /** Which shards each worker is seeded with: shard i goes to worker i mod n. */
 export function roundRobin(shardIds: readonly string[], workerIds: readonly string[]): Map<string, string[]> {
@@ -39,8 +33,8 @@ function leaseItem(shard: Shard, owner: string): WriteRequest {
 }
 
 /**
- * Creates the table as KinesisConsumer would (PAY_PER_REQUEST, hash key leaseKey, the
- * LeaseOwnerToLeaseKeyIndex GSI) and writes the leases; returns each worker's shards.
+ * Creates the table with the consumer's own table creation and writes the leases; returns each
+ * worker's shards.
  */
 export async function seedLeaseTable(
   dynamodb: DynamoDBClient,
@@ -48,32 +42,7 @@ export async function seedLeaseTable(
   shards: readonly Shard[],
   workerIds: readonly string[],
 ): Promise<Map<string, string[]>> {
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'leaseKey', AttributeType: 'S' },
-        { AttributeName: 'leaseOwner', AttributeType: 'S' },
-      ],
-      KeySchema: [{ AttributeName: 'leaseKey', KeyType: 'HASH' }],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: 'LeaseOwnerToLeaseKeyIndex',
-          KeySchema: [
-            { AttributeName: 'leaseOwner', KeyType: 'HASH' },
-            { AttributeName: 'leaseKey', KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'KEYS_ONLY' },
-        },
-      ],
-    }),
-  )
-  for (;;) {
-    const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: tableName }))
-    if (Table?.TableStatus === 'ACTIVE') break
-    await sleep(20)
-  }
+  await ensureLeaseTable(dynamodb, tableName, AbortSignal.timeout(60_000))
   const assigned = roundRobin(
     shards.map((s) => s.ShardId!),
     workerIds,

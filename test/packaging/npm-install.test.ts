@@ -63,7 +63,7 @@ const EXPORTS: Record<string, readonly string[]> = {
     'cloudWatchMetrics',
     'resolveConsumerConfig',
   ],
-  '@kinesis-ts/consumer/internals': ['createProcessorHost'],
+  '@kinesis-ts/consumer/internals': ['createProcessorHost', 'ensureLeaseTable'],
 }
 /** The shared root is large: its key exports, and what moved to ./dynamodb. */
 const SHARED_HAS = [

@@ -50,6 +50,13 @@ const settle = (key: string, seq: number, promise: Promise<UserRecordResult>): P
 /** Data of record `seq` of `key`: "key/seq/" and padding, so the stream says which record it is. */
 const dataOf = (key: string, seq: number, padding: number) => Buffer.from(`${key}/${seq}/${'x'.repeat(padding)}`)
 
+/** Keys whose successful records were not first stored in the order they were added. */
+function keysOutOfOrder(added: Map<string, number[]>, stored: Map<string, number[]>): string[] {
+  return [...added]
+    .filter(([key, seqs]) => JSON.stringify(stored.get(key)) !== JSON.stringify(seqs))
+    .map(([key]) => key)
+}
+
 /**
  * For each key, the sequence numbers of its successful records in the order they first appear in the
  * stream (shard by shard, in each shard's order), next to the order they were added in.
@@ -175,10 +182,7 @@ describe('KinesisProducer keeps per-key order (preserveOrder) through faults', (
       await producer.close()
       const { added, stored } = await firstAppearances(streamName, settled)
       // Every key, its successful records stored, each first seen in the order added.
-      const outOfOrder = [...added]
-        .filter(([key, seqs]) => JSON.stringify(stored.get(key)) !== JSON.stringify(seqs))
-        .map(([key]) => key)
-      expect(outOfOrder).toEqual([])
+      expect(keysOutOfOrder(added, stored)).toEqual([])
       expect(settled.filter((o) => !o.successful)).toEqual([])
       expect(added.size).toBe(keys)
       expect(proxy.counts).toMatchObject({ internalErrors: waves, resets: waves, slowResponses: waves / 2 })
@@ -246,10 +250,7 @@ describe('KinesisProducer keeps per-key order (preserveOrder) through faults', (
     await producer.close()
     // Parents are read before children (ListShards' order), as a consumer does.
     const { added, stored } = await firstAppearances(streamName, settled)
-    const outOfOrder = [...added]
-      .filter(([key, seqs]) => JSON.stringify(stored.get(key)) !== JSON.stringify(seqs))
-      .map(([key]) => key)
-    expect(outOfOrder).toEqual([])
+    expect(keysOutOfOrder(added, stored)).toEqual([])
     expect(settled.filter((o) => !o.successful)).toEqual([])
     expect(added.size).toBe(keys)
     expect(proxy.counts.throttledEntries).toBeGreaterThan(20)
