@@ -138,4 +138,27 @@ describe('ShardCheckpointer', () => {
     await expect(checkpointer.checkpoint()).rejects.toBeInstanceOf(ShutdownError)
     expect(held.lost).toBe(true)
   })
+
+  it('a checkpoint in flight when the lease is lost (fenced) ends at once with ShutdownError', async () => {
+    const { held } = setup()
+    const hanging = {
+      checkpoint: (_lease: Lease, _owner: string, _target: ExtendedSequenceNumber, signal?: AbortSignal) =>
+        new Promise<Lease | undefined>((_, reject) => {
+          signal?.addEventListener('abort', () => reject(Object.assign(new Error('aborted'), { name: 'AbortError' })))
+        }),
+      getLease: async () => undefined,
+    } as unknown as LeaseStore
+    const checkpointer = new ShardCheckpointer({
+      held,
+      store: hanging,
+      workerId: 'me',
+      logger: silentLogger,
+      metrics: noopMetrics,
+    })
+    checkpointer.setLargestPermitted(record('300'))
+    const pending = checkpointer.checkpoint()
+    await new Promise((resolve) => setImmediate(resolve))
+    held.markLost('not renewed for 9000 ms (failoverTimeMillis 10000)')
+    await expect(pending).rejects.toBeInstanceOf(ShutdownError)
+  })
 })

@@ -59,18 +59,24 @@ export class ShardCheckpointer implements Checkpointer {
 
   checkpoint(...args: Target): Promise<void> {
     return this.#run(args, async (target) => {
-      await this.#write((lease) => this.#options.store.checkpoint(lease, this.#options.workerId, target))
+      await this.#write((lease, signal) =>
+        this.#options.store.checkpoint(lease, this.#options.workerId, target, signal),
+      )
     })
   }
 
   prepareCheckpoint(...args: Target): Promise<PreparedCheckpointer> {
     return this.#run(args, async (pending) => {
-      await this.#write((lease) => this.#options.store.prepareCheckpoint(lease, this.#options.workerId, pending))
+      await this.#write((lease, signal) =>
+        this.#options.store.prepareCheckpoint(lease, this.#options.workerId, pending, signal),
+      )
       return {
         pendingCheckpoint: pending,
         checkpoint: () =>
           this.#run([pending.sequenceNumber, pending.subSequenceNumber], async (target) => {
-            await this.#write((lease) => this.#options.store.checkpoint(lease, this.#options.workerId, target))
+            await this.#write((lease, signal) =>
+              this.#options.store.checkpoint(lease, this.#options.workerId, target, signal),
+            )
           }),
       }
     })
@@ -112,9 +118,24 @@ export class ShardCheckpointer implements Checkpointer {
     return target
   }
 
-  async #write(op: (lease: Lease) => Promise<Lease | undefined>): Promise<void> {
+  /**
+   * A checkpoint write waits behind the lease's other writes; once the lease is lost (taken, fenced)
+   * it is not sent, and one in flight is cut short, so a processor stuck in checkpoint() ends its batch
+   * when the lease ends, not a call timeout later, while another worker may already hold the shard.
+   */
+  async #write(op: (lease: Lease, signal: AbortSignal) => Promise<Lease | undefined>): Promise<void> {
+    const { held } = this.#options
     const started = performance.now()
-    const written = await this.#options.held.write(op)
+    let written: Lease | undefined
+    try {
+      written = await held.write((lease) => {
+        if (held.lost) throw new ShutdownError(this.shardId, 'the lease was lost')
+        return op(lease, held.lostSignal)
+      })
+    } catch (error) {
+      if (held.lost) throw new ShutdownError(this.shardId, 'the lease was lost')
+      throw error
+    }
     this.#options.metrics.put(METRICS.checkpointTime, performance.now() - started, 'Milliseconds')
     this.#options.metrics.put(METRICS.checkpointSuccess, written === undefined ? 0 : 1, 'Count')
     if (written === undefined) {

@@ -168,28 +168,47 @@ export class LeaseStore {
     })
   }
 
-  checkpoint(lease: Lease, owner: string, checkpoint: ExtendedSequenceNumber): Promise<Lease | undefined> {
-    return this.#update(lease.leaseKey, {
-      set: {
-        [A.leaseCounter]: n(lease.leaseCounter + 1),
-        [A.checkpoint]: s(checkpoint.sequenceNumber),
-        [A.checkpointSubSequenceNumber]: n(checkpoint.subSequenceNumber),
-        [A.ownerSwitchesSinceCheckpoint]: n(0),
+  /** `signal` ends the call early (the lease was lost meanwhile: the write would fail anyway). */
+  checkpoint(
+    lease: Lease,
+    owner: string,
+    checkpoint: ExtendedSequenceNumber,
+    signal?: AbortSignal,
+  ): Promise<Lease | undefined> {
+    return this.#update(
+      lease.leaseKey,
+      {
+        set: {
+          [A.leaseCounter]: n(lease.leaseCounter + 1),
+          [A.checkpoint]: s(checkpoint.sequenceNumber),
+          [A.checkpointSubSequenceNumber]: n(checkpoint.subSequenceNumber),
+          [A.ownerSwitchesSinceCheckpoint]: n(0),
+        },
+        remove: PENDING,
+        expect: { [A.leaseCounter]: n(lease.leaseCounter), [A.leaseOwner]: s(owner) },
       },
-      remove: PENDING,
-      expect: { [A.leaseCounter]: n(lease.leaseCounter), [A.leaseOwner]: s(owner) },
-    })
+      signal,
+    )
   }
 
-  prepareCheckpoint(lease: Lease, owner: string, pending: ExtendedSequenceNumber): Promise<Lease | undefined> {
-    return this.#update(lease.leaseKey, {
-      set: {
-        [A.leaseCounter]: n(lease.leaseCounter + 1),
-        [A.pendingCheckpoint]: s(pending.sequenceNumber),
-        [A.pendingCheckpointSubSequenceNumber]: n(pending.subSequenceNumber),
+  prepareCheckpoint(
+    lease: Lease,
+    owner: string,
+    pending: ExtendedSequenceNumber,
+    signal?: AbortSignal,
+  ): Promise<Lease | undefined> {
+    return this.#update(
+      lease.leaseKey,
+      {
+        set: {
+          [A.leaseCounter]: n(lease.leaseCounter + 1),
+          [A.pendingCheckpoint]: s(pending.sequenceNumber),
+          [A.pendingCheckpointSubSequenceNumber]: n(pending.subSequenceNumber),
+        },
+        expect: { [A.leaseCounter]: n(lease.leaseCounter), [A.leaseOwner]: s(owner) },
       },
-      expect: { [A.leaseCounter]: n(lease.leaseCounter), [A.leaseOwner]: s(owner) },
-    })
+      signal,
+    )
   }
 
   /** Records a closed shard's children on its lease (not conditional: it does not change ownership). */
