@@ -37,6 +37,8 @@ export class LeaseRenewer {
   readonly #held = new Map<string, HeldLease>()
   readonly #fences = new Map<string, ReturnType<typeof setTimeout>>()
   readonly #renewing = new Map<string, Promise<void>>()
+  /** Per held lease: aborted when it is removed, so a renewal still retrying inside the SDK is not sent. */
+  readonly #removed = new Map<string, AbortController>()
   readonly #limit: LimitFunction
   readonly #options: LeaseRenewerOptions
   readonly #now: () => number
@@ -52,6 +54,8 @@ export class LeaseRenewer {
     const { store, workerId } = this.#options
     const held = new HeldLease(lease, workerId, (leaseKey) => store.getLease(leaseKey), sentAt)
     this.#held.set(lease.leaseKey, held)
+    this.#removed.get(lease.leaseKey)?.abort()
+    this.#removed.set(lease.leaseKey, new AbortController())
     held.lostSignal.addEventListener('abort', () => this.#onLost(held), { once: true })
     this.#armFence(held)
     return held
@@ -61,6 +65,8 @@ export class LeaseRenewer {
   remove(leaseKey: string): void {
     this.#held.delete(leaseKey)
     this.#disarmFence(leaseKey)
+    this.#removed.get(leaseKey)?.abort()
+    this.#removed.delete(leaseKey)
   }
 
   get(leaseKey: string): HeldLease | undefined {
@@ -104,7 +110,10 @@ export class LeaseRenewer {
     try {
       // Queued behind a checkpoint, a renewal may come due after the lease was released: it must not
       // keep alive a lease nobody works any more.
-      const renewed = await held.write((lease) => (stillHeld() ? store.renew(lease, workerId) : Promise.resolve(lease)))
+      const removed = this.#removed.get(held.leaseKey)?.signal
+      const renewed = await held.write((lease) =>
+        stillHeld() ? store.renew(lease, workerId, removed) : Promise.resolve(lease),
+      )
       if (!stillHeld()) return
       if (renewed === undefined) {
         held.markLost('another worker holds it now (renewal condition failed)')
@@ -114,6 +123,8 @@ export class LeaseRenewer {
       held.markRenewed(sentAt)
       this.#armFence(held)
     } catch (error) {
+      // Released meanwhile: the renewal was stopped on purpose.
+      if (!stillHeld()) return
       // Nothing else to do: the fence gives the lease up before others may judge it expired.
       logger.warn({ err: error, leaseKey: held.leaseKey }, 'lease renewal failed')
     } finally {

@@ -139,11 +139,16 @@ export class LeaseStore {
     return (await this.#conditional('PutItem', command)) !== undefined
   }
 
-  renew(lease: Lease, owner: string): Promise<Lease | undefined> {
-    return this.#update(lease.leaseKey, {
-      set: { [A.leaseCounter]: n(lease.leaseCounter + 1) },
-      expect: { [A.leaseCounter]: n(lease.leaseCounter), [A.leaseOwner]: s(owner) },
-    })
+  /** `signal` stops the call, the SDK's retries included (the lease was released meanwhile). */
+  renew(lease: Lease, owner: string, signal?: AbortSignal): Promise<Lease | undefined> {
+    return this.#update(
+      lease.leaseKey,
+      {
+        set: { [A.leaseCounter]: n(lease.leaseCounter + 1) },
+        expect: { [A.leaseCounter]: n(lease.leaseCounter), [A.leaseOwner]: s(owner) },
+      },
+      signal,
+    )
   }
 
   /**
