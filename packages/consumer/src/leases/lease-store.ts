@@ -72,6 +72,14 @@ function isConditionFailed(error: unknown): boolean {
   )
 }
 
+/** The conditions of a KCL 3.x assign: both owner fields as read (absent stays absent). */
+function ownerFields(lease: Lease): Record<string, Item[string] | null> {
+  return {
+    [A.leaseOwner]: lease.leaseOwner === undefined ? null : s(lease.leaseOwner),
+    [A.checkpointOwner]: lease.checkpointOwner === undefined ? null : s(lease.checkpointOwner),
+  }
+}
+
 const PENDING = [A.pendingCheckpoint, A.pendingCheckpointSubSequenceNumber, A.pendingCheckpointState]
 
 /**
@@ -171,6 +179,42 @@ export class LeaseStore {
       remove: [A.leaseOwner, A.checkpointOwner],
       expect: { [A.leaseCounter]: n(lease.leaseCounter), [A.leaseOwner]: s(owner) },
     })
+  }
+
+  /**
+   * The KCL 3.x assign (the leader's, and the old owner's at the end of a graceful handoff): owner set,
+   * `checkpointOwner` removed, counter + 1, conditional on the owner fields read, not on the counter,
+   * so the current owner's next renewal fails and it drops the lease.
+   */
+  assign(lease: Lease, newOwner: string, signal?: AbortSignal): Promise<Lease | undefined> {
+    const switches =
+      (lease.leaseOwner !== undefined && lease.leaseOwner !== newOwner) || lease.checkpointOwner === newOwner
+    return this.#update(
+      lease.leaseKey,
+      {
+        set: { [A.leaseOwner]: s(newOwner) },
+        add: { [A.leaseCounter]: n(1), ...(switches ? { [A.ownerSwitchesSinceCheckpoint]: n(1) } : {}) },
+        remove: [A.checkpointOwner],
+        expect: ownerFields(lease),
+      },
+      signal,
+    )
+  }
+
+  /**
+   * The KCL 3.x leader's start of a graceful handoff: `leaseOwner` names the new owner, `checkpointOwner`
+   * the current one, who keeps renewing until it has checkpointed and assigns the lease over.
+   */
+  initiateHandoff(lease: Lease, newOwner: string, signal?: AbortSignal): Promise<Lease | undefined> {
+    if (lease.leaseOwner === undefined) return Promise.resolve(undefined)
+    return this.#update(
+      lease.leaseKey,
+      {
+        set: { [A.leaseOwner]: s(newOwner), [A.checkpointOwner]: s(lease.leaseOwner) },
+        expect: { [A.leaseOwner]: s(lease.leaseOwner), [A.checkpointOwner]: null },
+      },
+      signal,
+    )
   }
 
   /** `signal` ends the call early (the lease was lost meanwhile: the write would fail anyway). */
