@@ -34,6 +34,11 @@ export interface CoordinatorLayout {
 export interface LeaderDecider {
   /** May read or acquire the lock; every call bounded by the DynamoDB request timeout. */
   isLeader(signal: AbortSignal): Promise<boolean>
+  /**
+   * Gives leadership up if held (the Java LAM does after failing runs); absent where leadership is not
+   * a lock (the 2.x deterministic leader).
+   */
+  releaseLeadershipIfHeld?(signal: AbortSignal): Promise<void>
 }
 
 /** The stored Java `ClientVersion` of the `Migration3.0` item (`CLIENT_VERSION_INIT` is never stored). */
