@@ -183,6 +183,26 @@ describe('DynamoDbLeaderLock on dynalite (kcl3-protocol §6)', () => {
     )
   })
 
+  it('a heartbeat or an acquisition that landed but whose answer was lost keeps the lock ours', async () => {
+    const table = await leaseTable()
+    const { proxy, client } = await proxied()
+    const a = lock(table, 'worker-a', client)
+    const b = lock(table, 'worker-b')
+    // The acquisition lands, its answer is a 500: the next check finds our own unanswered version.
+    proxy.rules = [{ match: 'PutItem', times: 1, fault: { kind: 'commitThen500' } }]
+    expect(await leads(a)).toBe(false)
+    expect((await rawLock(table))?.ownerName).toEqual({ S: 'worker-a' })
+    await sleep(HEARTBEAT + 50)
+    expect(await leads(a)).toBe(true)
+    // Two heartbeats in a row land unanswered: the next one fails its condition, and the read finds ours.
+    proxy.rules = [{ match: 'UpdateItem', times: 2, fault: { kind: 'commitThen500' } }]
+    const seen = await watch(a, b, 3 * DURATION)
+    expect(proxy.injected('commitThen500', 'UpdateItem')).toBe(2)
+    expect(seen.b).toEqual([])
+    expect(seen.a.length).toBeGreaterThan(0)
+    expect(await leads(a)).toBe(true)
+  })
+
   it('in the legacy coordinator table (key `key`): release on stop lets the other take it at its next check', async () => {
     const applicationName = uniqueName('kcl3-lock-app')
     const legacy = await createCoordinatorStateTableAsJava34(dynamodb, applicationName)

@@ -1,15 +1,19 @@
 import { randomUUID } from 'node:crypto'
-import {
-  DeleteItemCommand,
-  type DynamoDBClient,
-  GetItemCommand,
-  type GetItemCommandOutput,
-  PutItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb'
-import { durationOption, notBelow, requiredStringOption } from '@kinesis-ts/shared'
+import type { DynamoDBClient, GetItemCommandOutput } from '@aws-sdk/client-dynamodb'
+import { requiredIntegerOption, requiredStringOption } from '@kinesis-ts/shared'
 import type { ItemTable, LeaderDecider } from './contracts.js'
-import { type Item, boundedSend, isConditionFailed, s, str } from './dynamo-calls.js'
+import { boundedSend, isConditionFailed } from './dynamo-calls.js'
+import {
+  type LeaderLockItem,
+  type LeaderLockTiming,
+  type LockWrite,
+  heartbeatLeaderLockCommand,
+  leaderLockFromItem,
+  leaderLockTiming,
+  putLeaderLockCommand,
+  readLeaderLockCommand,
+  releaseLeaderLockCommand,
+} from './leader-lock-item.js'
 import { runEveryAfter } from './periodic.js'
 
 /*
@@ -18,49 +22,6 @@ import { runEveryAfter } from './periodic.js'
  * lock is dead only once the same recordVersionNumber stayed unchanged, on the observer's own
  * monotonic clock, longer than the leaseDuration stored in the item.
  */
-
-export const LEADER_KEY = 'Leader'
-export const LEADER_ATTRIBUTES = {
-  ownerName: 'ownerName',
-  leaseDuration: 'leaseDuration',
-  recordVersionNumber: 'recordVersionNumber',
-  entityType: 'entityType',
-} as const
-const A = LEADER_ATTRIBUTES
-export const LEADER_ENTITY_TYPE = 'LEADER'
-
-export const DEFAULT_LEADER_LEASE_DURATION_MS = 120_000
-export const DEFAULT_LEADER_HEARTBEAT_PERIOD_MS = 30_000
-
-export interface LeaderLockTiming {
-  readonly leaseDurationMillis: number
-  readonly heartbeatPeriodMillis: number
-}
-
-/** Validates the two Java options; the lock library refuses a duration below two heartbeats, and so do we. */
-export function leaderLockTiming(options: {
-  readonly dynamoDbLockBasedLeaderLeaseDurationInMillis?: unknown
-  readonly dynamoDbLockBasedLeaderHeartbeatPeriodInMillis?: unknown
-}): LeaderLockTiming {
-  const heartbeatPeriodMillis = durationOption(
-    'dynamoDbLockBasedLeaderHeartbeatPeriodInMillis',
-    options.dynamoDbLockBasedLeaderHeartbeatPeriodInMillis,
-    DEFAULT_LEADER_HEARTBEAT_PERIOD_MS,
-    1,
-  )
-  const leaseDurationMillis = notBelow(
-    'dynamoDbLockBasedLeaderLeaseDurationInMillis',
-    durationOption(
-      'dynamoDbLockBasedLeaderLeaseDurationInMillis',
-      options.dynamoDbLockBasedLeaderLeaseDurationInMillis,
-      DEFAULT_LEADER_LEASE_DURATION_MS,
-      1,
-    ),
-    '2 × dynamoDbLockBasedLeaderHeartbeatPeriodInMillis',
-    2 * heartbeatPeriodMillis,
-  )
-  return { leaseDurationMillis, heartbeatPeriodMillis }
-}
 
 export interface DynamoDbLeaderLockOptions {
   readonly dynamodb: DynamoDBClient
@@ -91,23 +52,6 @@ interface ObservedLock {
   readonly firstSeenAt: number
 }
 
-/** The lock as the Java lock client stores it. */
-export interface LeaderLockItem {
-  readonly ownerName: string | undefined
-  readonly leaseDurationMillis: number | undefined
-  readonly recordVersionNumber: string | undefined
-}
-
-export function leaderLockFromItem(item: Item): LeaderLockItem {
-  const duration = str(item, A.leaseDuration)
-  const parsed = duration === undefined ? Number.NaN : Number(duration)
-  return {
-    ownerName: str(item, A.ownerName),
-    leaseDurationMillis: Number.isFinite(parsed) && parsed >= 0 ? parsed : undefined,
-    recordVersionNumber: str(item, A.recordVersionNumber),
-  }
-}
-
 /**
  * The Java `DynamoDBLockBasedLeaderDecider`: acquire a missing lock, heartbeat it while held, take over
  * a dead one, release it on stop. A non-leader reads the lock at most once per heartbeat period.
@@ -127,6 +71,13 @@ export class DynamoDbLeaderLock implements LeaderDecider {
   #stopping: Promise<void> | undefined
   #heartbeat: { readonly controller: AbortController; readonly done: Promise<void> } | undefined
   #unlinkStart: (() => void) | undefined
+  /** While a release waits for an in-flight heartbeat, whose success must not start a new loop. */
+  #releasing = false
+  /**
+   * Versions this lock wrote whose answer never came (a timeout, a lost connection): such a write may
+   * have landed. Finding one of them in the item means the lock is still ours, held since that write.
+   */
+  readonly #unanswered = new Map<string, number>()
 
   constructor(options: DynamoDbLeaderLockOptions) {
     this.#dynamodb = options.dynamodb
@@ -136,7 +87,8 @@ export class DynamoDbLeaderLock implements LeaderDecider {
       dynamoDbLockBasedLeaderLeaseDurationInMillis: options.leaseDurationMillis,
       dynamoDbLockBasedLeaderHeartbeatPeriodInMillis: options.heartbeatPeriodMillis,
     })
-    this.#timeoutMs = options.timeoutMs
+    // Unbounded calls could keep a lost leader believing in itself: a bound is required.
+    this.#timeoutMs = requiredIntegerOption('dynamoDbRequestTimeoutMillis', options.timeoutMs, 1)
     this.#onError = options.onError ?? (() => {})
     this.#now = options.now ?? (() => performance.now())
   }
@@ -162,7 +114,7 @@ export class DynamoDbLeaderLock implements LeaderDecider {
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
       this.#unlinkStart?.()
-      await this.#release(AbortSignal.timeout(Math.max(1, this.#timeoutMs || 10_000)))
+      await this.#release(AbortSignal.timeout(this.#timeoutMs))
     })()
     return this.#stopping
   }
@@ -190,6 +142,7 @@ export class DynamoDbLeaderLock implements LeaderDecider {
   async #tryAcquire(signal: AbortSignal): Promise<boolean> {
     const current = await this.#read(signal)
     if (current === undefined) return this.#write(undefined, signal)
+    if (this.#adoptUnanswered(current)) return true
     const rvn = current.recordVersionNumber ?? ''
     const observed = this.#observed
     if (observed === undefined || observed.recordVersionNumber !== rvn) {
@@ -205,11 +158,11 @@ export class DynamoDbLeaderLock implements LeaderDecider {
     return this.#write(rvn, signal)
   }
 
-  async #read(signal: AbortSignal): Promise<LeaderLockItem | undefined> {
+  async #read(signal: AbortSignal | undefined): Promise<LeaderLockItem | undefined> {
     const { Item: found } = await boundedSend<GetItemCommandOutput>(
       this.#dynamodb,
       'GetItem',
-      new GetItemCommand({ TableName: this.#table.tableName, Key: this.#key(), ConsistentRead: true }),
+      readLeaderLockCommand(this.#table),
       this.#timeoutMs,
       signal,
     )
@@ -220,36 +173,43 @@ export class DynamoDbLeaderLock implements LeaderDecider {
   async #write(takeOverRvn: string | undefined, signal: AbortSignal): Promise<boolean> {
     const recordVersionNumber = randomUUID()
     const sentAt = this.#now()
-    const names = { '#key': this.#table.keyAttribute, '#rvn': A.recordVersionNumber }
-    const command = new PutItemCommand({
-      TableName: this.#table.tableName,
-      Item: {
-        ...this.#key(),
-        [A.ownerName]: s(this.#workerId),
-        [A.leaseDuration]: s(String(this.#timing.leaseDurationMillis)),
-        [A.recordVersionNumber]: s(recordVersionNumber),
-        [A.entityType]: s(LEADER_ENTITY_TYPE),
-      },
-      ...(takeOverRvn === undefined
-        ? { ConditionExpression: 'attribute_not_exists(#key)', ExpressionAttributeNames: { '#key': names['#key'] } }
-        : {
-            ConditionExpression: 'attribute_exists(#key) AND #rvn = :rvn',
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: { ':rvn': s(takeOverRvn) },
-          }),
-    })
+    const command = putLeaderLockCommand(this.#table, this.#lockWrite(recordVersionNumber), takeOverRvn)
+    this.#noteUnanswered(recordVersionNumber, sentAt)
     try {
       await boundedSend(this.#dynamodb, 'PutItem', command, this.#timeoutMs, signal)
     } catch (error) {
       if (isConditionFailed(error)) {
+        this.#unanswered.delete(recordVersionNumber)
         this.#observed = undefined
         return false
       }
       throw error
     }
+    this.#hold(recordVersionNumber, sentAt)
+    return true
+  }
+
+  #hold(recordVersionNumber: string, confirmedAt: number): void {
+    this.#unanswered.clear()
     this.#observed = undefined
-    this.#held = { recordVersionNumber, confirmedAt: sentAt }
-    this.#startHeartbeat()
+    this.#held = { recordVersionNumber, confirmedAt }
+    if (this.#heartbeat === undefined && !this.#releasing) this.#startHeartbeat()
+  }
+
+  #noteUnanswered(recordVersionNumber: string, sentAt: number): void {
+    this.#unanswered.set(recordVersionNumber, sentAt)
+    // Only the latest few matter: an older version in the item would have been overwritten by a later write.
+    const oldest = this.#unanswered.keys().next().value
+    if (this.#unanswered.size > 8 && oldest !== undefined) this.#unanswered.delete(oldest)
+  }
+
+  /** The item carries a version we wrote without hearing back: ours since that write (never longer). */
+  #adoptUnanswered(current: LeaderLockItem): boolean {
+    if (current.ownerName !== this.#workerId || current.recordVersionNumber === undefined) return false
+    const sentAt = this.#unanswered.get(current.recordVersionNumber)
+    // Past a lease duration since that write others may already count it dead: not ours to use.
+    if (sentAt === undefined || this.#now() - sentAt >= this.#timing.leaseDurationMillis) return false
+    this.#hold(current.recordVersionNumber, sentAt)
     return true
   }
 
@@ -267,31 +227,23 @@ export class DynamoDbLeaderLock implements LeaderDecider {
     if (held === undefined) return
     const recordVersionNumber = randomUUID()
     const sentAt = this.#now()
-    const command = new UpdateItemCommand({
-      TableName: this.#table.tableName,
-      Key: this.#key(),
-      UpdateExpression: 'SET #duration = :duration, #rvn = :newRvn',
-      ConditionExpression: 'attribute_exists(#key) AND #rvn = :rvn AND #owner = :owner',
-      ExpressionAttributeNames: {
-        '#key': this.#table.keyAttribute,
-        '#duration': A.leaseDuration,
-        '#rvn': A.recordVersionNumber,
-        '#owner': A.ownerName,
-      },
-      ExpressionAttributeValues: {
-        ':duration': s(String(this.#timing.leaseDurationMillis)),
-        ':newRvn': s(recordVersionNumber),
-        ':rvn': s(held.recordVersionNumber),
-        ':owner': s(this.#workerId),
-      },
-    })
+    const command = heartbeatLeaderLockCommand(
+      this.#table,
+      this.#lockWrite(recordVersionNumber),
+      held.recordVersionNumber,
+    )
+    this.#noteUnanswered(recordVersionNumber, sentAt)
     try {
       await boundedSend(this.#dynamodb, 'UpdateItem', command, this.#timeoutMs, undefined)
-      if (this.#held === held) this.#held = { recordVersionNumber, confirmedAt: sentAt }
+      if (this.#held === held) this.#hold(recordVersionNumber, sentAt)
     } catch (error) {
-      // Someone took the lock over (or released it): no longer leader, and no more heartbeats.
-      if (isConditionFailed(error) && this.#held === held) this.#drop()
-      else throw error
+      if (!isConditionFailed(error)) throw error
+      this.#unanswered.delete(recordVersionNumber)
+      if (this.#held !== held) return
+      // An earlier heartbeat may have landed unanswered; otherwise someone took the lock over (or
+      // released it): no longer leader, and no more heartbeats.
+      const current = await this.#read(undefined)
+      if (current === undefined || !this.#adoptUnanswered(current)) this.#drop()
     }
   }
 
@@ -307,26 +259,19 @@ export class DynamoDbLeaderLock implements LeaderDecider {
     // delete must name the latest one or it fails and the lock lingers for a whole lease duration.
     const heartbeat = this.#heartbeat
     this.#heartbeat = undefined
+    this.#releasing = true
     heartbeat?.controller.abort()
     await heartbeat?.done
+    this.#releasing = false
     const held = this.#held
     this.#held = undefined
+    this.#unanswered.clear()
     if (held === undefined) return
     try {
       await boundedSend(
         this.#dynamodb,
         'DeleteItem',
-        new DeleteItemCommand({
-          TableName: this.#table.tableName,
-          Key: this.#key(),
-          ConditionExpression: 'attribute_exists(#key) AND #rvn = :rvn AND #owner = :owner',
-          ExpressionAttributeNames: {
-            '#key': this.#table.keyAttribute,
-            '#rvn': A.recordVersionNumber,
-            '#owner': A.ownerName,
-          },
-          ExpressionAttributeValues: { ':rvn': s(held.recordVersionNumber), ':owner': s(this.#workerId) },
-        }),
+        releaseLeaderLockCommand(this.#table, this.#workerId, held.recordVersionNumber),
         this.#timeoutMs,
         signal,
       )
@@ -336,7 +281,7 @@ export class DynamoDbLeaderLock implements LeaderDecider {
     }
   }
 
-  #key(): Item {
-    return { [this.#table.keyAttribute]: s(LEADER_KEY) }
+  #lockWrite(recordVersionNumber: string): LockWrite {
+    return { ownerName: this.#workerId, leaseDurationMillis: this.#timing.leaseDurationMillis, recordVersionNumber }
   }
 }

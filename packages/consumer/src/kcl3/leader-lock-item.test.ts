@@ -1,6 +1,6 @@
 import { ConfigurationError } from '@kinesis-ts/shared'
 import { describe, expect, it } from 'vitest'
-import { leaderLockFromItem, leaderLockTiming } from './leader-lock.js'
+import { leaderLockFromItem, leaderLockTiming } from './leader-lock-item.js'
 
 describe('leaderLockTiming', () => {
   it('Java defaults: 120 000 ms duration, 30 000 ms heartbeat', () => {
