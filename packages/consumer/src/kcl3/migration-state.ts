@@ -38,7 +38,8 @@ const STORED_VERSIONS: readonly StoredClientVersion[] = [
 ]
 
 export interface MigrationHistoryEntry {
-  readonly clientVersion: ClientVersion
+  /** As stored: a ClientVersion name, kept verbatim (KclMigrationTool.py writes 'Unknown' for a missing one). */
+  readonly clientVersion: string
   readonly modifiedBy: string
   readonly modifiedTimestamp: number
 }
@@ -76,7 +77,7 @@ export function migrationStateFromItem(attributes: Item): MigrationState {
     const cv = str(fields, A.clientVersion)
     if (cv === undefined) continue
     history.push({
-      clientVersion: cv as ClientVersion,
+      clientVersion: cv,
       modifiedBy: str(fields, A.modifiedBy) ?? '',
       modifiedTimestamp: num(fields, A.modifiedTimestamp) ?? 0,
     })
