@@ -11,6 +11,7 @@ import {
   acquireLeaderLockAsJava,
   createCoordinatorStateTableAsJava34,
   heartbeatLeaderLockAsJava,
+  takeOverLeaderLockAsJava,
 } from './support/java-writes.js'
 
 const dynamodb = dynamoDBClient()
@@ -181,6 +182,52 @@ describe('DynamoDbLeaderLock on dynalite (kcl3-protocol §6)', () => {
     await expect(heartbeatLeaderLockAsJava(dynamodb, table, 'java-worker', held, javaDuration)).rejects.toBeInstanceOf(
       ConditionalCheckFailedException,
     )
+  })
+
+  it('a Java worker takes over a dead TypeScript leader; the TypeScript worker, back, stays a follower', async () => {
+    const table = await leaseTable()
+    const { proxy, client } = await proxied()
+    const ts = lock(table, 'ts-worker', client)
+    expect(await leads(ts)).toBe(true)
+    await sleep(HEARTBEAT + 100)
+    proxy.rules = [{ fault: { kind: 'hang' } }]
+    // The Java follower: reads, sees the same version for longer than the stored duration, takes over.
+    const observed = (await rawLock(table))!
+    const stored = Number(observed.leaseDuration!.S)
+    expect(stored).toBe(DURATION)
+    await sleep(stored + 100)
+    const unchanged = (await rawLock(table))!
+    expect(unchanged.recordVersionNumber).toEqual(observed.recordVersionNumber)
+    // By then the TypeScript worker no longer counts itself leader (its own clock, no DynamoDB needed).
+    expect(await leads(ts)).toBe(false)
+    let held = await takeOverLeaderLockAsJava(dynamodb, table, 'java-worker', unchanged.recordVersionNumber!.S!, 60_000)
+    proxy.rules = []
+    const until = performance.now() + 3 * HEARTBEAT + 1_000
+    while (performance.now() < until) {
+      expect(await leads(ts)).toBe(false)
+      held = await heartbeatLeaderLockAsJava(dynamodb, table, 'java-worker', held, 60_000)
+      await sleep(50)
+    }
+    expect((await rawLock(table))?.ownerName).toEqual({ S: 'java-worker' })
+  })
+
+  it('aborting the start signal stops the heartbeat and releases the lock', async () => {
+    const table = await leaseTable()
+    const controller = new AbortController()
+    const created = new DynamoDbLeaderLock({
+      dynamodb,
+      table,
+      workerId: 'worker-a',
+      leaseDurationMillis: DURATION,
+      heartbeatPeriodMillis: HEARTBEAT,
+      timeoutMs: 500,
+    })
+    created.start(controller.signal)
+    expect(await leads(created)).toBe(true)
+    controller.abort()
+    await created.stop()
+    expect(await rawLock(table)).toBeUndefined()
+    expect(await leads(created)).toBe(false)
   })
 
   it('a heartbeat or an acquisition that landed but whose answer was lost keeps the lock ours', async () => {

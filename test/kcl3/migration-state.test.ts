@@ -311,3 +311,48 @@ describe('MigrationReadyMonitor', () => {
     expect(await monitor.check(AbortSignal.timeout(5_000))).toBe('not-leader')
   })
 })
+
+describe('no timer outlives stop()', () => {
+  it('the lock heartbeat and both monitors leave no Timeout behind', async () => {
+    const fleet = await app()
+    await initializeMigrationState({ store: fleet.store, config: 'compatibleWith2x', workerId: 'w1' })
+    const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length
+    await sleep(50)
+    const baseline = timers()
+    const leader = new DynamoDbLeaderLock({
+      dynamodb,
+      table: fleet.layout.leaderLock,
+      workerId: 'w1',
+      leaseDurationMillis: 1_000,
+      heartbeatPeriodMillis: 100,
+      timeoutMs: 2_000,
+    })
+    leader.start()
+    const change = new ClientVersionChangeMonitor({
+      store: fleet.store,
+      current: 'CLIENT_VERSION_UPGRADE_FROM_2X',
+      onChange: () => {},
+      intervalMs: 50,
+      initialDelayMs: 0,
+    })
+    const ready = new MigrationReadyMonitor({
+      store: fleet.store,
+      leaderDecider: leader,
+      workerMetrics: leaseTableMetrics(dynamodb, fleet.name),
+      listLeases: (signal) => new LeaseStore(dynamodb, fleet.name, 2_000).listLeases(signal),
+      isLeaseOwnerIndexActive: (signal) => isLeaseOwnerIndexActive(dynamodb, fleet.name, 2_000, signal),
+      workerId: 'w1',
+      onFlipped: () => {},
+      intervalMs: 50,
+      stabilizationMs: 60_000,
+    })
+    change.start()
+    ready.start()
+    expect(await leader.isLeader(AbortSignal.timeout(5_000))).toBe(true)
+    await sleep(500)
+    expect(timers()).toBeGreaterThan(baseline)
+    await Promise.all([change.stop(), ready.stop(), leader.stop()])
+    await sleep(20)
+    expect(timers()).toBeLessThanOrEqual(baseline)
+  })
+})

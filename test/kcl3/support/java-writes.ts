@@ -166,6 +166,37 @@ export async function heartbeatLeaderLockAsJava(
   return { recordVersionNumber }
 }
 
+/**
+ * A Java worker taking over a lock it saw unchanged for longer than its stored leaseDuration: PutItem of
+ * the whole item under its name, condition `attribute_exists(#PK) AND #rvn = :rvn` with the version it
+ * observed (LC/AmazonDynamoDBLockClient.java acquireLock → upsertAndMonitorExpiredLock).
+ */
+export async function takeOverLeaderLockAsJava(
+  dynamodb: DynamoDBClient,
+  table: JavaItemTable,
+  ownerName: string,
+  observedRecordVersionNumber: string,
+  leaseDurationMillis: number,
+): Promise<JavaLockWrite> {
+  const recordVersionNumber = randomUUID()
+  await dynamodb.send(
+    new PutItemCommand({
+      TableName: table.tableName,
+      Item: {
+        [table.keyAttribute]: { S: 'Leader' },
+        ownerName: { S: ownerName },
+        leaseDuration: { S: String(leaseDurationMillis) },
+        recordVersionNumber: { S: recordVersionNumber },
+        entityType: { S: 'LEADER' },
+      },
+      ConditionExpression: 'attribute_exists(#PK) AND #rvn = :rvn',
+      ExpressionAttributeNames: { '#PK': table.keyAttribute, '#rvn': 'recordVersionNumber' },
+      ExpressionAttributeValues: { ':rvn': { S: observedRecordVersionNumber } },
+    }),
+  )
+  return { recordVersionNumber }
+}
+
 type JavaClientVersion =
   | 'CLIENT_VERSION_UPGRADE_FROM_2X'
   | 'CLIENT_VERSION_2X'
