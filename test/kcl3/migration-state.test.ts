@@ -1,5 +1,6 @@
 import { type DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb'
 import { sleep } from '@kinesis-ts/shared'
+import { createDynamoDBClient } from '@kinesis-ts/shared/dynamodb'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ClientVersionChangeMonitor } from '../../packages/consumer/src/kcl3/client-version-change-monitor.js'
 import type {
@@ -21,7 +22,8 @@ import {
 import { LeaseStore } from '../../packages/consumer/src/leases/lease-store.js'
 import { ensureLeaseTable } from '../../packages/consumer/src/leases/lease-table.js'
 import { newLease } from '../../packages/consumer/src/leases/lease.js'
-import { dynamoDBClient, uniqueName } from '../support/aws.js'
+import { clientOptions, dynamoDBClient, endpoints, uniqueName } from '../support/aws.js'
+import { startFaultProxy } from '../support/fault-proxy.js'
 import {
   createCoordinatorStateTableAsJava34,
   createMigrationStateAsJava,
@@ -132,6 +134,27 @@ describe('Migration3.0 start state, written as Java writes it (kcl3-protocol §9
     )
     expect(new Set(starts.map((start) => start.clientVersion))).toEqual(new Set(['CLIENT_VERSION_UPGRADE_FROM_2X']))
     expect(new Set(starts.map((start) => start.state?.modifiedBy)).size).toBe(1)
+  })
+
+  it('rides out a throttled read and a create that landed but answered 500', async () => {
+    const { name, layout } = await app()
+    const proxy = await startFaultProxy(endpoints().dynamodb, {
+      rules: [
+        { match: 'GetItem', times: 1, fault: { kind: 'throttle' } },
+        { match: 'PutItem', times: 1, fault: { kind: 'commitThen500' } },
+      ],
+    })
+    const client = createDynamoDBClient({ ...clientOptions(proxy.endpoint), maxAttempts: 1 })
+    cleanups.push(async () => {
+      client.destroy()
+      await proxy.close()
+    })
+    const store = new CoordinatorStateStore(client, layout, 5_000)
+    const start = await initializeMigrationState({ store, config: '3x', workerId: 'ts', retryDelayMs: 20 })
+    expect(start.clientVersion).toBe('CLIENT_VERSION_3X')
+    expect(proxy.injected('throttle', 'GetItem')).toBe(1)
+    expect(proxy.injected('commitThen500', 'PutItem')).toBe(1)
+    expect((await raw(name, 'leaseKey'))?.mb).toEqual({ S: 'ts' })
   })
 
   it('a change is conditional on the version read', async () => {

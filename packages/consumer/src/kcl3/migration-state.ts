@@ -1,4 +1,4 @@
-import { ConfigurationError } from '@kinesis-ts/shared'
+import { ConfigurationError, retry } from '@kinesis-ts/shared'
 import { MigrationStateContendedError } from '../errors.js'
 import type { ClientVersion } from './contracts.js'
 import { CoordinatorEntityType, type CoordinatorStateStore } from './coordinator-state-store.js'
@@ -156,9 +156,15 @@ export async function readMigrationState(
   return item === undefined ? undefined : migrationStateFromItem(item.attributes)
 }
 
+/** Java MigrationClientVersionStateInitializer: 10 tries, about a second apart. */
+const INITIALIZATION_ATTEMPTS = 10
+const INITIALIZATION_RETRY_DELAY_MS = 1_000
+
 /**
  * Decides the start version and writes it as Java does: creates the item when absent, or updates it
- * conditionally on the version read. A lost race re-reads and decides again (Java: 10 tries).
+ * conditionally on the version read. A lost race re-reads and decides again; a retriable DynamoDB
+ * failure is tried again after `retryDelayMs` (both: 10 tries, as Java). An unknown stored `cv` is
+ * refused at once.
  */
 export async function initializeMigrationState(options: {
   readonly store: CoordinatorStateStore
@@ -166,12 +172,16 @@ export async function initializeMigrationState(options: {
   readonly workerId: string
   readonly signal?: AbortSignal | undefined
   readonly nowMs?: () => number
+  readonly retryDelayMs?: number
 }): Promise<MigrationStart> {
   const { store, config, workerId, signal } = options
   const nowMs = options.nowMs ?? Date.now
-  const attempts = 10
+  const delayMs = options.retryDelayMs ?? INITIALIZATION_RETRY_DELAY_MS
+  const patiently = <T>(call: () => Promise<T>) =>
+    retry(call, { signal, maxAttempts: INITIALIZATION_ATTEMPTS, baseMs: delayMs, maxMs: delayMs, jitter: 'none' })
+  const attempts = INITIALIZATION_ATTEMPTS
   for (let attempt = 0; attempt < attempts; attempt++) {
-    const stored = await readMigrationState(store, signal)
+    const stored = await patiently(() => readMigrationState(store, signal))
     const clientVersion = startClientVersion(config, stored?.clientVersion)
     if (clientVersion === 'CLIENT_VERSION_INIT' || clientVersion === stored?.clientVersion) {
       return { clientVersion, state: stored }
@@ -186,26 +196,19 @@ export async function initializeMigrationState(options: {
         workerId,
         now,
       )
+      const item = migrationStateToItem(created)
+      // A retried create that had landed fails its condition: the next read then finds our own item.
       if (
-        await store.create(
-          MIGRATION_KEY,
-          CoordinatorEntityType.clientVersionMigration,
-          migrationStateToItem(created),
-          signal,
-        )
+        await patiently(() => store.create(MIGRATION_KEY, CoordinatorEntityType.clientVersionMigration, item, signal))
       ) {
         return { clientVersion, state: created }
       }
       continue
     }
-    const changed = await changeClientVersion({
-      store,
-      from: stored,
-      to: clientVersion,
-      modifiedBy: workerId,
-      nowMs: nowMs(),
-      signal,
-    })
+    const now = nowMs()
+    const changed = await patiently(() =>
+      changeClientVersion({ store, from: stored, to: clientVersion, modifiedBy: workerId, nowMs: now, signal }),
+    )
     if (changed !== undefined) return { clientVersion, state: changed }
   }
   throw new MigrationStateContendedError(MIGRATION_KEY, attempts)
