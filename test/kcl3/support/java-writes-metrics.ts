@@ -121,3 +121,36 @@ export async function javaCreateLegacyWorkerMetricsTable(client: DynamoDBClient,
   // Java waits for ACTIVE too (DdbUtil / the DAO's initialize); dynalite creates in the background.
   await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 0.05, maxDelay: 0.2 }, { TableName: tableName })
 }
+
+/**
+ * The owner's renewal (J/leases/dynamodb/DynamoDBLeaseRefresher.java renewLease, legacy API): PUT
+ * leaseCounter = c + 1 and throughputKBps when measured, Expected leaseCounter = c. During a graceful
+ * handoff the old owner renews this way too, without the checkpointOwner expectation, while
+ * checkpointOwner names it (J/leases/dynamodb/DynamoDBLeaseRenewer.java). False when the counter moved.
+ */
+export async function javaRenewLease(
+  client: DynamoDBClient,
+  tableName: string,
+  lease: { readonly leaseKey: string; readonly leaseCounter: number },
+  throughputKBps?: number,
+): Promise<boolean> {
+  try {
+    await client.send(
+      new UpdateItemCommand({
+        TableName: tableName,
+        Key: { leaseKey: { S: lease.leaseKey } },
+        AttributeUpdates: {
+          leaseCounter: { Action: 'PUT', Value: { N: String(lease.leaseCounter + 1) } },
+          ...(throughputKBps === undefined
+            ? {}
+            : { throughputKBps: { Action: 'PUT', Value: { N: throughputKBps.toFixed(6) } } }),
+        },
+        Expected: { leaseCounter: { Value: { N: String(lease.leaseCounter) } } },
+      }),
+    )
+    return true
+  } catch (error) {
+    if ((error as Error).name === 'ConditionalCheckFailedException') return false
+    throw error
+  }
+}
