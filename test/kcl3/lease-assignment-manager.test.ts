@@ -192,6 +192,16 @@ describe('LeaseAssignmentManager on dynalite (kcl3-protocol §7)', () => {
     }
   })
 
+  it('refuses thresholds outside the Java limits, naming the option', async () => {
+    const f = await fleet(0)
+    expect(() => f.manager({ dampeningPercentage: 0 })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_CONFIG', option: 'dampeningPercentage' }),
+    )
+    expect(() => f.manager({ workerMetricsEMAAlpha: 1.5 })).toThrow(
+      expect.objectContaining({ option: 'workerMetricsEMAAlpha' }),
+    )
+  })
+
   it('gives up leadership after 3 failed runs in a row', async () => {
     const f = await fleet(1)
     const manager = f.manager({ leaseStore: new LeaseStore(dynamodb, uniqueName('missing-table'), 2_000) })

@@ -224,3 +224,21 @@ describe('WorkerMetricsReporter', () => {
     })
   })
 })
+
+describe('WorkerMetricsReporter options', () => {
+  it('names the option and its limit', () => {
+    const options = {
+      workerId: 'w',
+      store: { write: async () => {} },
+      metrics: [],
+      workerMetricsReporterFreqInMillis: 0,
+      inMemoryWorkerMetricsCaptureFrequencyMillis: 1_000,
+      noOfPersistedMetricsPerWorkerMetrics: 10,
+      firstReportDelayMillis: 2_000,
+      onError: () => {},
+    }
+    expect(() => new WorkerMetricsReporter(options)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_CONFIG', option: 'workerMetricsReporterFreqInMillis' }),
+    )
+  })
+})

@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os'
+import { durationOption, integerOption } from '@kinesis-ts/shared'
 import { pause, runEvery } from '../loop.js'
 import type { CoordinatorLayout, WorkerMetricStats } from './contracts.js'
 
@@ -83,6 +84,15 @@ export class WorkerMetricsReporter {
   readonly #reports = new Map<string, number[]>()
 
   constructor(options: WorkerMetricsReporterOptions) {
+    durationOption('workerMetricsReporterFreqInMillis', options.workerMetricsReporterFreqInMillis, 0, 1)
+    durationOption(
+      'inMemoryWorkerMetricsCaptureFrequencyMillis',
+      options.inMemoryWorkerMetricsCaptureFrequencyMillis,
+      0,
+      1,
+    )
+    integerOption('noOfPersistedMetricsPerWorkerMetrics', options.noOfPersistedMetricsPerWorkerMetrics, 0, 1)
+    durationOption('firstReportDelayMillis', options.firstReportDelayMillis, 0, 0)
     this.#options = options
     for (const metric of options.metrics) {
       this.#samples.set(metric.shortName, [])
