@@ -53,6 +53,18 @@ export function roundTo6(value: number): number {
   return Math.round(value * 1e6) / 1e6
 }
 
+/**
+ * The Java cadence (LeaseManagementConfig.WorkerUtilizationAwareAssignmentConfig): a report every
+ * 30 s at a fixed rate, the first 2 × the capture period after start
+ * (J/coordinator/DynamicMigrationComponentsInitializer.java), the last 10 averages kept.
+ */
+export const JAVA_WORKER_METRICS_CADENCE = Object.freeze({
+  workerMetricsReporterFreqInMillis: 30_000,
+  inMemoryWorkerMetricsCaptureFrequencyMillis: 1_000,
+  noOfPersistedMetricsPerWorkerMetrics: 10,
+  firstReportDelayMillis: 2_000,
+})
+
 export interface WorkerMetricsReporterOptions {
   readonly workerId: string
   readonly store: { write(stats: WorkerMetricStats, signal?: AbortSignal): Promise<void> }
@@ -64,7 +76,7 @@ export interface WorkerMetricsReporterOptions {
   readonly inMemoryWorkerMetricsCaptureFrequencyMillis: number
   /** Java `noOfPersistedMetricsPerWorkerMetrics`, 10. */
   readonly noOfPersistedMetricsPerWorkerMetrics: number
-  /** Delay of the first report (Java: 2 000 ms after start). */
+  /** Delay of the first report (Java: 2 × inMemoryWorkerMetricsCaptureFrequencyMillis after start). */
   readonly firstReportDelayMillis: number
   /** `sup` to write with its `slu` heartbeat; see supportCodeFor. Absent: neither is written. */
   readonly supportCode?: number | undefined
