@@ -34,6 +34,11 @@ export interface CoordinatorLayout {
 export interface LeaderDecider {
   /** May read or acquire the lock; every call bounded by the DynamoDB request timeout. */
   isLeader(signal: AbortSignal): Promise<boolean>
+  /**
+   * Gives the lock up if held (Java releaseLeadershipIfHeld): the lease assignment manager calls it
+   * after failing 3 runs in a row, so a healthier worker can lead.
+   */
+  releaseLeadershipIfHeld?(signal: AbortSignal): Promise<void>
 }
 
 /** The stored Java `ClientVersion` of the `Migration3.0` item (`CLIENT_VERSION_INIT` is never stored). */
@@ -56,6 +61,11 @@ export interface WorkerMetricStats {
   /** `sup` / `slu` (3.5+): support code (1 = single-table migration) and its heartbeat, epoch seconds. */
   readonly supportCode?: number
   readonly supportLastUpdateTimeSeconds?: number
+  /**
+   * Set when read from an item without `sts` or `opr` (Java: null maps): such an item is invalid
+   * unless both are absent (the default metric). Never written.
+   */
+  readonly lacksMetricMaps?: boolean
 }
 
 export interface WorkerMetricStatsReader {
