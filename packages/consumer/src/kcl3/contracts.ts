@@ -35,8 +35,8 @@ export interface LeaderDecider {
   /** May read or acquire the lock; every call bounded by the DynamoDB request timeout. */
   isLeader(signal: AbortSignal): Promise<boolean>
   /**
-   * Gives leadership up if held (the Java LAM does after failing runs); absent where leadership is not
-   * a lock (the 2.x deterministic leader).
+   * Gives the lock up if held (Java releaseLeadershipIfHeld): the lease assignment manager calls it
+   * after failing 3 runs in a row, so a healthier worker can lead.
    */
   releaseLeadershipIfHeld?(signal: AbortSignal): Promise<void>
 }
@@ -61,6 +61,11 @@ export interface WorkerMetricStats {
   /** `sup` / `slu` (3.5+): support code (1 = single-table migration) and its heartbeat, epoch seconds. */
   readonly supportCode?: number
   readonly supportLastUpdateTimeSeconds?: number
+  /**
+   * Set when read from an item without `sts` or `opr` (Java: null maps): such an item is invalid
+   * unless both are absent (the default metric). Never written.
+   */
+  readonly lacksMetricMaps?: boolean
 }
 
 export interface WorkerMetricStatsReader {

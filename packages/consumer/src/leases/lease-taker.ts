@@ -132,4 +132,17 @@ export class ExpiryTracker {
     for (const key of this.#seen.keys()) if (!present.has(key)) this.#seen.delete(key)
     return available
   }
+
+  /** When the counter of `leaseKey` was last seen to change (monotonic ms); undefined if never seen. */
+  lastChangeAt(leaseKey: string): number | undefined {
+    return this.#seen.get(leaseKey)?.since
+  }
+
+  /**
+   * Records a counter this worker just wrote (a KCL 3.x leader's assign), so an eventually
+   * consistent scan that still shows the old counter does not make the lease look expired.
+   */
+  noteCounter(leaseKey: string, counter: number, now: number): void {
+    this.#seen.set(leaseKey, { counter, since: now })
+  }
 }
