@@ -40,3 +40,18 @@ export class MalformedResponseError extends KinesisTsError {
     this.name = 'MalformedResponseError'
   }
 }
+
+/**
+ * A KCL 3.x coordinator item (the `Migration3.0` state) changed under every conditional write this
+ * worker tried in a row: other workers keep changing it. Retriable: the next start decides again.
+ */
+export class MigrationStateContendedError extends KinesisTsError {
+  static readonly codes = new Set(['ERR_MIGRATION_STATE_CONTENDED'])
+
+  constructor(key: string, attempts: number) {
+    super('ERR_MIGRATION_STATE_CONTENDED', `${key} changed under every one of ${attempts} conditional writes`, {
+      retriable: true,
+    })
+    this.name = 'MigrationStateContendedError'
+  }
+}

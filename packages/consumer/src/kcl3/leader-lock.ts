@@ -1,0 +1,287 @@
+import { randomUUID } from 'node:crypto'
+import type { DynamoDBClient, GetItemCommandOutput } from '@aws-sdk/client-dynamodb'
+import { requiredIntegerOption, requiredStringOption } from '@kinesis-ts/shared'
+import type { ItemTable, LeaderDecider } from './contracts.js'
+import { boundedSend, isConditionFailed } from './dynamo-calls.js'
+import {
+  type LeaderLockItem,
+  type LeaderLockTiming,
+  type LockWrite,
+  heartbeatLeaderLockCommand,
+  leaderLockFromItem,
+  leaderLockTiming,
+  putLeaderLockCommand,
+  readLeaderLockCommand,
+  releaseLeaderLockCommand,
+} from './leader-lock-item.js'
+import { runEveryAfter } from './periodic.js'
+
+/*
+ * Leader election with the semantics of the DynamoDB lock client 1.4.0 that Java KCL 3.x uses, so a
+ * TypeScript worker and Java workers elect one leader between them. Nobody trusts a wall clock: a
+ * lock is dead only once the same recordVersionNumber stayed unchanged, on the observer's own
+ * monotonic clock, longer than the leaseDuration stored in the item.
+ */
+
+export interface DynamoDbLeaderLockOptions {
+  readonly dynamodb: DynamoDBClient
+  /** The table the layout names for the lock (the legacy coordinator table until the migration is COMPLETE). */
+  readonly table: ItemTable
+  readonly workerId: string
+  /** `dynamoDbLockBasedLeaderLeaseDurationInMillis` (120 000) */
+  readonly leaseDurationMillis?: number
+  /** `dynamoDbLockBasedLeaderHeartbeatPeriodInMillis` (30 000) */
+  readonly heartbeatPeriodMillis?: number
+  /** Bounds every DynamoDB call (the consumer's DynamoDB request timeout). */
+  readonly timeoutMs: number
+  /** A failed heartbeat or release, for the worker's log; the lock goes on. */
+  readonly onError?: (error: unknown) => void
+  /** Monotonic milliseconds; `performance.now` unless a test steps time itself. */
+  readonly now?: () => number
+}
+
+interface HeldLock {
+  readonly recordVersionNumber: string
+  /** When the write that set this RVN was sent: leadership counts from then, never from its answer. */
+  readonly confirmedAt: number
+}
+
+interface ObservedLock {
+  readonly recordVersionNumber: string
+  readonly leaseDurationMillis: number
+  readonly firstSeenAt: number
+}
+
+/**
+ * The Java `DynamoDBLockBasedLeaderDecider`: acquire a missing lock, heartbeat it while held, take over
+ * a dead one, release it on stop. A non-leader reads the lock at most once per heartbeat period.
+ */
+export class DynamoDbLeaderLock implements LeaderDecider {
+  readonly #dynamodb: DynamoDBClient
+  readonly #table: ItemTable
+  readonly #workerId: string
+  readonly #timing: LeaderLockTiming
+  readonly #timeoutMs: number
+  readonly #onError: (error: unknown) => void
+  readonly #now: () => number
+  #held: HeldLock | undefined
+  #observed: ObservedLock | undefined
+  #lastCheckAt: number | undefined
+  #started = false
+  #stopping: Promise<void> | undefined
+  #heartbeat: { readonly controller: AbortController; readonly done: Promise<void> } | undefined
+  #unlinkStart: (() => void) | undefined
+  /** While a release waits for an in-flight heartbeat, whose success must not start a new loop. */
+  #releasing = false
+  /**
+   * Versions this lock wrote whose answer never came (a timeout, a lost connection): such a write may
+   * have landed. Finding one of them in the item means the lock is still ours, held since that write.
+   */
+  readonly #unanswered = new Map<string, number>()
+
+  constructor(options: DynamoDbLeaderLockOptions) {
+    this.#dynamodb = options.dynamodb
+    this.#table = options.table
+    this.#workerId = requiredStringOption('workerId', options.workerId)
+    this.#timing = leaderLockTiming({
+      dynamoDbLockBasedLeaderLeaseDurationInMillis: options.leaseDurationMillis,
+      dynamoDbLockBasedLeaderHeartbeatPeriodInMillis: options.heartbeatPeriodMillis,
+    })
+    // Unbounded calls could keep a lost leader believing in itself: a bound is required.
+    this.#timeoutMs = requiredIntegerOption('dynamoDbRequestTimeoutMillis', options.timeoutMs, 1)
+    this.#onError = options.onError ?? (() => {})
+    this.#now = options.now ?? (() => performance.now())
+  }
+
+  get timing(): LeaderLockTiming {
+    return this.#timing
+  }
+
+  /** Begins answering isLeader; aborting `signal` is the same as stop(). */
+  start(signal?: AbortSignal): void {
+    if (this.#started) return
+    this.#started = true
+    if (signal === undefined) return
+    const onAbort = () => void this.stop()
+    if (signal.aborted) onAbort()
+    else {
+      signal.addEventListener('abort', onAbort, { once: true })
+      this.#unlinkStart = () => signal.removeEventListener('abort', onAbort)
+    }
+  }
+
+  /** Ends the heartbeat and releases the lock if held (a conditional delete: never someone else's). */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      this.#unlinkStart?.()
+      await this.#release(AbortSignal.timeout(this.#timeoutMs))
+    })()
+    return this.#stopping
+  }
+
+  async isLeader(signal: AbortSignal): Promise<boolean> {
+    if (!this.#started || this.#stopping !== undefined) return false
+    const held = this.#held
+    if (held !== undefined) {
+      // Heartbeats failing for a whole lease duration: others may take the lock from now on.
+      if (this.#now() - held.confirmedAt < this.#timing.leaseDurationMillis) return true
+      this.#drop()
+    }
+    const lastCheckAt = this.#lastCheckAt
+    if (lastCheckAt !== undefined && this.#now() - lastCheckAt < this.#timing.heartbeatPeriodMillis) return false
+    this.#lastCheckAt = this.#now()
+    return this.#tryAcquire(signal)
+  }
+
+  /** Gives leadership up (the Java LAM does after failing runs); the next isLeader may compete again. */
+  async releaseLeadershipIfHeld(signal: AbortSignal): Promise<void> {
+    this.#lastCheckAt = this.#now()
+    await this.#release(signal)
+  }
+
+  async #tryAcquire(signal: AbortSignal): Promise<boolean> {
+    const current = await this.#read(signal)
+    if (current === undefined) return this.#write(undefined, signal)
+    if (this.#adoptUnanswered(current)) return true
+    const rvn = current.recordVersionNumber ?? ''
+    const observed = this.#observed
+    if (observed === undefined || observed.recordVersionNumber !== rvn) {
+      // A new version: alive as far as we know. Its clock starts now, after the read answered.
+      this.#observed = {
+        recordVersionNumber: rvn,
+        leaseDurationMillis: current.leaseDurationMillis ?? this.#timing.leaseDurationMillis,
+        firstSeenAt: this.#now(),
+      }
+      return false
+    }
+    if (this.#now() - observed.firstSeenAt <= observed.leaseDurationMillis) return false
+    return this.#write(rvn, signal)
+  }
+
+  async #read(signal: AbortSignal | undefined): Promise<LeaderLockItem | undefined> {
+    const { Item: found } = await boundedSend<GetItemCommandOutput>(
+      this.#dynamodb,
+      'GetItem',
+      readLeaderLockCommand(this.#table),
+      this.#timeoutMs,
+      signal,
+    )
+    return found === undefined ? undefined : leaderLockFromItem(found)
+  }
+
+  /** PutItem of the whole lock: if absent (`takeOverRvn` undefined), or over the dead version observed. */
+  async #write(takeOverRvn: string | undefined, signal: AbortSignal): Promise<boolean> {
+    const recordVersionNumber = randomUUID()
+    const sentAt = this.#now()
+    const command = putLeaderLockCommand(this.#table, this.#lockWrite(recordVersionNumber), takeOverRvn)
+    this.#noteUnanswered(recordVersionNumber, sentAt)
+    try {
+      await boundedSend(this.#dynamodb, 'PutItem', command, this.#timeoutMs, signal)
+    } catch (error) {
+      if (isConditionFailed(error)) {
+        this.#unanswered.delete(recordVersionNumber)
+        this.#observed = undefined
+        return false
+      }
+      throw error
+    }
+    this.#hold(recordVersionNumber, sentAt)
+    return true
+  }
+
+  #hold(recordVersionNumber: string, confirmedAt: number): void {
+    this.#unanswered.clear()
+    this.#observed = undefined
+    this.#held = { recordVersionNumber, confirmedAt }
+    if (this.#heartbeat === undefined && !this.#releasing) this.#startHeartbeat()
+  }
+
+  #noteUnanswered(recordVersionNumber: string, sentAt: number): void {
+    this.#unanswered.set(recordVersionNumber, sentAt)
+    // Only the latest few matter: an older version in the item would have been overwritten by a later write.
+    const oldest = this.#unanswered.keys().next().value
+    if (this.#unanswered.size > 8 && oldest !== undefined) this.#unanswered.delete(oldest)
+  }
+
+  /** The item carries a version we wrote without hearing back: ours since that write (never longer). */
+  #adoptUnanswered(current: LeaderLockItem): boolean {
+    if (current.ownerName !== this.#workerId || current.recordVersionNumber === undefined) return false
+    const sentAt = this.#unanswered.get(current.recordVersionNumber)
+    // Past a lease duration since that write others may already count it dead: not ours to use.
+    if (sentAt === undefined || this.#now() - sentAt >= this.#timing.leaseDurationMillis) return false
+    this.#hold(current.recordVersionNumber, sentAt)
+    return true
+  }
+
+  #startHeartbeat(): void {
+    const controller = new AbortController()
+    const period = this.#timing.heartbeatPeriodMillis
+    // The first heartbeat is one period after acquiring, as the lock client's background thread.
+    const done = runEveryAfter(period, period, controller.signal, () => this.#sendHeartbeat(), this.#onError)
+    this.#heartbeat = { controller, done }
+  }
+
+  /** Not cut by the loop's signal (see #release); bounded by the call timeout alone. */
+  async #sendHeartbeat(): Promise<void> {
+    const held = this.#held
+    if (held === undefined) return
+    const recordVersionNumber = randomUUID()
+    const sentAt = this.#now()
+    const command = heartbeatLeaderLockCommand(
+      this.#table,
+      this.#lockWrite(recordVersionNumber),
+      held.recordVersionNumber,
+    )
+    this.#noteUnanswered(recordVersionNumber, sentAt)
+    try {
+      await boundedSend(this.#dynamodb, 'UpdateItem', command, this.#timeoutMs, undefined)
+      if (this.#held === held) this.#hold(recordVersionNumber, sentAt)
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error
+      this.#unanswered.delete(recordVersionNumber)
+      if (this.#held !== held) return
+      // An earlier heartbeat may have landed unanswered; otherwise someone took the lock over (or
+      // released it): no longer leader, and no more heartbeats.
+      const current = await this.#read(undefined)
+      if (current === undefined || !this.#adoptUnanswered(current)) this.#drop()
+    }
+  }
+
+  /** Forgets the lock locally and ends its heartbeat (the loop ends at its next pause). */
+  #drop(): void {
+    this.#held = undefined
+    this.#heartbeat?.controller.abort()
+    this.#heartbeat = undefined
+  }
+
+  async #release(signal: AbortSignal): Promise<void> {
+    // A heartbeat in flight is let finish (bounded by the call timeout): it may change the RVN, and the
+    // delete must name the latest one or it fails and the lock lingers for a whole lease duration.
+    const heartbeat = this.#heartbeat
+    this.#heartbeat = undefined
+    this.#releasing = true
+    heartbeat?.controller.abort()
+    await heartbeat?.done
+    this.#releasing = false
+    const held = this.#held
+    this.#held = undefined
+    this.#unanswered.clear()
+    if (held === undefined) return
+    try {
+      await boundedSend(
+        this.#dynamodb,
+        'DeleteItem',
+        releaseLeaderLockCommand(this.#table, this.#workerId, held.recordVersionNumber),
+        this.#timeoutMs,
+        signal,
+      )
+    } catch (error) {
+      // Not ours any more (taken over), or unreachable: either way it expires by itself.
+      if (!isConditionFailed(error)) this.#onError(error)
+    }
+  }
+
+  #lockWrite(recordVersionNumber: string): LockWrite {
+    return { ownerName: this.#workerId, leaseDurationMillis: this.#timing.leaseDurationMillis, recordVersionNumber }
+  }
+}
