@@ -3,3 +3,4 @@ export { decodeAggregated, isAggregated, type DeaggregatedRecord, type OuterKeys
 export type { KeySlot } from './key-table.js'
 export { AGGREGATED_RECORD_PROTO, AGGREGATE_OVERHEAD, KPL_MAGIC, hasKplMagic } from './schema.js'
 export { varintLength } from './varint.js'
+export { HEADER_LIMITS, NO_HEADERS, encodeHeaderTags, type RecordHeaders } from './tags.js'
