@@ -68,7 +68,7 @@ export class KinesisProducer {
     let checked: CheckedRecord
     let target: AddCall['target']
     try {
-      checked = checkUserRecord(record, this.config.maxUserRecordSize)
+      checked = checkUserRecord(record, this.config.maxUserRecordSize, this.config.aggregationEnabled)
       target = this.#targets.targetOf(record)
     } catch (error) {
       return Promise.reject(error)
@@ -84,6 +84,7 @@ export class KinesisProducer {
         explicitHashKey: checked.explicitHashKey,
         explicitHashKeyValue: checked.explicitHashKeyValue,
         bytes: checked.bytes,
+        tags: checked.tags,
         source: record,
         target,
         generation,

@@ -163,6 +163,24 @@ function recordBodyLength(pkIndex: number, ehkIndex: number, dataLength: number,
   )
 }
 
+/**
+ * Exact size of an aggregate holding `record` alone, from the UTF-8 lengths of its keys: what a record
+ * with headers (which only an aggregate carries) takes when it has to go by itself.
+ */
+export function soleAggregateSize(
+  record: AggregationInput,
+  partitionKeyBytes: number,
+  explicitHashKeyBytes: number | undefined,
+): number {
+  const ehkIndex = explicitHashKeyBytes === undefined ? NO_EXPLICIT_HASH_KEY : 0
+  return (
+    AGGREGATE_OVERHEAD +
+    delimitedFieldLength(partitionKeyBytes) +
+    (explicitHashKeyBytes === undefined ? 0 : delimitedFieldLength(explicitHashKeyBytes)) +
+    delimitedFieldLength(recordBodyLength(0, ehkIndex, record.data.length, record.tags))
+  )
+}
+
 /** Encodes user records into one KPL aggregate (whatever their count, even one). */
 export function encodeAggregated(records: readonly AggregationInput[]): Buffer {
   const builder = new AggregateBuilder()

@@ -1,4 +1,9 @@
-export { AggregateBuilder, encodeAggregated, type AggregationInput } from './aggregate-builder.js'
+export {
+  AggregateBuilder,
+  encodeAggregated,
+  soleAggregateSize,
+  type AggregationInput,
+} from './aggregate-builder.js'
 export { decodeAggregated, isAggregated, type DeaggregatedRecord, type OuterKeys } from './decode.js'
 export type { KeySlot } from './key-table.js'
 export { AGGREGATED_RECORD_PROTO, AGGREGATE_OVERHEAD, KPL_MAGIC, hasKplMagic } from './schema.js'

@@ -4,7 +4,7 @@ import protobuf from 'protobufjs'
 import { describe, expect, it } from 'vitest'
 import { InvalidArgumentError } from '../errors.js'
 import { awsKinesisAgg } from '../test-support/vectors.js'
-import { AggregateBuilder, type AggregationInput, encodeAggregated } from './aggregate-builder.js'
+import { AggregateBuilder, type AggregationInput, encodeAggregated, soleAggregateSize } from './aggregate-builder.js'
 import { decodeAggregated } from './decode.js'
 import { AGGREGATED_RECORD_PROTO } from './schema.js'
 import { HEADER_LIMITS, encodeHeaderTags } from './tags.js'
@@ -93,6 +93,18 @@ describe('record headers as KPL tags', () => {
       }),
       { numRuns: 200 },
     )
+  })
+
+  it('soleAggregateSize is the size of an aggregate of that record alone', () => {
+    for (const [record, ehk] of [
+      [tagged('clé', 'x'.repeat(200), { a: 'b'.repeat(300) }), undefined],
+      [{ ...tagged('k', 'data', { t: 'v' }), explicitHashKey: '12345' }, '12345'],
+    ] as const) {
+      const alone = encodeAggregated([record])
+      expect(soleAggregateSize(record, Buffer.byteLength(record.partitionKey), ehk && Buffer.byteLength(ehk))).toBe(
+        alone.length,
+      )
+    }
   })
 
   it('tryAdd refuses a record whose tags would cross the byte limit', () => {
