@@ -15,6 +15,11 @@ const dist = (path: string) => join(REPO, 'packages', path)
 const ENTRIES = [
   { name: '@kinesis-ts/shared', esm: 'shared/dist/index.js', cjs: 'shared/dist/index.cjs' },
   { name: '@kinesis-ts/shared/dynamodb', esm: 'shared/dist/dynamodb.js', cjs: 'shared/dist/dynamodb.cjs' },
+  {
+    name: '@kinesis-ts/shared/opentelemetry',
+    esm: 'shared/dist/opentelemetry.js',
+    cjs: 'shared/dist/opentelemetry.cjs',
+  },
   { name: '@kinesis-ts/producer', esm: 'producer/dist/index.js', cjs: 'producer/dist/index.cjs' },
   { name: '@kinesis-ts/consumer', esm: 'consumer/dist/index.js', cjs: 'consumer/dist/index.cjs' },
 ] as const

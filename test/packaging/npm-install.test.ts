@@ -15,11 +15,13 @@ const REPO = fileURLToPath(new URL('../../', import.meta.url))
 const FIXTURES = fileURLToPath(new URL('./fixtures/app/', import.meta.url))
 const PACKAGES = ['shared', 'producer', 'consumer', 'cli'] as const
 const TSC = join(dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin', 'tsc')
-const OPTIONAL_PEERS = ['dynalite', 'kinesis-local', '@aws-sdk/client-cloudwatch']
+const OPTIONAL_PEERS = ['dynalite', 'kinesis-local', '@aws-sdk/client-cloudwatch', '@opentelemetry/api']
 
 /** Exactly what each entry point exports (the same from the ESM and the CommonJS build). */
 const EXPORTS: Record<string, readonly string[]> = {
   '@kinesis-ts/shared/dynamodb': ['createDynamoDBClient', 'dynamoDBClientFrom'],
+  // Loads without @opentelemetry/api installed: it imports only the API's types.
+  '@kinesis-ts/shared/opentelemetry': ['OpenTelemetryMetricsSink'],
   '@kinesis-ts/shared/testing': [
     'CONTAINER_IMAGES',
     'freePorts',
