@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs'
 import { decodeAggregated } from '@kinesis-ts/shared'
 import { type Span, SpanKind, context, propagation, trace } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
@@ -9,11 +10,12 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { recordContext } from '../../packages/consumer/src/index.js'
+import { KinesisConsumer, recordContext } from '../../packages/consumer/src/index.js'
 import { KinesisProducer } from '../../packages/producer/src/index.js'
-import { Fleet, waitFor } from '../consumer/support/harness.js'
+import { FAST, Fleet, waitFor } from '../consumer/support/harness.js'
 import { readStream } from '../producer/support/read-back.js'
 import { clientOptions, createStream, endpoints, kinesisClient, uniqueName } from '../support/aws.js'
+import { useLog } from '../workers/support/harness.js'
 
 const kinesis = kinesisClient()
 const exporter = new InMemorySpanExporter()
@@ -87,7 +89,7 @@ describe('OpenTelemetry tracing from producer to processor', () => {
             handled.push({
               data: Buffer.from(record.data).toString(),
               traceId: span.spanContext().traceId,
-              parent: span.parentSpanContext?.spanId,
+              parent: (span as unknown as ReadableSpan).parentSpanContext?.spanId,
               headers: { ...record.headers },
             })
           }
@@ -143,5 +145,42 @@ describe('OpenTelemetry tracing from producer to processor', () => {
     ])
     // The plain record went as it is, not in an aggregate.
     expect(users[0]!.aggregated).toBe(false)
+  })
+
+  it('in worker threads: the trace context crosses with the record, recordContext reads it there', async () => {
+    const log = useLog()
+    const streamName = await createStream(kinesis, 1, 'tracing-workers')
+    const producer = new KinesisProducer({ streamName, tracing: true, ...clientOptions(endpoints().kinesis) })
+    const order = await produceInSpan(producer, 'order-w', 4)
+    await producer.close()
+    const fleet = new Fleet(streamName, uniqueName('tracing-workers-app'))
+    const worker = new KinesisConsumer({
+      streamName,
+      applicationName: uniqueName('tracing-workers-app'),
+      initialPosition: 'TRIM_HORIZON',
+      kinesisClient: fleet.kinesis,
+      dynamoDBClient: fleet.dynamodb,
+      ...FAST,
+      processorModule: new URL('../workers/fixtures/tracing-processor.ts', import.meta.url),
+      workerThreads: 1,
+      tracing: true,
+    })
+    let lines: string[][] = []
+    try {
+      await worker.start()
+      await waitFor('every record in the worker', () => log.lines('trace').length >= 4)
+      lines = log.lines('trace')
+    } finally {
+      await worker.shutdown()
+      await fleet.close()
+      rmSync(log.dir, { recursive: true, force: true })
+    }
+    const { traceId, spanId } = order.spanContext()
+    expect(lines.map((l) => l.slice(1))).toEqual(
+      Array.from({ length: 4 }, (_, i) => [`order-w-${i}`, traceId, spanId, String(i)]),
+    )
+    // The process span is the main thread's, around the call into the worker, linked to the producer.
+    const processes = spansNamed(`process ${streamName}`).filter((s) => s.links.length > 0)
+    expect(processes.flatMap((s) => s.links.map((l) => l.context.spanId))).toContain(spanId)
   })
 })
