@@ -85,6 +85,10 @@ describe('the built packages in plain Node', () => {
       expect(loadedPackage(producer!.loads, '@aws-sdk/client-kinesis')).toBe(true)
       expect(loadedPackage(producer!.loads, '@aws-sdk/client-dynamodb')).toBe(false)
       expect(loadedPackage(shared!.loads, '@aws-sdk/client-dynamodb')).toBe(false)
+      // Tracing's optional peer is loaded only when tracing is asked for.
+      for (const result of [producer!, shared!, consumer!]) {
+        expect(loadedPackage(result.loads, '@opentelemetry/api')).toBe(false)
+      }
       // Control: the same check sees the consumer load it (its lease table), and its WebAssembly FarmHash.
       expect(loadedPackage(consumer!.loads, '@aws-sdk/client-dynamodb')).toBe(true)
       expect(loadedPackage(consumer!.loads, 'farmhash-modern')).toBe(true)

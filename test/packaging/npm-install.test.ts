@@ -63,6 +63,7 @@ const EXPORTS: Record<string, readonly string[]> = {
     'WorkerCrashedError',
     'WorkerProcessingError',
     'cloudWatchMetrics',
+    'recordContext',
     'resolveConsumerConfig',
   ],
   '@kinesis-ts/consumer/internals': ['createProcessorHost', 'ensureLeaseTable'],
@@ -196,6 +197,29 @@ describe('the packages installed with npm into a new app', () => {
       expect(esm.loads.nativeAddons, `${name} (ESM): native addons`).toEqual([])
       expect(cjs.loads.nativeAddons, `${name} (CommonJS): native addons`).toEqual([])
     })
+  })
+
+  it('without @opentelemetry/api: nothing loads it, and tracing: true is refused with a ConfigurationError', async () => {
+    const script = [
+      "const { KinesisProducer } = await import('@kinesis-ts/producer')",
+      "const { KinesisConsumer, recordContext } = await import('@kinesis-ts/consumer')",
+      "const common = { streamName: 's', region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }",
+      'const codes = []',
+      'try { new KinesisProducer({ ...common, tracing: true }) } catch (e) { codes.push(e.code + ":" + e.option) }',
+      "try { new KinesisConsumer({ ...common, applicationName: 'app', processorFactory: () => ({}), tracing: true }) } catch (e) { codes.push(e.code + ':' + e.option) }",
+      "try { recordContext({ headers: {} }) } catch (e) { codes.push(e.code + ':' + e.option) }",
+      'const producer = new KinesisProducer(common)',
+      'producer.destroy()',
+      'console.log(JSON.stringify(codes))',
+    ].join('\n')
+    const result = await runNodeRecordingLoads(['--input-type=module', '-e', script], { cwd: app })
+    expectSucceeded(result)
+    expect(JSON.parse(result.stdout)).toEqual([
+      'ERR_INVALID_CONFIG:tracing',
+      'ERR_INVALID_CONFIG:tracing',
+      'ERR_INVALID_CONFIG:recordContext',
+    ])
+    expect(loadedPackage(result.loads, '@opentelemetry/api')).toBe(false)
   })
 
   it('an error from the CommonJS build is an instance of the ESM class (and the other way round)', async () => {
