@@ -212,7 +212,11 @@ describe('the packages installed with npm into a new app', () => {
       'producer.destroy()',
       'console.log(JSON.stringify(codes))',
     ].join('\n')
-    const result = await runNodeRecordingLoads(['--input-type=module', '-e', script], { cwd: app })
+    // Without the NODE_PATH that pnpm's bin shims export (it reaches the workspace's packages): an app has none.
+    const result = await runNodeRecordingLoads(['--input-type=module', '-e', script], {
+      cwd: app,
+      env: { NODE_PATH: undefined },
+    })
     expectSucceeded(result)
     expect(JSON.parse(result.stdout)).toEqual([
       'ERR_INVALID_CONFIG:tracing',
