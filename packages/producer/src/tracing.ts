@@ -40,8 +40,10 @@ export class ProducerTracing {
     const api = this.#api
     const active = api.context.active()
     const context = api.trace.getSpanContext(active)
-    if (context === undefined) return { headers, context }
-    const carrier: Record<string, string> = { ...headers }
+    // Not an object: left as it is for validation to refuse (spreading a string would make headers of it).
+    const invalid = headers !== undefined && (typeof headers !== 'object' || headers === null)
+    if (context === undefined || invalid) return { headers, context: undefined }
+    const carrier: Record<string, string> = headers === undefined ? {} : { ...headers }
     api.propagation.inject(active, carrier)
     return { headers: carrier, context }
   }

@@ -7,6 +7,7 @@ import {
   loadTracingApi,
 } from '@kinesis-ts/shared'
 import type { KinesisClientRecord } from '../types.js'
+import { hasHeaders } from '../workers/wire.js'
 
 /**
  * The context a record's producer put into its headers (W3C traceparent/tracestate, or whatever the
@@ -79,12 +80,7 @@ export class ConsumerTracing {
 function* producerContexts(api: TracingApi, active: TraceContext, records: readonly KinesisClientRecord[]) {
   for (const record of records) {
     // Most records carry no headers: skip the propagator for them.
-    if (!hasAny(record.headers)) continue
+    if (!hasHeaders(record.headers)) continue
     yield api.trace.getSpanContext(api.propagation.extract(active, record.headers))
   }
-}
-
-function hasAny(headers: Readonly<Record<string, string>>): boolean {
-  for (const _ in headers) return true
-  return false
 }

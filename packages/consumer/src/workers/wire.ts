@@ -133,7 +133,8 @@ export function unpackRecords(records: readonly WireRecord[], data: ArrayBuffer)
 /** The worker side's empty headers (this file imports no values from the package's dependencies). */
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({})
 
-function hasHeaders(headers: Readonly<Record<string, string>>): boolean {
+/** True when a record has any header (without building the key list). */
+export function hasHeaders(headers: Readonly<Record<string, string>>): boolean {
   for (const _ in headers) return true
   return false
 }
