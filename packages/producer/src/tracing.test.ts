@@ -47,6 +47,8 @@ describe('ProducerTracing', () => {
     // Headers that are not an object reach validation as they are (a string spread would pass it).
     const bad = 'not headers' as unknown as Record<string, string>
     expect(inSpan(1, () => tracing.inject(bad)).headers).toBe(bad)
+    const list = ['x'] as unknown as Record<string, string>
+    expect(inSpan(1, () => tracing.inject(list)).headers).toBe(list)
   })
 
   it("links a send span to its records' distinct contexts, at most TRACING_LINK_LIMIT", () => {

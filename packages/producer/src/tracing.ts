@@ -41,7 +41,7 @@ export class ProducerTracing {
     const active = api.context.active()
     const context = api.trace.getSpanContext(active)
     // Not an object: left as it is for validation to refuse (spreading a string would make headers of it).
-    const invalid = headers !== undefined && (typeof headers !== 'object' || headers === null)
+    const invalid = headers !== undefined && (typeof headers !== 'object' || headers === null || Array.isArray(headers))
     if (context === undefined || invalid) return { headers, context: undefined }
     const carrier: Record<string, string> = headers === undefined ? {} : { ...headers }
     api.propagation.inject(active, carrier)
