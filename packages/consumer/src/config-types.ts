@@ -128,6 +128,11 @@ export interface KinesisConsumerOptions {
   /** Java KCL: pause between those tries. */
   schedulerInitializationBackoffTimeMillis?: number
   logger?: Logger
+  /**
+   * OpenTelemetry tracing through the optional peer dependency `@opentelemetry/api` (off by default):
+   * a `process` span per processRecords call, linked to the producer contexts in its records' headers.
+   */
+  tracing?: boolean
   /** Where KCL-named metrics go. */
   metrics?: MetricsSink
   /**
@@ -204,6 +209,7 @@ export interface ResolvedConsumerConfig {
   readonly maxInitializationAttempts: number
   readonly schedulerInitializationBackoffTimeMillis: number
   readonly logger: Logger
+  readonly tracing: boolean
   readonly metrics: MetricsSink
   readonly cloudWatch: CloudWatchOptions | undefined
 }

@@ -67,4 +67,6 @@ export const CONSUMER_DEFAULTS = Object.freeze({
   leaseExpiryWatchDivisor: 15,
   workerThreads: 0,
   lanesPerShard: 1,
+  /** kinesis-ts: OpenTelemetry process spans linked to the records' producers (needs @opentelemetry/api). */
+  tracing: false,
 })
