@@ -61,8 +61,11 @@ export const CONSUMER_DEFAULTS = Object.freeze({
    */
   shardStallCadences: 3,
   /**
-   * kinesis-ts: the expiry watch scans (eventually consistent) every failoverTimeMillis / 15, so a
-   * crashed worker's lease is taken within failoverTimeMillis + 2 scans of its last renewal.
+   * kinesis-ts: some worker of the fleet runs the expiry watch's scan (eventually consistent) every
+   * failoverTimeMillis / 15, the workers taking turns. A dead or departing worker leaves its turn empty,
+   * so the first scan after its last write comes within two slots: a crashed worker's lease is taken
+   * within failoverTimeMillis + 1.3 s of its last renewal, a released one within 1.3 s plus the take.
+   * One slot more (failover / 10) would put a graceful handoff at 2 s before any reading.
    */
   leaseExpiryWatchDivisor: 15,
   workerThreads: 0,
