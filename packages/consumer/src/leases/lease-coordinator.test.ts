@@ -168,3 +168,29 @@ describe('LeaseCoordinator scheduled takes', () => {
     await leases.stop()
   })
 })
+
+describe('LeaseCoordinator availability first', () => {
+  it('takes every lease a departing worker released, above the fair share; fresh unowned ones by the fair share', async () => {
+    const table = new Map<string, Lease>()
+    for (let i = 0; i < 6; i++) table.set(`left-${i}`, owned(`left-${i}`, 'leaving', 1))
+    for (let i = 0; i < 2; i++) table.set(`live-${i}`, owned(`live-${i}`, 'live', 1))
+    const { store } = fakeStore(table)
+    const leases = coordinator(store)
+    await leases.watchForFreeLeases()
+    for (let i = 0; i < 6; i++) table.set(`left-${i}`, { ...unowned(`left-${i}`), leaseCounter: 2 })
+    await leases.watchForFreeLeases()
+    // 8 leases over live and me: a share of 4, and all 6 released ones are taken.
+    expect(leases.held).toHaveLength(6)
+    await leases.stop()
+
+    // Two fresh leases more than a share: me takes its share of a new table only.
+    const fresh = new Map<string, Lease>()
+    for (let i = 0; i < 4; i++) fresh.set(`live-${i}`, owned(`live-${i}`, 'live', 1))
+    for (let i = 0; i < 6; i++) fresh.set(`new-${i}`, { ...unowned(`new-${i}`), leaseCounter: 0 })
+    const other = coordinator(fakeStore(fresh).store)
+    await other.watchForFreeLeases()
+    // 10 leases over 2 workers: a share of 5.
+    expect(other.held).toHaveLength(5)
+    await other.stop()
+  })
+})

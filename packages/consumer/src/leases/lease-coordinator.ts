@@ -49,8 +49,10 @@ export interface LeaseCoordinatorOptions {
  *
  * The watch costs a Scan each time, so the fleet shares it (watch-schedule.ts): each live worker scans
  * in its own wall-clock slots, and a lease whose counter a scan saw is taken by a timer at the moment
- * it would expire, conditional on that counter, rather than at a later scan. Expired leases are all
- * taken at once, even above the fair share (availability first; the taker round rebalances).
+ * it would expire, conditional on that counter, rather than at a later scan. Expired leases, and
+ * leases seen released by another worker, are all taken at once, even above the fair share
+ * (availability first: with the scans spread over the fleet the next chance may be seconds away; the
+ * taker round rebalances). Fresh unowned leases (a new table) still go by the fair share.
  * Rounds run one at a time. Taking can stop (graceful shutdown) while renewal goes on until every
  * lease is released.
  */
@@ -158,7 +160,7 @@ export class LeaseCoordinator {
 
   /**
    * One watch round, from an eventually consistent scan, without the metrics of a taker round: every
-   * expired lease, free ones up to the fair share, never a steal (balancing stays with the slow round,
+   * expired or released lease, other free ones up to the fair share, never a steal (balancing stays with the slow round,
    * as the Java KCL balances).
    */
   watchForFreeLeases(): Promise<void> {
@@ -169,8 +171,12 @@ export class LeaseCoordinator {
       const available = this.#observe(leases, now)
       if (available.size === 0) return
       const plan = planLeaseTaking(leases, available, workerId, this.#options)
-      const expired = leases.filter((l) => available.has(l.leaseKey) && this.#expiry.isExpired(l.leaseKey, now))
-      const take = new Set(plan.stealing ? expired : [...plan.take, ...expired])
+      // A worker died or left: its leases go at once, to whoever sees them first, above the fair share.
+      const orphaned = leases.filter(
+        (l) =>
+          available.has(l.leaseKey) && (this.#expiry.isExpired(l.leaseKey, now) || this.#expiry.isReleased(l.leaseKey)),
+      )
+      const take = new Set(plan.stealing ? orphaned : [...plan.take, ...orphaned])
       let taken = 0
       for (const lease of take) {
         if (this.#taking.signal.aborted || this.#full()) break

@@ -126,6 +126,20 @@ describe('ExpiryTracker', () => {
     expect(tracker.expiresAt('gone', 5)).toBeUndefined()
   })
 
+  it('remembers a lease released by another worker, not a fresh one or one released by this worker', () => {
+    const tracker = new ExpiryTracker(10_000)
+    tracker.observe([lease('a', 'w1', 3), lease('b', undefined, 0), lease('c', 'me', 4)], 0, 'me', new Set(['c']))
+    tracker.observe(
+      [lease('a', undefined, 4), lease('b', undefined, 0), lease('c', undefined, 5)],
+      100,
+      'me',
+      new Set(),
+    )
+    expect(['a', 'b', 'c'].map((k) => tracker.isReleased(k))).toEqual([true, false, false])
+    tracker.observe([lease('a', 'w2', 5)], 200, 'me', new Set())
+    expect(tracker.isReleased('a')).toBe(false)
+  })
+
   it('drops an owner from the live workers once all its leases stood still across scans stalledAfterMillis apart', () => {
     const tracker = new ExpiryTracker(10_000, 5_000)
     const scan = (now: number, deadCounter: number, liveCounter: number) =>

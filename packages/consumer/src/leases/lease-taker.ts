@@ -106,12 +106,13 @@ export function planLeaseTaking(
  * hold (left over from an earlier run with the same worker id, or assigned to it). A lease in a KCL
  * 3.x graceful handoff is available only once expired. `now` is monotonic (performance.now).
  *
- * It also tells which workers look alive: an owner whose every lease stood still across two of our
+ * It remembers which unowned leases it saw owned by another worker (released by a worker that shut
+ * down), and it also tells which workers look alive: an owner whose every lease stood still across two of our
  * scans `stalledAfterMillis` apart (longer than a renewal interval) has stopped renewing, so it no
  * longer takes a turn in the fleet's watch schedule.
  */
 export class ExpiryTracker {
-  readonly #seen = new Map<string, { counter: number; since: number; owner: string | undefined }>()
+  readonly #seen = new Map<string, { counter: number; since: number; owner: string | undefined; released: boolean }>()
   readonly #failoverTimeMillis: number
   readonly #stalledAfterMillis: number
   #lastScanAt = Number.NEGATIVE_INFINITY
@@ -130,7 +131,11 @@ export class ExpiryTracker {
       present.add(lease.leaseKey)
       const before = this.#seen.get(lease.leaseKey)
       if (before === undefined || before.counter !== lease.leaseCounter) {
-        this.#seen.set(lease.leaseKey, { counter: lease.leaseCounter, since: now, owner: actualOwner(lease) })
+        const owner = actualOwner(lease)
+        const released =
+          owner === undefined &&
+          (before?.released === true || (before?.owner !== undefined && before.owner !== workerId))
+        this.#seen.set(lease.leaseKey, { counter: lease.leaseCounter, since: now, owner, released })
       } else {
         // A 3.x handoff may name a new checkpointOwner without moving the counter.
         before.owner = actualOwner(lease)
@@ -147,6 +152,11 @@ export class ExpiryTracker {
   isExpired(leaseKey: string, now: number): boolean {
     const seen = this.#seen.get(leaseKey)
     return seen !== undefined && now - seen.since > this.#failoverTimeMillis
+  }
+
+  /** Whether the lease is unowned and a scan of ours saw another worker own it before: it was released. */
+  isReleased(leaseKey: string): boolean {
+    return this.#seen.get(leaseKey)?.released === true
   }
 
   /** Monotonic time after which the lease is expired if its counter is still `counter` (undefined: not seen so). */
