@@ -151,8 +151,11 @@ export class LeaseCoordinator {
   }
 
   async #watchInNextSlot(): Promise<void> {
-    const next = nextWatchSlot(this.#slotInput(Date.now()))
-    if (!(await pause(next.atMillis - Date.now(), this.#taking.signal))) return
+    const input = this.#slotInput(Date.now())
+    const next = nextWatchSlot(input)
+    // At most one turn: a wall clock stepped back would otherwise put the last slot far ahead.
+    const wait = Math.min(next.atMillis - Date.now(), watchTurns(input) * input.fleetIntervalMillis)
+    if (!(await pause(wait, this.#taking.signal))) return
     this.#lastWatchSlot = next.slot
     this.#eager = false
     await this.watchForFreeLeases()
@@ -160,8 +163,8 @@ export class LeaseCoordinator {
 
   /**
    * One watch round, from an eventually consistent scan, without the metrics of a taker round: every
-   * expired or released lease, other free ones up to the fair share, never a steal (balancing stays with the slow round,
-   * as the Java KCL balances).
+   * expired or released lease, other free ones up to the fair share, never a steal (balancing stays
+   * with the slow round, as the Java KCL balances).
    */
   watchForFreeLeases(): Promise<void> {
     return this.#serialized(async () => {
