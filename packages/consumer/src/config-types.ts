@@ -103,9 +103,11 @@ export interface KinesisConsumerOptions {
   getRecordsBackoffMaxMillis?: number
   shutdownTimeoutMillis?: number
   /**
-   * How often an eventually consistent scan looks for free leases — expired, released by a worker
-   * that shut down, or naming this worker — and takes them (never steals; balancing stays with
-   * leaseTakerIntervalMillis). Default failoverTimeMillis / 15; 0 turns the watch off (Java KCL 2.x timing).
+   * How often, fleet-wide, an eventually consistent scan looks for free leases — expired, released by
+   * a worker that shut down, or naming this worker — and takes them (never steals; balancing stays with
+   * leaseTakerIntervalMillis). The live workers take turns in wall-clock slots of this length, so each
+   * scans every (workers × this), at most every leaseTakerIntervalMillis, and a lease seen is taken by a
+   * timer the moment it expires. Default failoverTimeMillis / 20; 0 turns the watch off (Java KCL 2.x timing).
    */
   leaseExpiryWatchIntervalMillis?: number
   /** Java KCL: lease renewals in flight at once; each lease renews on its own (default 20). */
