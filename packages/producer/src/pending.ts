@@ -1,3 +1,4 @@
+import type { HashKeyParts, KeySlot } from '@kinesis-ts/shared'
 import type { StreamTarget } from './stream-target.js'
 import type { Attempt, UserRecord, UserRecordResult } from './types.js'
 
@@ -7,14 +8,23 @@ export interface PendingUserRecord {
   readonly partitionKey: string
   /** As sent to Kinesis (normalized decimal), when the caller gave one. */
   readonly explicitHashKey: string | undefined
-  readonly hashKey: bigint
+  /** Its hash key in number parts (no BigInt on the per-record path): routing compares numbers. */
+  readonly hashKey: HashKeyParts
+  /**
+   * The hash-key cache entry of its partition key, which the aggregate builder uses as the key's
+   * table slot (no lookup of its own); undefined with an explicit hash key.
+   */
+  readonly partitionKeySlot: KeySlot | undefined
   /** The producer's own copy of the caller's bytes. */
   readonly data: Uint8Array
   /** data + partition key, as counted against maxBufferedBytes. */
   readonly bytes: number
   readonly target: StreamTarget
-  /** When it was added: its buffering time and its recordTtl count from here. */
-  readonly arrivedAt: number
+  /**
+   * When it was admitted (added, or let in after waiting for room): its buffering time and its
+   * recordTtl count from here.
+   */
+  arrivedAt: number
   /** The flush generation it was added in (see FlushTracker). */
   readonly generation: number
   /** Its failed tries so far (undefined before the first failure). */

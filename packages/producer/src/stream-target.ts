@@ -1,5 +1,5 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis'
-import { type Logger, ShardMap, classifyError, listAllShards } from '@kinesis-ts/shared'
+import { type HashKeyParts, type Logger, ShardMap, classifyError, listAllShards } from '@kinesis-ts/shared'
 
 /** Refreshes closer together than this are folded into one (a burst of wrong-shard answers). */
 const MIN_REFRESH_GAP_MS = 1_000
@@ -61,8 +61,8 @@ export class StreamTarget {
   }
 
   /** The open shard that owns `hashKey`, or undefined while no map is known or it has a gap there. */
-  shardFor(hashKey: bigint): string | undefined {
-    return this.#map?.shardFor(hashKey)
+  shardFor(hashKey: HashKeyParts): string | undefined {
+    return this.#map?.shardForParts(hashKey)
   }
 
   /** Asks for a new map soon; never waits, never runs two at once. */

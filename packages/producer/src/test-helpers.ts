@@ -1,6 +1,6 @@
 // Fixtures for the producer's unit tests (not exported by the package).
 import type { KinesisClient } from '@aws-sdk/client-kinesis'
-import { hashKeyOf } from '@kinesis-ts/shared'
+import { PartitionKeyEntry, hashKeyOf, hashKeyParts } from '@kinesis-ts/shared'
 import type { PendingUserRecord } from './pending.js'
 import type { StreamTarget } from './stream-target.js'
 import type { UserRecordResult } from './types.js'
@@ -12,6 +12,17 @@ export interface TestUser extends PendingUserRecord {
   outcome: { result?: UserRecordResult; error?: unknown } | undefined
 }
 
+/** One entry per key, as the producer's HashKeyCache hands them out for a hot key. */
+const entries = new Map<string, PartitionKeyEntry>()
+function entryOf(partitionKey: string): PartitionKeyEntry {
+  let entry = entries.get(partitionKey)
+  if (entry === undefined) {
+    entry = new PartitionKeyEntry(partitionKey)
+    entries.set(partitionKey, entry)
+  }
+  return entry
+}
+
 /** A pending user record of `size` data bytes (the data holds `tag` when given). */
 export function testUser(
   partitionKey: string,
@@ -20,11 +31,13 @@ export function testUser(
 ): TestUser {
   const data = new Uint8Array(size).fill(7)
   if (options.tag !== undefined) data.set(Buffer.from(options.tag).subarray(0, size))
+  const entry = options.explicitHashKey === undefined ? entryOf(partitionKey) : undefined
   const user: TestUser = {
     source: { partitionKey, data },
     partitionKey,
     explicitHashKey: options.explicitHashKey,
-    hashKey: options.explicitHashKey === undefined ? hashKeyOf(partitionKey) : BigInt(options.explicitHashKey),
+    hashKey: entry ?? hashKeyParts(BigInt(options.explicitHashKey!)),
+    partitionKeySlot: entry,
     data,
     bytes: size + Buffer.byteLength(partitionKey),
     target: options.target ?? testTarget,
