@@ -1,4 +1,4 @@
-import type { HashKeyParts, KeySlot } from '@kinesis-ts/shared'
+import type { HashKeyParts, PartitionKeyEntry } from '@kinesis-ts/shared'
 import type { StreamTarget } from './stream-target.js'
 import type { Attempt, UserRecord, UserRecordResult } from './types.js'
 
@@ -11,10 +11,11 @@ export interface PendingUserRecord {
   /** Its hash key in number parts (no BigInt on the per-record path): routing compares numbers. */
   readonly hashKey: HashKeyParts
   /**
-   * The hash-key cache entry of its partition key, which the aggregate builder uses as the key's
-   * table slot (no lookup of its own); undefined with an explicit hash key.
+   * The hash-key cache entry of its partition key: it remembers the key's shard on the current map,
+   * and the aggregate builder uses it as the key's table slot (no lookup of its own). Undefined with
+   * an explicit hash key.
    */
-  readonly partitionKeySlot: KeySlot | undefined
+  readonly partitionKeySlot: PartitionKeyEntry | undefined
   /** The producer's own copy of the caller's bytes. */
   readonly data: Uint8Array
   /** data + partition key, as counted against maxBufferedBytes. */
