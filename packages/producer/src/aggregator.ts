@@ -1,4 +1,4 @@
-import { AggregateBuilder, formatHashKey } from '@kinesis-ts/shared'
+import { AggregateBuilder, formatHashKey, hashKeyFromParts } from '@kinesis-ts/shared'
 import type { ShardLane } from './lanes.js'
 import type { KinesisRecord, PendingUserRecord } from './pending.js'
 
@@ -77,7 +77,7 @@ function aggregated(lane: ShardLane, users: PendingUserRecord[], data: Buffer, o
     data,
     partitionKey: AGGREGATE_PARTITION_KEY,
     // Kinesis routes the aggregate by this key: the first record's, so it lands on the predicted shard.
-    explicitHashKey: formatHashKey(head.hashKey),
+    explicitHashKey: formatHashKey(hashKeyFromParts(head.hashKey)),
     bytes: data.length + AGGREGATE_PARTITION_KEY.length,
     oldestArrival: oldest,
     tries: head.attempts?.length ?? 0,

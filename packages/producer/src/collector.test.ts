@@ -162,6 +162,24 @@ describe('Collector', () => {
     expect(second.bytes).toBeGreaterThan(10_486 - 110)
   })
 
+  it('without preserveOrder, waits for a whole aggregate of rate tokens instead of sending a sliver', () => {
+    // 5%: 52,428 bytes/s and a bucket of one second: one full 51,200-byte aggregate, then 1,228 bytes left.
+    const { collector, add } = setUp({ preserveOrder: false }, 5)
+    const lane = add('a', users(2000, 100))
+    const first = collector.take(0)
+    expect(first.batch!.records).toHaveLength(1)
+    expect(first.batch!.records[0]!.bytes).toBeGreaterThan(51_200 - 110)
+    lane.inFlight--
+    const held = collector.take(0)
+    expect(held.batch).toBeUndefined()
+    // The tokens of a whole aggregate are back in a little under a second, not at once.
+    expect(held.wakeAt).toBeGreaterThan(900)
+    expect(held.wakeAt).toBeLessThan(1_000)
+    const second = collector.take(held.wakeAt).batch!
+    expect(second.records).toHaveLength(1)
+    expect(second.records[0]!.bytes).toBeGreaterThan(51_200 - 110)
+  })
+
   it('fails records at a shard head whose recordTtl has passed, in order, and sends the rest', () => {
     const { collector, add, expired } = setUp({ recordTtl: 1_000 })
     const old = users(3, 10, (i) => `old${i}`, 0)

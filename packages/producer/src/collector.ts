@@ -139,9 +139,10 @@ export class Collector {
         // A record too big for an aggregate goes alone, in whatever room the request has.
         let rawBudget = o.collectionMaxSize - bytes
         if (lane.limiter !== undefined) {
-          const allowed = lane.limiter.allowance(next.bytes, now)
+          const wanted = this.#wantedTokens(lane, next, aggregate)
+          const allowed = lane.limiter.allowance(wanted, now)
           if (allowed === 0) {
-            wakeAt = Math.min(wakeAt, now + lane.limiter.waitFor(next.bytes, now))
+            wakeAt = Math.min(wakeAt, now + lane.limiter.waitFor(wanted, now))
             break
           }
           rawBudget = Math.min(rawBudget, allowed)
@@ -167,6 +168,18 @@ export class Collector {
       if (lane.queue.size > 0) lanes.ready.add(lane)
     }
     return { batch: records.length === 0 ? undefined : { records, lanes: laneOf, bytes }, wakeAt }
+  }
+
+  /**
+   * Rate tokens a lane waits for before it sends: its head's. Without preserveOrder, an aggregating
+   * lane waits for a whole aggregate's (or all it holds, when less): sending whatever sliver of tokens
+   * had refilled made small aggregates, more entries and requests per byte, and more of them throttled
+   * (measured at 80 ms, 300k × 100 B: 1,258 entries in 286 requests, 93 refused over the shard limit;
+   * waiting: 959 entries in 163 requests, none refused).
+   */
+  #wantedTokens(lane: ShardLane, head: PendingUserRecord, aggregate: boolean): number {
+    if (this.#options.preserveOrder || !aggregate) return head.bytes
+    return Math.max(head.bytes, Math.min(lane.queue.bytes, this.#options.aggregationMaxSize))
   }
 
   #due(lane: ShardLane, head: PendingUserRecord, now: number, flushGeneration: number): boolean {

@@ -1,34 +1,61 @@
-import type { HashKeyCache } from '@kinesis-ts/shared'
+import { type HashKeyCache, hashKeyParts } from '@kinesis-ts/shared'
 import type { PendingUserRecord } from './pending.js'
 import type { StreamTarget } from './stream-target.js'
 import type { UserRecord, UserRecordResult } from './types.js'
 import type { CheckedRecord } from './validate.js'
 
-/** One call of addUserRecord, admitted or waiting for room (see Admission). */
-export interface AddCall extends CheckedRecord {
-  readonly source: UserRecord
-  readonly target: StreamTarget
-  readonly generation: number
-  readonly resolve: (result: UserRecordResult) => void
-  readonly reject: (error: unknown) => void
+/**
+ * Makes the promise addUserRecord returns and keeps its resolving functions, without a closure per
+ * call: `capture` is one function for the producer's lifetime, so a record costs the Promise and its
+ * two settlers, not also an executor closure and its context.
+ */
+export class PromiseSettlers {
+  resolve: (result: UserRecordResult) => void = noop
+  reject: (error: unknown) => void = noop
+  readonly #capture = (resolve: (result: UserRecordResult) => void, reject: (error: unknown) => void): void => {
+    this.resolve = resolve
+    this.reject = reject
+  }
+
+  /** A new promise; its settlers are in `resolve` and `reject` until the next call. */
+  next(): Promise<UserRecordResult> {
+    return new Promise(this.#capture)
+  }
 }
 
-/** An admitted call becomes the record the producer holds until it settles. */
-export function pendingUserRecord(call: AddCall, hashKeys: HashKeyCache, now: number): PendingUserRecord {
+function noop(): void {}
+
+/**
+ * A call of addUserRecord becomes the record the producer holds until it settles, right away: the same
+ * object waits for room (see Admission) and goes through the pipeline, so there is one per record.
+ * `arrivedAt` is `now`, and is set again when a waiting record is admitted.
+ */
+export function pendingUserRecord(
+  checked: CheckedRecord,
+  source: UserRecord,
+  target: StreamTarget,
+  generation: number,
+  hashKeys: HashKeyCache,
+  settlers: PromiseSettlers,
+  now: number,
+): PendingUserRecord {
+  // One cache entry per key holds its hash in parts and serves as its aggregate key slot.
+  const entry = checked.explicitHashKeyValue === undefined ? hashKeys.entry(checked.partitionKey) : undefined
   return {
-    source: call.source,
-    partitionKey: call.partitionKey,
-    explicitHashKey: call.explicitHashKey,
-    hashKey: call.explicitHashKeyValue ?? hashKeys.get(call.partitionKey),
-    data: call.data,
-    bytes: call.bytes,
-    tags: call.tags,
-    target: call.target,
+    source,
+    partitionKey: checked.partitionKey,
+    explicitHashKey: checked.explicitHashKey,
+    hashKey: entry ?? hashKeyParts(checked.explicitHashKeyValue!),
+    partitionKeySlot: entry,
+    data: checked.data,
+    bytes: checked.bytes,
+    tags: checked.tags,
+    target,
     arrivedAt: now,
-    generation: call.generation,
+    generation,
     attempts: undefined,
     settled: false,
-    resolve: call.resolve,
-    reject: call.reject,
+    resolve: settlers.resolve,
+    reject: settlers.reject,
   }
 }

@@ -3,7 +3,8 @@ import { ClosedError, HashKeyCache, type MetricSummary } from '@kinesis-ts/share
 import { Admission } from './backpressure.js'
 import { type KinesisProducerOptions, type ResolvedProducerConfig, resolveProducerConfig } from './config.js'
 import { FlushTracker } from './flush-tracker.js'
-import { type AddCall, pendingUserRecord } from './intake.js'
+import { PromiseSettlers, pendingUserRecord } from './intake.js'
+import type { PendingUserRecord } from './pending.js'
 import { Pipeline } from './pipeline.js'
 import { type ProducerResources, openResources } from './resources.js'
 import { DESTROYED } from './settlement.js'
@@ -26,7 +27,8 @@ export class KinesisProducer {
   readonly #resources: ProducerResources
   readonly #targets: StreamTargets
   readonly #hashKeys: HashKeyCache
-  readonly #admission: Admission<AddCall>
+  readonly #admission: Admission<PendingUserRecord>
+  readonly #settlers = new PromiseSettlers()
   readonly #flushes = new FlushTracker()
   readonly #pipeline: Pipeline
   readonly #abort = new AbortController()
@@ -45,8 +47,12 @@ export class KinesisProducer {
     setMaxListeners(config.maxConnections + 8, this.#abort.signal)
     this.#hashKeys = new HashKeyCache(config.hashKeyCacheSize)
     // Admitted calls start on a microtask: release() runs while a response is being settled.
-    this.#admission = new Admission<AddCall>(config.maxOutstandingRecords, config.maxBufferedBytes, (call) =>
-      queueMicrotask(() => this.#start(call)),
+    this.#admission = new Admission<PendingUserRecord>(config.maxOutstandingRecords, config.maxBufferedBytes, (user) =>
+      queueMicrotask(() => {
+        // Its buffering time and recordTtl count from admission, not from the wait for room.
+        user.arrivedAt = performance.now()
+        this.#start(user, user.arrivedAt)
+      }),
     )
     this.#pipeline = new Pipeline(config, {
       kinesis,
@@ -71,7 +77,7 @@ export class KinesisProducer {
   addUserRecord(record: UserRecord): Promise<UserRecordResult> {
     if (this.#closing !== undefined || this.#destroyed) return Promise.reject(new ClosedError('KinesisProducer'))
     let checked: CheckedRecord
-    let target: AddCall['target']
+    let target: PendingUserRecord['target']
     try {
       const tracing = this.#tracing
       if (tracing === undefined) {
@@ -88,24 +94,13 @@ export class KinesisProducer {
     const generation = this.#flushes.generation
     this.#flushes.added(generation)
     const admitted = this.#admission.tryAdmit(checked.bytes)
-    return new Promise((resolve, reject) => {
-      // The checked fields are copied, not referenced: one object per waiting call, not two.
-      const call: AddCall = {
-        partitionKey: checked.partitionKey,
-        data: checked.data,
-        explicitHashKey: checked.explicitHashKey,
-        explicitHashKeyValue: checked.explicitHashKeyValue,
-        bytes: checked.bytes,
-        tags: checked.tags,
-        source: record,
-        target,
-        generation,
-        resolve,
-        reject,
-      }
-      if (admitted) this.#start(call)
-      else this.#admission.wait(call)
-    })
+    const settlers = this.#settlers
+    const promise = settlers.next()
+    const now = performance.now()
+    const user = pendingUserRecord(checked, record, target, generation, this.#hashKeys, settlers, now)
+    if (admitted) this.#start(user, now)
+    else this.#admission.wait(user)
+    return promise
   }
 
   /** Sends everything buffered now; resolves when every record added before the call has settled. */
@@ -167,11 +162,9 @@ export class KinesisProducer {
     if (this.#resources.ownsClient) this.#resources.kinesis.destroy()
   }
 
-  /** An admitted call becomes a pending user record and enters the pipeline. */
-  #start(call: AddCall): void {
-    const now = performance.now()
-    const user = pendingUserRecord(call, this.#hashKeys, now)
-    this.#resources.metrics.received(call.target.label)
+  /** An admitted record enters the pipeline. */
+  #start(user: PendingUserRecord, now: number): void {
+    this.#resources.metrics.received(user.target.label)
     if (this.#destroyed) this.#pipeline.settlement.failUser(user, DESTROYED)
     else this.#pipeline.route(user, now)
   }

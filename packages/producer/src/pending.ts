@@ -1,3 +1,4 @@
+import type { HashKeyParts, PartitionKeyEntry } from '@kinesis-ts/shared'
 import type { StreamTarget } from './stream-target.js'
 import type { Attempt, UserRecord, UserRecordResult } from './types.js'
 
@@ -7,7 +8,14 @@ export interface PendingUserRecord {
   readonly partitionKey: string
   /** As sent to Kinesis (normalized decimal), when the caller gave one. */
   readonly explicitHashKey: string | undefined
-  readonly hashKey: bigint
+  /** Its hash key in number parts (no BigInt on the per-record path): routing compares numbers. */
+  readonly hashKey: HashKeyParts
+  /**
+   * The hash-key cache entry of its partition key: it remembers the key's shard on the current map,
+   * and the aggregate builder uses it as the key's table slot (no lookup of its own). Undefined with
+   * an explicit hash key.
+   */
+  readonly partitionKeySlot: PartitionKeyEntry | undefined
   /** The producer's own copy of the caller's bytes. */
   readonly data: Uint8Array
   /** data + partition key (+ encoded headers), as counted against maxBufferedBytes. */
@@ -15,8 +23,11 @@ export interface PendingUserRecord {
   /** Its headers as KPL tags (undefined: none): such a record only ever goes inside an aggregate. */
   readonly tags: Uint8Array | undefined
   readonly target: StreamTarget
-  /** When it was added: its buffering time and its recordTtl count from here. */
-  readonly arrivedAt: number
+  /**
+   * When it was admitted (added, or let in after waiting for room): its buffering time and its
+   * recordTtl count from here.
+   */
+  arrivedAt: number
   /** The flush generation it was added in (see FlushTracker). */
   readonly generation: number
   /** Its failed tries so far (undefined before the first failure). */

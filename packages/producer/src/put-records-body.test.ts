@@ -48,6 +48,14 @@ describe('encodePutRecordsBody', () => {
       'a Uint8Array view into a larger buffer',
       [{ data: new Uint8Array(new Uint8Array([9, 8, 7, 6, 5]).buffer, 1, 3), partitionKey: 'view' }],
     ],
+    [
+      // Encoded in 48 KiB slices: lengths around and past a slice, every padding, and a view.
+      'records larger than one base64 slice',
+      [49_151, 49_152, 49_153, 200_001, 1024 * 1024].map((n, i) => ({
+        data: Uint8Array.from({ length: n }, (_, j) => (j * 31 + i) & 0xff),
+        partitionKey: `big${n}`,
+      })),
+    ],
     ['no records', []],
   ] satisfies [string, PutRecordsBodyEntry[]][])('writes what the SDK writes, as JSON: %s', async (_label, records) => {
     const ours = encodePutRecordsBody({ streamName: 'orders' }, records)

@@ -1,4 +1,4 @@
-import { InMemoryMetrics, ShardMap } from '@kinesis-ts/shared'
+import { type HashKeyParts, InMemoryMetrics, ShardMap } from '@kinesis-ts/shared'
 import { describe, expect, it } from 'vitest'
 import { Lanes } from './lanes.js'
 import { ProducerMetrics } from './metrics.js'
@@ -27,7 +27,7 @@ function streamOf(...shards: ReturnType<typeof range>[]) {
     get map() {
       return map
     },
-    shardFor: (hashKey: bigint) => map.shardFor(hashKey),
+    shardFor: (hashKey: HashKeyParts) => map.shardForParts(hashKey),
     requestRefresh: () => {},
   } as unknown as StreamTarget
   const remap = (...next: ReturnType<typeof range>[]) => {

@@ -1,3 +1,4 @@
+import { type HashKeyParts, type ShardRange, hashKeyFromParts } from '@kinesis-ts/shared'
 import type { Lanes, ShardLane } from './lanes.js'
 import type { ProducerMetrics } from './metrics.js'
 import type { KinesisRecord, PendingUserRecord } from './pending.js'
@@ -146,7 +147,7 @@ export class Reshard {
     const firstTry: readonly Attempt[] = Object.freeze([attempt])
     for (let i = 0; i < users.length; i++) {
       const user = users[i]!
-      if (range !== undefined && user.hashKey >= range.startingHashKey && user.hashKey <= range.endingHashKey) {
+      if (range !== undefined && inRange(user.hashKey, range)) {
         this.#deps.settlement.resolveUser(user, attempt, firstTry, shardId, sequenceNumber, i)
         continue
       }
@@ -187,4 +188,10 @@ export class Reshard {
     }
     return retiring
   }
+}
+
+/** Whether `hashKey` falls in `range` (off the per-record path: an aggregate that landed elsewhere). */
+function inRange(hashKey: HashKeyParts, range: ShardRange): boolean {
+  const value = hashKeyFromParts(hashKey)
+  return value >= range.startingHashKey && value <= range.endingHashKey
 }

@@ -66,8 +66,8 @@ export class Responses {
       // A request that failed whole for another reason (a 500, a timeout) says nothing about the rate.
       if (verdict.throttled) lane.limiter?.throttled(now)
       else if (outcome.ok) lane.limiter?.succeeded(now)
-      if (verdict.retry.length > 0) retries.backOff(lane, verdict.retry, now)
-      else retries.succeeded(lane)
+      if (verdict.retry.length > 0) retries.backOff(lane, verdict.retry, startedAt, now)
+      else retries.succeeded(lane, startedAt)
       reshard.afterResponse(lane, now)
     }
   }

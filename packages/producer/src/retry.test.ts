@@ -48,7 +48,7 @@ describe('Retries', () => {
         10,
       ),
     ).toBe(true)
-    retries.backOff(lane, failed, 10)
+    retries.backOff(lane, failed, 0, 10)
     expect([lane.queue.peek(0), lane.queue.peek(1), lane.queue.peek(2)]).toEqual([...failed, later])
     expect(failed[0]!.attempts).toEqual([
       {
@@ -66,14 +66,35 @@ describe('Retries', () => {
     const ceilings: number[] = []
     for (let i = 0; i < 4; i++) {
       const before = lane.failures
-      retries.backOff(lane, [testUser('k', 1)], 1_000 * i)
+      retries.backOff(lane, [testUser('k', 1)], 1_000 * i, 1_000 * i)
       expect(lane.failures).toBe(before + 1)
       expect(lane.lastFailureAt).toBe(1_000 * i)
       ceilings.push(100 * 2 ** i)
       expect(lane.notBefore - 1_000 * i).toBeLessThan(ceilings[i]!)
       expect(lane.notBefore).toBeGreaterThanOrEqual(1_000 * i)
     }
-    retries.succeeded(lane)
+    retries.succeeded(lane, 3_000)
+    expect(lane.failures).toBe(0)
+  })
+
+  it('grows the backoff once per failure episode: requests sent before the last failure neither grow nor reset it', () => {
+    // Without preserveOrder a lane has several requests in flight; an overload fails many of them.
+    const { lanes, lane, retries } = setUp()
+    retries.backOff(lane, [testUser('k', 1)], 0, 100)
+    const notBefore = lane.notBefore
+    for (let i = 0; i < 5; i++) retries.backOff(lane, [testUser('k', 1)], 50, 101 + i)
+    expect(lane.failures).toBe(1)
+    expect(lane.notBefore).toBe(notBefore)
+    expect(lane.lastFailureAt).toBe(100)
+    // Their records still go back to the head, to be tried again.
+    expect(lane.queue.size).toBe(6)
+    retries.succeeded(lane, 60)
+    expect(lane.failures).toBe(1)
+    // A request sent after the backoff began that fails again is a new episode.
+    lanes.takeAll(lane)
+    retries.backOff(lane, [testUser('k', 1)], notBefore, notBefore + 20)
+    expect(lane.failures).toBe(2)
+    retries.succeeded(lane, notBefore + 30)
     expect(lane.failures).toBe(0)
   })
 
@@ -82,7 +103,7 @@ describe('Retries', () => {
     // Expired by the time the lane fails (whatever the backoff draws): arrived recordTtl ago or earlier.
     const old = [testUser('k', 1, { arrivedAt: -10 }), testUser('k', 1, { arrivedAt: 0 })]
     const young = testUser('k', 1, { arrivedAt: 990 })
-    retries.backOff(lane, [...old, young], 1_000)
+    retries.backOff(lane, [...old, young], 1_000, 1_000)
     expect(old.map((u) => (u.outcome?.error as { errorCode: string }).errorCode)).toEqual(['Expired', 'Expired'])
     expect(lane.queue.size).toBe(1)
     expect(lane.queue.peek()).toBe(young)

@@ -63,24 +63,24 @@ export class Retries {
     return true
   }
 
-  /** The lane's request succeeded: its backoff starts over. */
-  succeeded(lane: ShardLane): void {
-    lane.failures = 0
+  /**
+   * The lane's request, sent at `startedAt`, succeeded: its backoff starts over, unless the request
+   * left before the lane's last failure (it says nothing about the shard since).
+   */
+  succeeded(lane: ShardLane, startedAt: number): void {
+    if (startedAt >= lane.lastFailureAt) lane.failures = 0
   }
 
   /**
    * Puts the lane's failed user records (in the order they were added) back at its head and backs
-   * the lane off once; those whose recordTtl ends before the backoff does expire now.
+   * the lane off once per failure episode; those whose recordTtl ends before the backoff does expire
+   * now. A request sent (`startedAt`) before the lane's last failure belongs to that episode: without
+   * preserveOrder several requests of a lane are in flight, and each of their failures growing the
+   * backoff again would stall the shard for seconds over one overload.
    */
-  backOff(lane: ShardLane, users: readonly PendingUserRecord[], now: number): void {
+  backOff(lane: ShardLane, users: readonly PendingUserRecord[], startedAt: number, now: number): void {
     if (users.length === 0) return
-    const delay = backoffDelay(lane.failures, {
-      baseMs: this.#options.retryBackoffBaseMillis,
-      maxMs: this.#options.retryBackoffMaxMillis,
-    })
-    lane.failures++
-    lane.lastFailureAt = now
-    lane.notBefore = Math.max(lane.notBefore, now + delay)
+    if (startedAt >= lane.lastFailureAt) this.#growBackoff(lane, now)
     const expiresBefore = lane.notBefore - this.#options.recordTtl
     const expired: PendingUserRecord[] = []
     const kept: PendingUserRecord[] = []
@@ -91,5 +91,15 @@ export class Retries {
     }
     if (expired.length > 0) this.#deps.settlement.expire(lane.target, lane.shardId, expired, now, now)
     this.#deps.lanes.unshift(lane, kept)
+  }
+
+  #growBackoff(lane: ShardLane, now: number): void {
+    const delay = backoffDelay(lane.failures, {
+      baseMs: this.#options.retryBackoffBaseMillis,
+      maxMs: this.#options.retryBackoffMaxMillis,
+    })
+    lane.failures++
+    lane.lastFailureAt = now
+    lane.notBefore = Math.max(lane.notBefore, now + delay)
   }
 }

@@ -30,7 +30,7 @@ export class Router {
       reshard.hold(user)
       return
     }
-    const shardId = target.shardFor(user.hashKey)
+    const shardId = target.shardFor(user.hashKey, user.partitionKeySlot)
     // No map (ListShards failed) or a gap in it: the record goes alone and Kinesis routes it by its key.
     if (shardId === undefined) target.requestRefresh()
     const lane = lanes.laneFor(target, shardId, now)

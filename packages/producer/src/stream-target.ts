@@ -1,5 +1,12 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis'
-import { type Logger, ShardMap, classifyError, listAllShards } from '@kinesis-ts/shared'
+import {
+  type HashKeyParts,
+  type Logger,
+  type PartitionKeyEntry,
+  ShardMap,
+  classifyError,
+  listAllShards,
+} from '@kinesis-ts/shared'
 
 /** Refreshes closer together than this are folded into one (a burst of wrong-shard answers). */
 const MIN_REFRESH_GAP_MS = 1_000
@@ -60,9 +67,14 @@ export class StreamTarget {
     return this.#version
   }
 
-  /** The open shard that owns `hashKey`, or undefined while no map is known or it has a gap there. */
-  shardFor(hashKey: bigint): string | undefined {
-    return this.#map?.shardFor(hashKey)
+  /**
+   * The open shard that owns `hashKey`, or undefined while no map is known or it has a gap there.
+   * With the key's cache entry, a hot key's answer is the one it remembers for this map.
+   */
+  shardFor(hashKey: HashKeyParts, entry?: PartitionKeyEntry): string | undefined {
+    const map = this.#map
+    if (map === undefined) return undefined
+    return entry === undefined ? map.shardForParts(hashKey) : entry.shardIn(map)
   }
 
   /** Asks for a new map soon; never waits, never runs two at once. */

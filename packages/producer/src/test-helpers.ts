@@ -1,6 +1,6 @@
 // Fixtures for the producer's unit tests (not exported by the package).
 import type { KinesisClient } from '@aws-sdk/client-kinesis'
-import { encodeHeaderTags, hashKeyOf } from '@kinesis-ts/shared'
+import { PartitionKeyEntry, encodeHeaderTags, hashKeyOf, hashKeyParts } from '@kinesis-ts/shared'
 import type { PendingUserRecord } from './pending.js'
 import type { StreamTarget } from './stream-target.js'
 import type { UserRecordResult } from './types.js'
@@ -10,6 +10,17 @@ export const testTarget = { key: 'name:s', label: 's' } as StreamTarget
 export interface TestUser extends PendingUserRecord {
   /** What the promise of the record settled with, once it did. */
   outcome: { result?: UserRecordResult; error?: unknown } | undefined
+}
+
+/** One entry per key, as the producer's HashKeyCache hands them out for a hot key. */
+const entries = new Map<string, PartitionKeyEntry>()
+function entryOf(partitionKey: string): PartitionKeyEntry {
+  let entry = entries.get(partitionKey)
+  if (entry === undefined) {
+    entry = new PartitionKeyEntry(partitionKey)
+    entries.set(partitionKey, entry)
+  }
+  return entry
 }
 
 /** A pending user record of `size` data bytes (the data holds `tag` when given). */
@@ -27,11 +38,13 @@ export function testUser(
   const tags = options.headers === undefined ? undefined : encodeHeaderTags(options.headers)
   const data = new Uint8Array(size).fill(7)
   if (options.tag !== undefined) data.set(Buffer.from(options.tag).subarray(0, size))
+  const entry = options.explicitHashKey === undefined ? entryOf(partitionKey) : undefined
   const user: TestUser = {
     source: { partitionKey, data },
     partitionKey,
     explicitHashKey: options.explicitHashKey,
-    hashKey: options.explicitHashKey === undefined ? hashKeyOf(partitionKey) : BigInt(options.explicitHashKey),
+    hashKey: entry ?? hashKeyParts(BigInt(options.explicitHashKey!)),
+    partitionKeySlot: entry,
     data,
     bytes: size + Buffer.byteLength(partitionKey) + (tags?.length ?? 0),
     tags,
