@@ -1,4 +1,4 @@
-import type { Lease } from '../leases/lease.js'
+import { type Lease, actualOwner } from '../leases/lease.js'
 import type { WorkerMetricStats } from './contracts.js'
 import { isUsingDefaultWorkerMetric } from './worker-metric-rules.js'
 
@@ -39,10 +39,7 @@ export interface ObservedLease {
   readonly handoffTimeoutAt?: number | undefined
 }
 
-/** Java Lease.actualOwner: during a handoff the old owner (checkpointOwner) still works the lease. */
-export function actualOwner(lease: Lease): string | undefined {
-  return lease.checkpointOwner ?? lease.leaseOwner
-}
+export { actualOwner } from '../leases/lease.js'
 
 export function expiredOrUnassigned(observed: ObservedLease): boolean {
   return observed.expired || actualOwner(observed.lease) === undefined

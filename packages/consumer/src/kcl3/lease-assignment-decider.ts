@@ -1,3 +1,4 @@
+import { shuffled } from '../leases/lease-taker.js'
 import type { Lease } from '../leases/lease.js'
 import {
   type AssignmentThresholds,
@@ -61,15 +62,6 @@ function donorsFor(plan: Plan, workers: readonly Worker[], name: string, average
   }
   if (donors.length === 0 && mostLoaded !== undefined) donors.push(mostLoaded)
   return trigger ? donors : []
-}
-
-function shuffled<T>(items: readonly T[], random: () => number): T[] {
-  const out = [...items]
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1))
-    ;[out[i], out[j]] = [out[j]!, out[i]!]
-  }
-  return out
 }
 
 /** Java getLeasesToTake / getLeasesCombiningToThroughput. */

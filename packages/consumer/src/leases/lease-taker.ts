@@ -1,4 +1,6 @@
-import type { Lease } from './lease.js'
+import { type Lease, actualOwner, inHandoff } from './lease.js'
+
+export { actualOwner, inHandoff } from './lease.js'
 
 export interface TakeLimits {
   readonly maxLeasesForWorker: number
@@ -29,20 +31,8 @@ export function targetLeaseCount(leases: number, workers: number, maxLeasesForWo
   return Math.min(fairShare(leases, workers), maxLeasesForWorker)
 }
 
-/**
- * Who is working a lease: during a KCL 3.x graceful handoff (`checkpointOwner` set) the old owner
- * still is, whatever `leaseOwner` says; otherwise the owner.
- */
-export function actualOwner(lease: Lease): string | undefined {
-  return lease.checkpointOwner ?? lease.leaseOwner
-}
-
-/** A KCL 3.x graceful handoff in progress: neither taken nor stolen until it completes or expires. */
-export function inHandoff(lease: Lease): boolean {
-  return lease.checkpointOwner !== undefined && lease.checkpointOwner !== lease.leaseOwner
-}
-
-function shuffled<T>(items: readonly T[], random: () => number): T[] {
+/** Fisher–Yates: which leases move when several could. */
+export function shuffled<T>(items: readonly T[], random: () => number): T[] {
   const out = [...items]
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1))

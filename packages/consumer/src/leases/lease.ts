@@ -40,3 +40,16 @@ export function newLease(
     checkpointOwner: undefined,
   }
 }
+
+/**
+ * Who is working a lease: during a KCL 3.x graceful handoff (`checkpointOwner` set) the old owner
+ * still is, whatever `leaseOwner` says; otherwise the owner.
+ */
+export function actualOwner(lease: Lease): string | undefined {
+  return lease.checkpointOwner ?? lease.leaseOwner
+}
+
+/** A KCL 3.x graceful handoff in progress: neither taken nor stolen until it completes or expires. */
+export function inHandoff(lease: Lease): boolean {
+  return lease.checkpointOwner !== undefined && lease.checkpointOwner !== lease.leaseOwner
+}
