@@ -6,8 +6,8 @@ import {
   type ScanCommandOutput,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb'
-import { AwsCallError, toAwsCallError, withDeadline } from '@kinesis-ts/shared'
 import type { ItemTable, WorkerMetricStats, WorkerMetricStatsReader } from './contracts.js'
+import { boundedSend, isConditionFailed } from './dynamo-calls.js'
 
 type Item = Record<string, AttributeValue>
 
@@ -193,22 +193,12 @@ export class WorkerMetricStatsStore implements WorkerMetricStatsReader {
       )
       return true
     } catch (error) {
-      const cause = error instanceof AwsCallError ? error.cause : error
-      if ((cause as Error | undefined)?.name === 'ConditionalCheckFailedException') return false
+      if (isConditionFailed(error)) return false
       throw error
     }
   }
 
-  async #send<O>(operation: string, command: object, signal?: AbortSignal): Promise<O> {
-    const client = this.#options.client
-    // One typed door for every command: the SDK's overloads do not accept a union of commands.
-    const send = client.send.bind(client) as (command: object, options: object) => Promise<O>
-    try {
-      return await withDeadline(operation, this.#options.timeoutMs, signal, (abortSignal) =>
-        send(command, { abortSignal }),
-      )
-    } catch (error) {
-      throw toAwsCallError(operation, error)
-    }
+  #send<O>(operation: string, command: object, signal?: AbortSignal): Promise<O> {
+    return boundedSend<O>(this.#options.client, operation, command, this.#options.timeoutMs, signal)
   }
 }

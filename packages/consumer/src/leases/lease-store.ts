@@ -1,5 +1,4 @@
 import {
-  ConditionalCheckFailedException,
   DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
@@ -11,7 +10,7 @@ import {
   type UpdateItemCommandInput,
   type UpdateItemCommandOutput,
 } from '@aws-sdk/client-dynamodb'
-import { AwsCallError, toAwsCallError, withDeadline } from '@kinesis-ts/shared'
+import { boundedSend, isConditionFailed } from '../kcl3/dynamo-calls.js'
 import type { ExtendedSequenceNumber } from '../types.js'
 import { LEASE_ATTRIBUTES as A, type Item, leaseFromItem, leaseToItem } from './lease-serializer.js'
 import type { Lease } from './lease.js'
@@ -62,14 +61,6 @@ function updateInput(tableName: string, leaseKey: string, update: Update): Updat
     ExpressionAttributeValues: Object.keys(values).length > 0 ? values : undefined,
     ReturnValues: 'ALL_NEW',
   }
-}
-
-/** By name as well as class: a second copy of the SDK in the tree must not turn a failed condition into an error. */
-function isConditionFailed(error: unknown): boolean {
-  return (
-    error instanceof ConditionalCheckFailedException ||
-    (error as Error | undefined)?.name === 'ConditionalCheckFailedException'
-  )
 }
 
 /** The conditions of a KCL 3.x assign: both owner fields as read (absent stays absent). */
@@ -296,18 +287,12 @@ export class LeaseStore {
     try {
       return await this.#send<O>(operation, command, signal)
     } catch (error) {
-      if (isConditionFailed(error instanceof AwsCallError ? error.cause : error)) return undefined
+      if (isConditionFailed(error)) return undefined
       throw error
     }
   }
 
-  async #send<O>(operation: string, command: object, signal?: AbortSignal): Promise<O> {
-    // One typed door for every command: the SDK's overloads do not accept a union of commands.
-    const send = this.#client.send.bind(this.#client) as (command: object, options: object) => Promise<O>
-    try {
-      return await withDeadline(operation, this.#timeoutMs, signal, (abortSignal) => send(command, { abortSignal }))
-    } catch (error) {
-      throw toAwsCallError(operation, error)
-    }
+  #send<O>(operation: string, command: object, signal?: AbortSignal): Promise<O> {
+    return boundedSend<O>(this.#client, operation, command, this.#timeoutMs, signal)
   }
 }
