@@ -1,6 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { KinesisClient } from '@aws-sdk/client-kinesis'
 import type { AwsCredentials, CloudWatchOptions, Logger, MetricsSink } from '@kinesis-ts/shared'
+import type { ClientVersionConfig } from './kcl3/migration-state.js'
 import type { PoisonRecord, ShardRecordProcessor } from './types.js'
 
 /** The consumer's options (KCL names) and their resolved form. */
@@ -171,7 +172,7 @@ export interface KinesisConsumerOptions {
   maxThroughputPerHostKBps?: number
 }
 
-export type ClientVersionConfig = '3x' | 'compatibleWith2x' | 'compatibleWith2xPhase1'
+export type { ClientVersionConfig }
 
 /** The KCL 3.x options, defaults applied (kcl3-protocol §11). */
 export interface ResolvedKcl3Options {

@@ -75,16 +75,8 @@ export const CONSUMER_DEFAULTS = Object.freeze({
   leaseAssignmentIntervalFactor: 2,
   /** Java WorkerUtilizationAwareAssignmentConfig defaults. */
   workerMetricsReporterFreqInMillis: 30_000,
-  reBalanceThresholdPercentage: 10,
-  dampeningPercentage: 60,
-  allowThroughputOvershoot: true,
   varianceBalancingFrequency: 3,
-  workerMetricsEMAAlpha: 0.5,
-  /** Java: Double.MAX_VALUE, i.e. unlimited. */
-  maxThroughputPerHostKBps: Number.POSITIVE_INFINITY,
-  /** Java LeaseManagementConfig: the leader lock. */
-  dynamoDbLockBasedLeaderLeaseDurationInMillis: 120_000,
-  dynamoDbLockBasedLeaderHeartbeatPeriodInMillis: 30_000,
+  /* The other balancing thresholds: DEFAULT_ASSIGNMENT_THRESHOLDS (kcl3/assignment-plan.ts). */
   /** Java GracefulLeaseHandoffConfig.gracefulLeaseHandoffTimeoutMillis. */
   gracefulLeaseHandoffTimeoutMillis: 30_000,
   workerThreads: 0,
