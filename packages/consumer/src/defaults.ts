@@ -69,6 +69,16 @@ export const CONSUMER_DEFAULTS = Object.freeze({
    * reached 11,977 ms of the 12,000 allowed (2 × 4 workers, a busy machine).
    */
   leaseExpiryWatchDivisor: 20,
+  /** Java CoordinatorConfig.clientVersionConfig: CLIENT_VERSION_CONFIG_3X. */
+  clientVersionConfig: '3x' as const,
+  /** Java: leaseAssignmentIntervalMillis = 2 × failoverTimeMillis. */
+  leaseAssignmentIntervalFactor: 2,
+  /** Java WorkerUtilizationAwareAssignmentConfig defaults. */
+  workerMetricsReporterFreqInMillis: 30_000,
+  varianceBalancingFrequency: 3,
+  /* The other balancing thresholds: DEFAULT_ASSIGNMENT_THRESHOLDS (kcl3/assignment-plan.ts). */
+  /** Java GracefulLeaseHandoffConfig.gracefulLeaseHandoffTimeoutMillis. */
+  gracefulLeaseHandoffTimeoutMillis: 30_000,
   workerThreads: 0,
   lanesPerShard: 1,
   /** kinesis-ts: OpenTelemetry process spans linked to the records' producers (needs @opentelemetry/api). */
