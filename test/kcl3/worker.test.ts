@@ -84,12 +84,12 @@ describe('a KCL 3.x worker beside a Java KCL 3.x fleet', () => {
       expect(discoveryMs).toBeLessThan(2_000)
       await waitFor('their records', () => fleet.journal.deliveries.length === 20)
       expect(new Set(fleet.journal.deliveries.map((d) => d.shardId))).toEqual(new Set([ids[0], ids[1]]))
-      // Throughput is measured per renewal interval and written with the renewal, 6 decimals as Java.
+      // Throughput is measured per renewal interval and written with the renewal, at most 6 decimals as Java.
       await waitFor(
         'throughputKBps written',
         async () => (await rawLease(table, ids[0]!))?.throughputKBps !== undefined,
       )
-      expect((await rawLease(table, ids[0]!))?.throughputKBps?.N).toMatch(/^\d+\.\d{6}$/)
+      expect((await rawLease(table, ids[0]!))?.throughputKBps?.N).toMatch(/^\d+(\.\d{1,6})?$/)
       expect((await fleet.leases()).get(ids[2]!)?.leaseOwner).toBeUndefined()
       console.log(`kcl3 worker: assigned lease discovered after ${discoveryMs} ms`)
     } finally {

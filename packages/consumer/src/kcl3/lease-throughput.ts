@@ -33,9 +33,11 @@ export class ThroughputMeter {
     const last = this.#last.get(held) ?? { at: now, kbps: Number.NaN }
     const seconds = Math.max(0.001, (now - last.at) / 1_000)
     const current = held.takeDeliveredBytes() / 1_024 / seconds
-    const kbps = Number.isNaN(last.kbps)
+    const smoothed = Number.isNaN(last.kbps)
       ? current
       : THROUGHPUT_EMA_ALPHA * current + (1 - THROUGHPUT_EMA_ALPHA) * last.kbps
+    // Java rounds to 6 decimals before it keeps and writes the value.
+    const kbps = Math.round(smoothed * 1e6) / 1e6
     this.#last.set(held, { at: now, kbps })
     return kbps
   }
