@@ -135,6 +135,63 @@ describe('a KCL 3.x worker beside a Java KCL 3.x fleet', () => {
     }
   })
 
+  it('a handoff whose shard does not finish is assigned over anyway after gracefulLeaseHandoffTimeoutMillis, keeping the last checkpoint', async () => {
+    const stream = await createStream(kinesis, 1)
+    const [shard] = await listAllShards(kinesis, stream)
+    const id = shard!.ShardId!
+    const table = uniqueName('kcl3-handoff-timeout')
+    let unblock = () => {}
+    const blocked = new Promise<void>((resolve) => {
+      unblock = resolve
+    })
+    const fleet = new Fleet(
+      stream,
+      table,
+      {},
+      {
+        // The second put's batch never returns until the test lets it: no final checkpoint can happen.
+        onRecords: async (input) => {
+          if (input.records.some((r) => Buffer.from(r.data).toString().startsWith('b-'))) await blocked
+        },
+      },
+    )
+    try {
+      const timeoutMillis = 2_000
+      await fleet.start('ts-worker', { ...kcl3(), gracefulLeaseHandoffTimeoutMillis: timeoutMillis })
+      await javaAssign(dynamodb, table, id, 'ts-worker')
+      const first = await putInto(stream, shard!, 5, 'a')
+      await waitFor('the first records', () => fleet.journal.deliveries.length === 5)
+      await waitFor(
+        'their checkpoint',
+        async () => (await fleet.leases()).get(id)?.checkpoint.sequenceNumber === first.at(-1),
+      )
+      await putInto(stream, shard!, 5, 'b')
+      await sleep(500)
+      const startedAt = Date.now()
+      expect(await javaInitiateHandoff(dynamodb, table, id, 'java-new')).toBe(true)
+      await waitFor(
+        'the lease assigned to java-new',
+        async () => {
+          const lease = (await fleet.leases()).get(id)
+          return lease?.leaseOwner === 'java-new' && lease.checkpointOwner === undefined
+        },
+        15_000,
+      )
+      const elapsed = Date.now() - startedAt
+      // Not before the timeout; within it plus one 2 s check (and slack for a busy machine).
+      expect(elapsed).toBeGreaterThanOrEqual(timeoutMillis)
+      expect(elapsed).toBeLessThan(timeoutMillis + 2_000 + 3_000)
+      unblock()
+      await sleep(FAST.failoverTimeMillis)
+      const lease = (await fleet.leases()).get(id)!
+      expect(lease).toMatchObject({ leaseOwner: 'java-new', checkpoint: { sequenceNumber: first.at(-1) } })
+      console.log(`kcl3 worker: handoff timeout ${timeoutMillis} ms, assigned after ${elapsed} ms`)
+    } finally {
+      unblock()
+      await fleet.close()
+    }
+  })
+
   it('a graceful handoff to the TypeScript worker: ignored while checkpointOwner is set, then started from the Java checkpoint', async () => {
     const stream = await createStream(kinesis, 1)
     const [shard] = await listAllShards(kinesis, stream)
