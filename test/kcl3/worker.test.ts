@@ -4,17 +4,17 @@ import { sleep } from '@kinesis-ts/shared'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { KinesisConsumerOptions } from '../../packages/consumer/src/index.js'
 import type { WorkerMetricStatsReader } from '../../packages/consumer/src/kcl3/contracts.js'
+import { WorkerMetricStatsStore } from '../../packages/consumer/src/kcl3/worker-metric-stats-store.js'
 import { KCL3_WORKER_MODE } from '../../packages/consumer/src/kcl3/worker-mode.js'
 import { FAST, Fleet, waitFor } from '../consumer/support/harness.js'
 import { createStream, dynamoDBClient, kinesisClient, listAllShards, uniqueName } from '../support/aws.js'
+import { javaUpdateMetrics } from './support/java-writes-metrics.js'
 import {
   javaAssign,
   javaCheckpoint,
   javaCreate2xLeaseTable,
   javaInitiateHandoff,
-  javaReportWorkerMetrics,
   javaWorkerRenewing,
-  leaseTableWorkerMetrics,
 } from './support/java-writes-worker.js'
 
 const kinesis = kinesisClient()
@@ -27,6 +27,25 @@ afterAll(() => {
 /** The internal switch: this worker speaks the KCL 3.x worker protocol. */
 const kcl3 = (workerMetrics?: WorkerMetricStatsReader) =>
   ({ [KCL3_WORKER_MODE]: { workerMetrics } }) as Partial<KinesisConsumerOptions>
+
+/** The consumer's own WorkerMetricStats reader, on the single-table layout (items in the lease table). */
+const leaseTableMetrics = (table: string) => {
+  const leaseTable = { tableName: table, keyAttribute: 'leaseKey', sharedWithLeases: true }
+  return new WorkerMetricStatsStore({
+    client: dynamodb,
+    writeTable: leaseTable,
+    readTables: [leaseTable],
+    timeoutMs: 5_000,
+  })
+}
+
+/** A Java 3.5 worker on EC2 reporting 10 % CPU (range 100), `lutSeconds` ago by default now. */
+const javaReports = (table: string, workerId: string, lutSeconds = Math.floor(Date.now() / 1_000)) =>
+  javaUpdateMetrics(
+    dynamodb,
+    { tableName: table, keyAttribute: 'leaseKey' },
+    { workerId, lutSeconds, sts: { C: [10] }, opr: { C: [100] } },
+  )
 
 /** Puts `count` records into one shard (by its starting hash key) and returns their sequence numbers. */
 async function putInto(stream: string, shard: Shard, count: number, prefix: string): Promise<string[]> {
@@ -278,13 +297,13 @@ describe('graceful shutdown of a KCL 3.x worker', () => {
     const table = uniqueName('kcl3-shutdown')
     const fleet = new Fleet(stream, table)
     try {
-      const metrics = leaseTableWorkerMetrics(dynamodb, table)
+      const metrics = leaseTableMetrics(table)
       const a = await fleet.start('ts-a', kcl3(metrics))
       const b = await fleet.start('ts-b', kcl3(metrics))
       const c = await fleet.start('ts-c', kcl3(metrics))
-      for (const id of ['ts-a', 'ts-b', 'ts-c']) await javaReportWorkerMetrics(dynamodb, table, id)
+      for (const id of ['ts-a', 'ts-b', 'ts-c']) await javaReports(table, id)
       // Reported an hour ago: the Java leader would count it dead (lut older than 2 × 30 s).
-      await javaReportWorkerMetrics(dynamodb, table, 'java-stale', Math.floor(Date.now() / 1_000) - 3_600)
+      await javaReports(table, 'java-stale', Math.floor(Date.now() / 1_000) - 3_600)
       for (const id of ids.slice(0, 4)) await javaAssign(dynamodb, table, id, 'ts-a')
       await javaAssign(dynamodb, table, ids[4]!, 'ts-c')
       await javaAssign(dynamodb, table, ids[5]!, 'java-stale')
@@ -320,10 +339,10 @@ describe('graceful shutdown of a KCL 3.x worker', () => {
     const table = uniqueName('kcl3-evict')
     const fleet = new Fleet(stream, table)
     try {
-      const metrics = leaseTableWorkerMetrics(dynamodb, table)
+      const metrics = leaseTableMetrics(table)
       const worker = await fleet.start('ts-alone', kcl3(metrics))
-      await javaReportWorkerMetrics(dynamodb, table, 'ts-alone')
-      await javaReportWorkerMetrics(dynamodb, table, 'java-stale', Math.floor(Date.now() / 1_000) - 3_600)
+      await javaReports(table, 'ts-alone')
+      await javaReports(table, 'java-stale', Math.floor(Date.now() / 1_000) - 3_600)
       for (const id of ids) await javaAssign(dynamodb, table, id, 'ts-alone')
       await waitFor('both leases', () => worker.leases.length === 2, 10_000)
       await worker.shutdown()

@@ -6,17 +6,16 @@ import {
   type DynamoDBClient,
   type ExpectedAttributeValue,
   GetItemCommand,
-  ScanCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb'
 import { sleep } from '@kinesis-ts/shared'
-import type { WorkerMetricStats, WorkerMetricStatsReader } from '../../../packages/consumer/src/kcl3/contracts.js'
 
 /*
  * The lease-table writes a Java KCL 3.5.1 fleet makes around a worker, written as Java writes them:
  * the legacy `Expected` / `AttributeUpdates` API, the same attributes and conditions. Sources named
  * per fixture (J/ = amazon-kinesis-client/src/main/java/software/amazon/kinesis/, tag v3.5.1), facts
- * from /work/shared/kcl3-protocol.md §2–5, §8. Each answers false when Java's condition failed.
+ * from /work/shared/kcl3-protocol.md §2–5. Each answers false when Java's condition failed. Worker
+ * metrics items: java-writes-metrics.ts.
  */
 
 type Item = Record<string, AttributeValue>
@@ -172,69 +171,6 @@ export function javaWorkerRenewing(
   return async () => {
     stopped = true
     await loop
-  }
-}
-
-/**
- * A worker's WorkerMetricStats item in the lease table as Java 3.5 reports it off EC2/ECS/EKS
- * (J/worker/metricstats/WorkerMetricStatsReporter.java → .../delegate/WorkerMetricStatsDAODelegate.java,
- * §8): UpdateItem SET without condition; leaseKey = worker id, entityType WORKER_METRIC_STATS,
- * lut in epoch seconds, sts and opr empty maps (the "default metric": no CPU source).
- */
-export async function javaReportWorkerMetrics(
-  dynamodb: DynamoDBClient,
-  table: string,
-  workerId: string,
-  lastUpdateTimeSeconds = Math.floor(Date.now() / 1_000),
-) {
-  await dynamodb.send(
-    new UpdateItemCommand({
-      TableName: table,
-      Key: { leaseKey: S(workerId) },
-      UpdateExpression: 'SET #e = :e, #lut = :lut, #sts = :sts, #opr = :opr',
-      ExpressionAttributeNames: { '#e': 'entityType', '#lut': 'lut', '#sts': 'sts', '#opr': 'opr' },
-      ExpressionAttributeValues: {
-        ':e': S('WORKER_METRIC_STATS'),
-        ':lut': N(lastUpdateTimeSeconds),
-        ':sts': { M: {} },
-        ':opr': { M: {} },
-      },
-    }),
-  )
-}
-
-/**
- * Reads the lease table's WorkerMetricStats items as the Java leader does
- * (.../delegate/LeaseTableWorkerMetricStatsDAODelegate.java: Scan with filter entityType =
- * WORKER_METRIC_STATS). Part B of issue 17 builds the consumer's own reader; this one serves the
- * worker's shutdown peer choice in these tests until then.
- */
-export function leaseTableWorkerMetrics(dynamodb: DynamoDBClient, table: string): WorkerMetricStatsReader {
-  return {
-    async list(signal) {
-      const out: WorkerMetricStats[] = []
-      let startKey: Item | undefined
-      do {
-        const page = await dynamodb.send(
-          new ScanCommand({
-            TableName: table,
-            FilterExpression: '#e = :e',
-            ExpressionAttributeNames: { '#e': 'entityType' },
-            ExpressionAttributeValues: { ':e': S('WORKER_METRIC_STATS') },
-            ExclusiveStartKey: startKey,
-          }),
-          { abortSignal: signal },
-        )
-        for (const item of page.Items ?? []) {
-          const workerId = item.leaseKey?.S
-          const lut = item.lut?.N
-          if (workerId === undefined || lut === undefined) continue
-          out.push({ workerId, lastUpdateTimeSeconds: Number(lut), metricStats: {}, operatingRange: {} })
-        }
-        startKey = page.LastEvaluatedKey
-      } while (startKey !== undefined)
-      return out
-    },
   }
 }
 

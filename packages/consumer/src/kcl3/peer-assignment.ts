@@ -1,5 +1,6 @@
 import type { LeaseStore } from '../leases/lease-store.js'
 import type { WorkerMetricStatsReader } from './contracts.js'
+import { activeWorkerMetrics } from './worker-metric-rules.js'
 
 export interface PeerAssignmentOptions {
   readonly store: LeaseStore
@@ -14,9 +15,10 @@ export interface PeerAssignmentOptions {
 /**
  * Where a shutting-down KCL 3.x worker gives its leases (beyond Java, which leaves them to expire and
  * the leader to reassign a failover time later): to the live peer with the fewest leases, counted by
- * actual owner (`checkpointOwner`, else `leaseOwner`). Live is what the Java leader calls active: a
- * WorkerMetricStats item reported within 2 × workerMetricsReporterFreqInMillis (kcl3-protocol §8), so
- * a lease never goes to a worker the leader would not assign to. The table and the metrics are read
+ * actual owner (`checkpointOwner`, else `leaseOwner`). Live is what the Java leader calls active — a
+ * valid WorkerMetricStats item reported within 2 × workerMetricsReporterFreqInMillis, not failing
+ * (kcl3-protocol §8, `activeWorkerMetrics`) — so a lease never goes to a worker the leader would not
+ * assign to. The table and the metrics are read
  * once per shutdown; each choice counts towards the next, so the leases spread.
  */
 export class PeerAssignment {
@@ -44,11 +46,10 @@ export class PeerAssignment {
     const { store, workerId, workerMetrics, workerMetricsReporterFreqInMillis } = this.#options
     const loads = new Map<string, number>()
     if (workerMetrics === undefined) return loads
-    const nowSeconds = (this.#options.now ?? Date.now)() / 1_000
     const [stats, leases] = await Promise.all([workerMetrics.list(signal), store.listLeases(signal)])
-    for (const worker of stats) {
-      const live = worker.lastUpdateTimeSeconds + (2 * workerMetricsReporterFreqInMillis) / 1_000 > nowSeconds
-      if (live && worker.workerId !== workerId) loads.set(worker.workerId, 0)
+    const now = (this.#options.now ?? Date.now)()
+    for (const worker of activeWorkerMetrics(stats, now, workerMetricsReporterFreqInMillis)) {
+      if (worker.workerId !== workerId) loads.set(worker.workerId, 0)
     }
     for (const lease of leases) {
       const owner = lease.checkpointOwner ?? lease.leaseOwner
