@@ -60,4 +60,35 @@ describe('KCL 3.x lease writes (kcl3-protocol §3)', () => {
     expect(done).toMatchObject({ leaseOwner: 'w2', checkpointOwner: undefined, leaseCounter: lease.leaseCounter + 1 })
     expect((await rawItem(table)).checkpointOwner).toBeUndefined()
   })
+
+  it('renew3x: fails once the leader started a handoff; renewed again knowing it, it expects checkpointOwner = self', async () => {
+    const { store, table, lease } = await tableWithLease('w1')
+    const renewed = (await store.renew3x(lease, 'w1', 1.5))!
+    expect(renewed.leaseCounter).toBe(lease.leaseCounter + 1)
+    // Sent with six decimals as Java writes it; DynamoDB stores the number normalized.
+    expect((await rawItem(table)).throughputKBps).toEqual({ N: '1.5' })
+    const handoff = (await store.initiateHandoff(renewed, 'w2'))!
+    expect(await store.renew3x(renewed, 'w1', 0)).toBeUndefined()
+    const during = (await store.renew3x(handoff, 'w1', undefined))!
+    expect(during).toMatchObject({ leaseOwner: 'w2', checkpointOwner: 'w1', leaseCounter: renewed.leaseCounter + 1 })
+    expect((await rawItem(table)).throughputKBps).toEqual({ N: '1.5' })
+    // The old owner's final checkpoint is conditional on checkpointOwner, not on leaseOwner.
+    const checkpointed = await store.checkpoint(during, 'w1', { sequenceNumber: '42', subSequenceNumber: 0 })
+    expect(checkpointed).toMatchObject({ checkpoint: { sequenceNumber: '42' }, leaseOwner: 'w2' })
+    // Once assigned over, the old owner can neither renew nor checkpoint.
+    const assigned = (await store.assign(checkpointed!, 'w2'))!
+    expect(assigned.checkpointOwner).toBeUndefined()
+    expect(await store.renew3x(checkpointed!, 'w1', 0)).toBeUndefined()
+    expect(await store.checkpoint(assigned, 'w1', { sequenceNumber: '43', subSequenceNumber: 0 })).toBeUndefined()
+  })
+
+  it('listLeaseKeysOwnedBy answers from the LeaseOwnerToLeaseKeyIndex, every page', async () => {
+    const { store } = await tableWithLease()
+    for (let i = 1; i <= 3; i++) {
+      await store.createLeaseIfNotExists(newLease(`shardId-00000000000${i}`, TRIM, [], undefined))
+      await store.assign((await store.getLease(`shardId-00000000000${i}`))!, i === 3 ? 'w2' : 'w1')
+    }
+    expect((await store.listLeaseKeysOwnedBy('w1')).sort()).toEqual(['shardId-000000000001', 'shardId-000000000002'])
+    expect(await store.listLeaseKeysOwnedBy('nobody')).toEqual([])
+  })
 })

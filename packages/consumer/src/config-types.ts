@@ -135,6 +135,51 @@ export interface KinesisConsumerOptions {
    * the optional peer dependency `@aws-sdk/client-cloudwatch`. Off unless set.
    */
   cloudWatch?: CloudWatchOptions
+  /**
+   * The Java `ClientVersionConfig` (camelCased); default '3x' as in Java. Accepted and resolved, but until
+   * the KCL 3.x worker is wired end to end every value runs today's 2.x protocol (see the README).
+   */
+  clientVersionConfig?: ClientVersionConfig
+  /** KCL 3.x: the leader's assignment run (default 2 × failoverTimeMillis); workers discover assigned leases faster. */
+  leaseAssignmentIntervalMillis?: number
+  /** KCL 3.x: how often this worker's WorkerMetricStats item is written (default 30000). */
+  workerMetricsReporterFreqInMillis?: number
+  /** KCL 3.x: the leader lock's lease (default 120000; at least 2 × the heartbeat). */
+  dynamoDbLockBasedLeaderLeaseDurationInMillis?: number
+  /** KCL 3.x: the leader lock's heartbeat (default 30000). */
+  dynamoDbLockBasedLeaderHeartbeatPeriodInMillis?: number
+  /** KCL 3.x: how long a graceful handoff waits for the final checkpoint before the lease is assigned anyway (default 30000). */
+  gracefulLeaseHandoffTimeoutMillis?: number
+  /** KCL 3.x balancing: a worker this far (percent) from the fleet average is rebalanced (default 10). */
+  reBalanceThresholdPercentage?: number
+  /** KCL 3.x balancing: share (percent) of the computed excess moved per run (default 60). */
+  dampeningPercentage?: number
+  /** KCL 3.x balancing: a donor gives its smallest lease when none fits the excess (default true). */
+  allowThroughputOvershoot?: boolean
+  /** KCL 3.x balancing: every how many assignment runs the load is rebalanced (default 3). */
+  varianceBalancingFrequency?: number
+  /** KCL 3.x balancing: EMA weight of the newest worker metric sample, in (0, 1] (default 0.5). */
+  workerMetricsEMAAlpha?: number
+  /** KCL 3.x balancing: no worker is given leases above this throughput (default Infinity: unlimited). */
+  maxThroughputPerHostKBps?: number
+}
+
+export type ClientVersionConfig = '3x' | 'compatibleWith2x' | 'compatibleWith2xPhase1'
+
+/** The KCL 3.x options, defaults applied (kcl3-protocol §11). */
+export interface ResolvedKcl3Options {
+  readonly clientVersionConfig: ClientVersionConfig
+  readonly leaseAssignmentIntervalMillis: number
+  readonly workerMetricsReporterFreqInMillis: number
+  readonly dynamoDbLockBasedLeaderLeaseDurationInMillis: number
+  readonly dynamoDbLockBasedLeaderHeartbeatPeriodInMillis: number
+  readonly gracefulLeaseHandoffTimeoutMillis: number
+  readonly reBalanceThresholdPercentage: number
+  readonly dampeningPercentage: number
+  readonly allowThroughputOvershoot: boolean
+  readonly varianceBalancingFrequency: number
+  readonly workerMetricsEMAAlpha: number
+  readonly maxThroughputPerHostKBps: number
 }
 
 export type ResolvedInitialPosition =
@@ -161,7 +206,7 @@ export interface ResolvedFanOutRetrieval {
   readonly closedShardCheckIntervalMs: number | undefined
 }
 
-export interface ResolvedConsumerConfig {
+export interface ResolvedConsumerConfig extends ResolvedKcl3Options {
   /** Given, or the name part of streamARN. */
   readonly streamName: string
   readonly streamARN: string | undefined

@@ -201,4 +201,48 @@ describe('resolveConsumerConfig', () => {
     })
     expect(config).toMatchObject({ workerThreads: 4, lanesPerShard: 2, processorFactory: undefined })
   })
+
+  it('resolves the KCL 3.x options with the Java defaults (the assignment interval follows failoverTimeMillis)', () => {
+    expect(resolveConsumerConfig(base)).toMatchObject({
+      clientVersionConfig: '3x',
+      leaseAssignmentIntervalMillis: 20_000,
+      workerMetricsReporterFreqInMillis: 30_000,
+      dynamoDbLockBasedLeaderLeaseDurationInMillis: 120_000,
+      dynamoDbLockBasedLeaderHeartbeatPeriodInMillis: 30_000,
+      gracefulLeaseHandoffTimeoutMillis: 30_000,
+      reBalanceThresholdPercentage: 10,
+      dampeningPercentage: 60,
+      allowThroughputOvershoot: true,
+      varianceBalancingFrequency: 3,
+      workerMetricsEMAAlpha: 0.5,
+      maxThroughputPerHostKBps: Number.POSITIVE_INFINITY,
+    })
+    const fast = resolveConsumerConfig({ ...base, failoverTimeMillis: 1_500, clientVersionConfig: 'compatibleWith2x' })
+    expect(fast).toMatchObject({ leaseAssignmentIntervalMillis: 3_000, clientVersionConfig: 'compatibleWith2x' })
+    expect(
+      resolveConsumerConfig({ ...base, workerMetricsEMAAlpha: 1, maxThroughputPerHostKBps: 2_048.5 }),
+    ).toMatchObject({ workerMetricsEMAAlpha: 1, maxThroughputPerHostKBps: 2_048.5 })
+  })
+
+  it('refuses bad KCL 3.x options, naming the option and the limit', () => {
+    expect(errorOf({ clientVersionConfig: '2x' as never }).message).toBe(
+      "Invalid option clientVersionConfig: expected '3x', 'compatibleWith2x' or 'compatibleWith2xPhase1' (received \"2x\")",
+    )
+    const lock = errorOf({
+      dynamoDbLockBasedLeaderLeaseDurationInMillis: 50_000,
+      dynamoDbLockBasedLeaderHeartbeatPeriodInMillis: 30_000,
+    })
+    expect(lock.option).toBe('dynamoDbLockBasedLeaderLeaseDurationInMillis')
+    expect(lock.allowed).toContain('60000')
+    expect(errorOf({ workerMetricsEMAAlpha: 0 }).allowed).toBe('a number above 0 and at most 1')
+    expect(errorOf({ workerMetricsEMAAlpha: Number.NaN }).option).toBe('workerMetricsEMAAlpha')
+    expect(errorOf({ maxThroughputPerHostKBps: -1 }).allowed).toBe('a number above 0')
+    expect(errorOf({ reBalanceThresholdPercentage: 101 }).option).toBe('reBalanceThresholdPercentage')
+    expect(errorOf({ dampeningPercentage: 0 }).option).toBe('dampeningPercentage')
+    expect(errorOf({ varianceBalancingFrequency: 1.5 }).option).toBe('varianceBalancingFrequency')
+    expect(errorOf({ gracefulLeaseHandoffTimeoutMillis: -1 }).option).toBe('gracefulLeaseHandoffTimeoutMillis')
+    expect(errorOf({ allowThroughputOvershoot: 'yes' as never }).option).toBe('allowThroughputOvershoot')
+    expect(errorOf({ workerMetricsReporterFreqInMillis: 500 }).option).toBe('workerMetricsReporterFreqInMillis')
+    expect(errorOf({ leaseAssignmentIntervalMillis: 10 }).option).toBe('leaseAssignmentIntervalMillis')
+  })
 })

@@ -13,6 +13,7 @@ import {
   silentLogger,
   stringOption,
 } from '@kinesis-ts/shared'
+import { kcl3OptionsOf } from './config-kcl3.js'
 import type {
   KinesisConsumerOptions,
   ResolvedConsumerConfig,
@@ -247,6 +248,7 @@ export function resolveConsumerConfig(options: KinesisConsumerOptions): Resolved
     ...processingOf(options),
     retrieval,
     ...faultBounds(retrieval),
+    ...kcl3OptionsOf(options, failoverTimeMillis),
     failoverTimeMillis,
     leaseRenewerIntervalMillis: renew,
     leaseTakerIntervalMillis: taker,

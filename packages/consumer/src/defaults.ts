@@ -65,6 +65,24 @@ export const CONSUMER_DEFAULTS = Object.freeze({
    * crashed worker's lease is taken within failoverTimeMillis + 2 scans of its last renewal.
    */
   leaseExpiryWatchDivisor: 15,
+  /** Java CoordinatorConfig.clientVersionConfig: CLIENT_VERSION_CONFIG_3X. */
+  clientVersionConfig: '3x' as const,
+  /** Java: leaseAssignmentIntervalMillis = 2 × failoverTimeMillis. */
+  leaseAssignmentIntervalFactor: 2,
+  /** Java WorkerUtilizationAwareAssignmentConfig defaults. */
+  workerMetricsReporterFreqInMillis: 30_000,
+  reBalanceThresholdPercentage: 10,
+  dampeningPercentage: 60,
+  allowThroughputOvershoot: true,
+  varianceBalancingFrequency: 3,
+  workerMetricsEMAAlpha: 0.5,
+  /** Java: Double.MAX_VALUE, i.e. unlimited. */
+  maxThroughputPerHostKBps: Number.POSITIVE_INFINITY,
+  /** Java LeaseManagementConfig: the leader lock. */
+  dynamoDbLockBasedLeaderLeaseDurationInMillis: 120_000,
+  dynamoDbLockBasedLeaderHeartbeatPeriodInMillis: 30_000,
+  /** Java GracefulLeaseHandoffConfig.gracefulLeaseHandoffTimeoutMillis. */
+  gracefulLeaseHandoffTimeoutMillis: 30_000,
   workerThreads: 0,
   lanesPerShard: 1,
 })

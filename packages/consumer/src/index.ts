@@ -3,6 +3,7 @@ export type { ShardStats } from './scheduler.js'
 export type { ShardProgress, ShardState } from './shard-consumer.js'
 export {
   resolveConsumerConfig,
+  type ClientVersionConfig,
   type DeadLetterPolicy,
   type FanOutRetrievalOptions,
   type InitialPosition,
@@ -12,6 +13,7 @@ export {
   type ResolvedConsumerConfig,
   type ResolvedFanOutRetrieval,
   type ResolvedInitialPosition,
+  type ResolvedKcl3Options,
   type ResolvedPollingRetrieval,
   type RetrievalOptions,
 } from './config.js'

@@ -6,3 +6,4 @@
 export { createProcessorHost, type ModeContext } from './modes.js'
 export type { ProcessorHost } from './seams.js'
 export { ensureLeaseTable } from './leases/lease-table.js'
+export { KCL3_WORKER_MODE, type Kcl3WorkerSwitch } from './kcl3/worker-mode.js'

@@ -13,6 +13,7 @@ import {
 import { dynamoDBClientFrom } from '@kinesis-ts/shared/dynamodb'
 import { type KinesisConsumerOptions, type ResolvedConsumerConfig, resolveConsumerConfig } from './config.js'
 import type { ConsumerEvents } from './events.js'
+import { kcl3WorkerSwitchOf } from './kcl3/worker-mode.js'
 import { createProcessorHost, createRecordSourceFactory } from './modes.js'
 import { Scheduler, type ShardStats } from './scheduler.js'
 
@@ -82,6 +83,7 @@ export class KinesisConsumer {
         sources: createRecordSourceFactory(config, context),
         host: createProcessorHost(config, context),
         events: this.#events,
+        kcl3Worker: kcl3WorkerSwitchOf(options),
       })
     } catch (error) {
       this.#destroyClients()

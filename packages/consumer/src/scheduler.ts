@@ -3,6 +3,8 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis'
 import { ConfigurationError, type EventHub, type Logger, type MetricsSink, retry } from '@kinesis-ts/shared'
 import type { ResolvedConsumerConfig } from './config.js'
 import type { ConsumerEvents } from './events.js'
+import { Kcl3WorkerCoordinator } from './kcl3/worker-coordinator.js'
+import { type Kcl3WorkerSwitch, discoveryIntervalOf } from './kcl3/worker-mode.js'
 import type { HeldLease } from './leases/held-lease.js'
 import { LeaseCoordinator } from './leases/lease-coordinator.js'
 import { LeaseStore } from './leases/lease-store.js'
@@ -26,7 +28,12 @@ export interface SchedulerOptions {
   readonly events: EventHub<ConsumerEvents>
   readonly logger: Logger
   readonly metrics: MetricsSink
+  /** Internal: run as a KCL 3.x worker (see kcl3/worker-mode.ts). */
+  readonly kcl3Worker?: Kcl3WorkerSwitch | undefined
 }
+
+/** What the scheduler needs of either protocol's lease side (2.x taking, or the 3.x worker's discovery). */
+type Leases = Pick<LeaseCoordinator, 'held' | 'get' | 'start' | 'stopTaking' | 'release' | 'forget' | 'stop'>
 
 /** How often held leases are checked for a live, moving consumer (in memory only: no I/O). */
 const WATCHDOG_INTERVAL_MILLIS = 1_000
@@ -60,10 +67,12 @@ interface Running {
 export class Scheduler {
   readonly #options: SchedulerOptions
   readonly #store: LeaseStore
-  readonly #coordinator: LeaseCoordinator
+  readonly #coordinator: Leases
   readonly #syncer: ShardSyncer
   readonly #running = new Map<string, Running>()
   readonly #stalls = new Map<string, number>()
+  /** Leases whose shard is shutting down for a KCL 3.x handoff: not restarted, released when done. */
+  readonly #handingOff = new WeakSet<HeldLease>()
   readonly #eventLoop: EventLoopWatch
   readonly #loops = new AbortController()
   #sideLoops: Promise<void>[] = []
@@ -84,7 +93,40 @@ export class Scheduler {
       logger,
       metrics,
     })
-    this.#coordinator = new LeaseCoordinator({
+    this.#coordinator = this.#leasesFor(options)
+    this.#eventLoop = new EventLoopWatch({
+      thresholdMillis: config.failoverTimeMillis / 3,
+      logger,
+      metrics,
+    })
+  }
+
+  #leasesFor(options: SchedulerOptions): Leases {
+    const { config, logger, metrics } = options
+    const onAcquired = (held: HeldLease) => this.#onAcquired(held)
+    const onLost = (held: HeldLease) => this.#onLost(held)
+    if (options.kcl3Worker !== undefined) {
+      return new Kcl3WorkerCoordinator({
+        store: this.#store,
+        dynamodb: options.dynamodb,
+        workerId: config.workerId,
+        failoverTimeMillis: config.failoverTimeMillis,
+        renewerIntervalMillis: config.leaseRenewerIntervalMillis,
+        discoveryIntervalMillis: discoveryIntervalOf(config),
+        maxLeaseRenewalThreads: config.maxLeaseRenewalThreads,
+        fenceMarginMillis: config.leaseFenceMarginMillis,
+        gracefulLeaseHandoffTimeoutMillis: config.gracefulLeaseHandoffTimeoutMillis,
+        workerMetricsReporterFreqInMillis: config.workerMetricsReporterFreqInMillis,
+        dynamoDbRequestTimeoutMillis: config.dynamoDbRequestTimeoutMillis,
+        workerMetrics: options.kcl3Worker.workerMetrics,
+        logger,
+        metrics,
+        onAcquired,
+        onLost,
+        onHandoff: (held) => this.#handOff(held),
+      })
+    }
+    return new LeaseCoordinator({
       store: this.#store,
       workerId: config.workerId,
       failoverTimeMillis: config.failoverTimeMillis,
@@ -97,14 +139,21 @@ export class Scheduler {
       maxLeasesToStealAtOneTime: config.maxLeasesToStealAtOneTime,
       logger,
       metrics,
-      onAcquired: (held) => this.#onAcquired(held),
-      onLost: (held) => this.#onLost(held),
+      onAcquired,
+      onLost,
     })
-    this.#eventLoop = new EventLoopWatch({
-      thresholdMillis: config.failoverTimeMillis / 3,
-      logger,
-      metrics,
-    })
+  }
+
+  /**
+   * KCL 3.x: the leader moves this lease to another worker. Its shard shuts down as at a graceful
+   * stop — the batch in flight, then shutdownRequested, where the application checkpoints — and the
+   * release that follows assigns the lease to its new owner.
+   */
+  #handOff(held: HeldLease): void {
+    this.#handingOff.add(held)
+    const running = this.#running.get(held.leaseKey)
+    if (running === undefined) void this.#release(held)
+    else running.consumer?.requestShutdown()
   }
 
   /**
@@ -286,7 +335,7 @@ export class Scheduler {
       if (shard === undefined || held.lost) return
       const consumer = new ShardConsumer({ ...this.#options, held, shard, store: this.#store, syncer: this.#syncer })
       running.consumer = consumer
-      if (this.#stopping) consumer.requestShutdown()
+      if (this.#stopping || this.#handingOff.has(held)) consumer.requestShutdown()
       const outcome = await consumer.run()
       logger.debug({ shardId: held.leaseKey, outcome }, 'shard consumer finished')
       if (outcome === 'shutdown') await this.#release(held)

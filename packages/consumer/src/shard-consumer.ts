@@ -297,7 +297,10 @@ export class ShardConsumer {
     const outcome = await this.#inApplication(() =>
       this.#batches.process(processor, checkpointer, records, millisBehindLatest),
     )
-    if (outcome === 'processed') this.#recordsProcessed += records.length
+    if (outcome === 'processed') {
+      this.#recordsProcessed += records.length
+      this.#options.held.recordDelivered(records.reduce((bytes, record) => bytes + record.data.byteLength, 0))
+    }
   }
 
   async #inApplication<T>(call: () => Promise<T>): Promise<T> {

@@ -53,6 +53,8 @@ export {
   functionOption,
   integerOption,
   notBelow,
+  numberOption,
+  type NumberRange,
   oneOf,
   requiredIntegerOption,
   requiredStringOption,

@@ -49,6 +49,27 @@ export function durationOption(option: string, value: unknown, fallback: number,
   return integerIn(option, value, fallback, min, max, 'an integer number of milliseconds')
 }
 
+export interface NumberRange {
+  readonly min: number
+  /** The minimum itself is refused (a rate or a factor that must be positive). */
+  readonly minExclusive?: boolean
+  /** Inclusive; Infinity allows "unlimited". */
+  readonly max: number
+}
+
+/** A number (fractions allowed, NaN never) in the range; `fallback` when absent. */
+export function numberOption(option: string, value: unknown, fallback: number, range: NumberRange): number {
+  if (value === undefined) return fallback
+  const { min, minExclusive = false, max } = range
+  const inRange = (v: number) => (minExclusive ? v > min : v >= min) && v <= max
+  if (typeof value !== 'number' || Number.isNaN(value) || !inRange(value)) {
+    const lower = minExclusive ? `above ${min}` : `at least ${min}`
+    const upper = max === Number.POSITIVE_INFINITY ? '' : ` and at most ${max}`
+    throw new ConfigurationError(option, `a number ${lower}${upper}`, value)
+  }
+  return value
+}
+
 export function booleanOption(option: string, value: unknown, fallback: boolean): boolean {
   if (value === undefined) return fallback
   if (typeof value !== 'boolean') throw new ConfigurationError(option, 'true or false', value)

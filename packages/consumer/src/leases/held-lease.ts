@@ -24,13 +24,37 @@ export class HeldLease {
   readonly #workerId: string
   readonly #read: ReadLease
   readonly #lostController = new AbortController()
+  readonly #handoffs: boolean
+  #deliveredBytes = 0
 
-  /** `renewedAt`: when the write that made `lease` ours was sent, on the monotonic clock. */
-  constructor(lease: Lease, workerId: string, read: ReadLease, renewedAt: number) {
+  /**
+   * `renewedAt`: when the write that made `lease` ours was sent, on the monotonic clock. `handoffs`
+   * (KCL 3.x worker): an item naming this worker as `checkpointOwner` and another as `leaseOwner` is a
+   * handoff this worker gives, and still its own to renew and checkpoint until it assigns it over.
+   */
+  constructor(lease: Lease, workerId: string, read: ReadLease, renewedAt: number, { handoffs = false } = {}) {
     this.#lease = lease
     this.#workerId = workerId
     this.#read = read
     this.#lastRenewedAt = renewedAt
+    this.#handoffs = handoffs
+  }
+
+  /** True while this worker hands the lease to the `leaseOwner` the leader named (KCL 3.x, §4). */
+  get handingOff(): boolean {
+    return this.#lease.checkpointOwner === this.#workerId && this.#lease.leaseOwner !== this.#workerId
+  }
+
+  /** Counts record data delivered to the processor: the KCL 3.x owner reports it as `throughputKBps`. */
+  recordDelivered(bytes: number): void {
+    this.#deliveredBytes += bytes
+  }
+
+  /** Bytes delivered since the last call. */
+  takeDeliveredBytes(): number {
+    const bytes = this.#deliveredBytes
+    this.#deliveredBytes = 0
+    return bytes
   }
 
   get leaseKey(): string {
@@ -93,7 +117,9 @@ export class HeldLease {
   }
 
   #stillOurs(current: Lease | undefined): current is Lease {
-    if (current === undefined || current.leaseOwner !== this.#workerId) return false
+    if (current === undefined) return false
+    if (this.#handoffs && current.checkpointOwner === this.#workerId) return true
+    if (current.leaseOwner !== this.#workerId) return false
     // A KCL 3.x graceful handoff names the worker that may still checkpoint: another one means it is not ours.
     return current.checkpointOwner === undefined || current.checkpointOwner === this.#workerId
   }

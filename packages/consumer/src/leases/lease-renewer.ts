@@ -21,6 +21,10 @@ export interface LeaseRenewerOptions {
   readonly onLost: (held: HeldLease) => void
   /** Monotonic milliseconds (performance.now); injectable for tests. */
   readonly now?: () => number
+  /** The renewal write (default `store.renew`); the KCL 3.x worker's also expects no handoff and reports throughput. */
+  readonly renewLease?: (lease: Lease, held: HeldLease, signal: AbortSignal | undefined) => Promise<Lease | undefined>
+  /** KCL 3.x: leases keep being held while this worker hands them off (see HeldLease). */
+  readonly handoffs?: boolean
 }
 
 /**
@@ -52,7 +56,9 @@ export class LeaseRenewer {
   /** Holds a lease just written as ours by a call sent at `sentAt` (monotonic ms). */
   add(lease: Lease, sentAt = this.#now()): HeldLease {
     const { store, workerId } = this.#options
-    const held = new HeldLease(lease, workerId, (leaseKey) => store.getLease(leaseKey), sentAt)
+    const held = new HeldLease(lease, workerId, (leaseKey) => store.getLease(leaseKey), sentAt, {
+      handoffs: this.#options.handoffs === true,
+    })
     this.#held.set(lease.leaseKey, held)
     this.#removed.get(lease.leaseKey)?.abort()
     this.#removed.set(lease.leaseKey, new AbortController())
@@ -111,8 +117,9 @@ export class LeaseRenewer {
       // Queued behind a checkpoint, a renewal may come due after the lease was released: it must not
       // keep alive a lease nobody works any more.
       const removed = this.#removed.get(held.leaseKey)?.signal
+      const renewLease = this.#options.renewLease ?? ((lease) => store.renew(lease, workerId, removed))
       const renewed = await held.write((lease) =>
-        stillHeld() ? store.renew(lease, workerId, removed) : Promise.resolve(lease),
+        stillHeld() ? renewLease(lease, held, removed) : Promise.resolve(lease),
       )
       if (!stillHeld()) return
       if (renewed === undefined) {

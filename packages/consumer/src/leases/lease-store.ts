@@ -5,6 +5,8 @@ import {
   GetItemCommand,
   type GetItemCommandOutput,
   PutItemCommand,
+  QueryCommand,
+  type QueryCommandOutput,
   ScanCommand,
   type ScanCommandOutput,
   UpdateItemCommand,
@@ -14,6 +16,7 @@ import {
 import { AwsCallError, toAwsCallError, withDeadline } from '@kinesis-ts/shared'
 import type { ExtendedSequenceNumber } from '../types.js'
 import { LEASE_ATTRIBUTES as A, type Item, leaseFromItem, leaseToItem } from './lease-serializer.js'
+import { LEASE_OWNER_INDEX } from './lease-table.js'
 import type { Lease } from './lease.js'
 
 interface Update {
@@ -79,6 +82,18 @@ function ownerFields(lease: Lease): Record<string, Item[string] | null> {
     [A.checkpointOwner]: lease.checkpointOwner === undefined ? null : s(lease.checkpointOwner),
   }
 }
+
+/**
+ * Who may write a held lease: its `leaseOwner`, or — during a KCL 3.x graceful handoff this worker is
+ * giving, when the held item names it as `checkpointOwner` — the old owner, who checkpoints before it
+ * assigns the lease over (kcl3-protocol §4.2).
+ */
+function heldBy(lease: Lease, owner: string): Record<string, Item[string]> {
+  return lease.checkpointOwner === owner ? { [A.checkpointOwner]: s(owner) } : { [A.leaseOwner]: s(owner) }
+}
+
+/** KB/s with the 6 decimals Java writes (LeaseStatsRecorder). */
+const kbps = (value: number) => ({ N: value.toFixed(6) })
 
 const PENDING = [A.pendingCheckpoint, A.pendingCheckpointSubSequenceNumber, A.pendingCheckpointState]
 
@@ -160,6 +175,61 @@ export class LeaseStore {
   }
 
   /**
+   * The KCL 3.x renewal (kcl3-protocol §3): also expects no `checkpointOwner` unless the held lease
+   * already knows of a handoff (then it expects this worker there), so the leader's initiate-handoff
+   * write makes the next renewal fail and the owner learn of it; writes the lease's throughput
+   * (undefined: left as it is, for the first renewal of a lease just acquired).
+   */
+  renew3x(
+    lease: Lease,
+    owner: string,
+    throughputKBps: number | undefined,
+    signal?: AbortSignal,
+  ): Promise<Lease | undefined> {
+    const handingOff = lease.checkpointOwner === owner
+    const throughput: Record<string, Item[string]> =
+      throughputKBps === undefined ? {} : { [A.throughputKBps]: kbps(throughputKBps) }
+    return this.#update(
+      lease.leaseKey,
+      {
+        set: { [A.leaseCounter]: n(lease.leaseCounter + 1), ...throughput },
+        expect: {
+          [A.leaseCounter]: n(lease.leaseCounter),
+          ...heldBy(lease, owner),
+          ...(handingOff ? {} : { [A.checkpointOwner]: null }),
+        },
+      },
+      signal,
+    )
+  }
+
+  /**
+   * Keys of the leases naming `owner`, from the KEYS_ONLY `LeaseOwnerToLeaseKeyIndex` (eventually
+   * consistent: the caller reads each item before it acts).
+   */
+  async listLeaseKeysOwnedBy(owner: string, signal?: AbortSignal): Promise<string[]> {
+    const keys: string[] = []
+    let startKey: Item | undefined
+    do {
+      const command = new QueryCommand({
+        TableName: this.#tableName,
+        IndexName: LEASE_OWNER_INDEX,
+        KeyConditionExpression: '#o = :o',
+        ExpressionAttributeNames: { '#o': A.leaseOwner },
+        ExpressionAttributeValues: { ':o': s(owner) },
+        ExclusiveStartKey: startKey,
+      })
+      const page = await this.#send<QueryCommandOutput>('Query', command, signal)
+      for (const item of page.Items ?? []) {
+        const key = item[A.leaseKey]?.S
+        if (key !== undefined) keys.push(key)
+      }
+      startKey = page.LastEvaluatedKey
+    } while (startKey !== undefined)
+    return keys
+  }
+
+  /**
    * Takes an expired, unowned or stolen lease; conditional on the counter the taker saw. Clears
    * `checkpointOwner` as the Java KCL 3.x take does, so a handoff abandoned by a dead owner ends here.
    */
@@ -234,7 +304,7 @@ export class LeaseStore {
           [A.ownerSwitchesSinceCheckpoint]: n(0),
         },
         remove: PENDING,
-        expect: { [A.leaseCounter]: n(lease.leaseCounter), [A.leaseOwner]: s(owner) },
+        expect: { [A.leaseCounter]: n(lease.leaseCounter), ...heldBy(lease, owner) },
       },
       signal,
     )
@@ -254,7 +324,7 @@ export class LeaseStore {
           [A.pendingCheckpoint]: s(pending.sequenceNumber),
           [A.pendingCheckpointSubSequenceNumber]: n(pending.subSequenceNumber),
         },
-        expect: { [A.leaseCounter]: n(lease.leaseCounter), [A.leaseOwner]: s(owner) },
+        expect: { [A.leaseCounter]: n(lease.leaseCounter), ...heldBy(lease, owner) },
       },
       signal,
     )
