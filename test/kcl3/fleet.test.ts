@@ -1,0 +1,229 @@
+import { GetItemCommand } from '@aws-sdk/client-dynamodb'
+import { sleep } from '@kinesis-ts/shared'
+import { afterAll, describe, expect, it } from 'vitest'
+import type { KinesisConsumer, KinesisConsumerOptions } from '../../packages/consumer/src/index.js'
+import { KCL3_MODE_SEAMS } from '../../packages/consumer/src/kcl3/kcl3-mode-seams.js'
+import { LeaseStore } from '../../packages/consumer/src/leases/lease-store.js'
+import { ensureLeaseTable } from '../../packages/consumer/src/leases/lease-table.js'
+import { newLease } from '../../packages/consumer/src/leases/lease.js'
+import { FAST, Fleet, putAll, waitFor } from '../consumer/support/harness.js'
+import { createStream, dynamoDBClient, kinesisClient, listAllShards, uniqueName } from '../support/aws.js'
+import { javaUpdateMetrics } from './support/java-writes-metrics.js'
+import { javaAssign } from './support/java-writes-worker.js'
+import { acquireLeaderLockAsJava, heartbeatLeaderLockAsJava } from './support/java-writes.js'
+
+const kinesis = kinesisClient()
+const dynamodb = dynamoDBClient()
+afterAll(() => {
+  kinesis.destroy()
+  dynamodb.destroy()
+})
+
+/**
+ * '3x' with the leader's cadences scaled down as FAST scales the 2.x ones: a full assignment run every
+ * 1.5 s (the expiry pass at FAST's 250 ms), metrics every 2 s (active for 4 s), a 3 s leader lock
+ * heartbeated every 1 s. All workers of a test run in one process, so they publish the Java default
+ * metric (balancing by lease count) instead of a CPU figure they would all share.
+ */
+const KCL3_FAST = {
+  clientVersionConfig: '3x',
+  leaseAssignmentIntervalMillis: 1_500,
+  workerMetricsReporterFreqInMillis: 2_000,
+  dynamoDbLockBasedLeaderLeaseDurationInMillis: 3_000,
+  dynamoDbLockBasedLeaderHeartbeatPeriodInMillis: 1_000,
+  gracefulLeaseHandoffTimeoutMillis: 5_000,
+  [KCL3_MODE_SEAMS]: { workerMetrics: [] },
+} as Partial<KinesisConsumerOptions>
+
+async function leaderOf(table: string): Promise<string | undefined> {
+  const { Item } = await dynamodb.send(
+    new GetItemCommand({ TableName: table, Key: { leaseKey: { S: 'Leader' } }, ConsistentRead: true }),
+  )
+  return Item?.ownerName?.S
+}
+
+/** Every lease held by exactly one of `workers` in memory, and the table agreeing. */
+async function heldOnce(fleet: Fleet, workers: readonly KinesisConsumer[], shardIds: readonly string[]) {
+  const held = workers.flatMap((w) => w.leases)
+  if (held.length !== shardIds.length || new Set(held).size !== shardIds.length) return false
+  const table = await fleet.leases()
+  return workers.every((w) => w.leases.every((id) => table.get(id)?.leaseOwner === w.workerId))
+}
+
+const counts = (workers: readonly KinesisConsumer[]) => workers.map((w) => w.leases.length).sort()
+
+const records = (prefix: string, n: number) =>
+  Array.from({ length: n }, (_, i) => ({ partitionKey: `${prefix}-${i % 40}`, data: Buffer.from(`${prefix}:${i}`) }))
+
+describe('TypeScript fleets in KCL 3.x mode', () => {
+  it('3 workers × 8 shards converge under a TypeScript leader: every shard held once, counts balanced; a crashed worker’s shards resume on the others', async () => {
+    const stream = await createStream(kinesis, 8)
+    const shardIds = (await listAllShards(kinesis, stream)).map((s) => s.ShardId!)
+    const table = uniqueName('kcl3-fleet')
+    const fleet = new Fleet(stream, table, KCL3_FAST)
+    try {
+      const startedAt = Date.now()
+      const workers = await Promise.all(['w1', 'w2', 'w3'].map((id) => fleet.start(id)))
+      await waitFor('every shard held once', () => heldOnce(fleet, workers, shardIds), 60_000)
+      // Java's thresholds by count: 8 / 3 = 2.67 on average; 3-3-2 is the only split a whole-lease move cannot improve.
+      await waitFor('counts balanced', () => counts(workers).join() === '2,3,3', 60_000)
+      const convergedMs = Date.now() - startedAt
+      const converged = counts(workers).join()
+      const leader = await leaderOf(table)
+      expect(['w1', 'w2', 'w3']).toContain(leader)
+      // Stable: nothing keeps moving once balanced (slack: one handoff in flight may still land).
+      await sleep(3 * KCL3_FAST.leaseAssignmentIntervalMillis!)
+      expect(await heldOnce(fleet, workers, shardIds)).toBe(true)
+      expect(counts(workers).join()).toBe('2,3,3')
+
+      await putAll(kinesis, stream, records('a', 400))
+      await waitFor('every record of the first put', () => fleet.journal.distinctData().size === 400, 60_000)
+
+      // A follower crashes: its leases expire and the leader assigns them to the two left.
+      const victim = workers.find((w) => w.workerId !== leader)!
+      const left = workers.filter((w) => w !== victim)
+      const crashedAt = Date.now()
+      await victim.destroy()
+      await waitFor('the crashed worker’s shards held by the others', () => heldOnce(fleet, left, shardIds), 30_000)
+      const resumedMs = Date.now() - crashedAt
+      await putAll(kinesis, stream, records('b', 400))
+      await waitFor('every record of the second put', () => fleet.journal.distinctData().size === 800, 60_000)
+      // The target of the failover issue is failoverTimeMillis + 2 s; slack for a loaded 2-core machine.
+      expect(resumedMs).toBeLessThan(FAST.failoverTimeMillis + 8_000)
+      console.log(
+        `kcl3 fleet: converged to ${converged} in ${convergedMs} ms (leader ${leader}); crash resumed after ${resumedMs} ms`,
+      )
+    } finally {
+      await fleet.close()
+    }
+  })
+
+  it('a graceful shutdown hands its leases over: shutdownRequested checkpoints, nothing at or below a checkpoint delivered again', async () => {
+    const stream = await createStream(kinesis, 4)
+    const shardIds = (await listAllShards(kinesis, stream)).map((s) => s.ShardId!)
+    const table = uniqueName('kcl3-graceful')
+    const fleet = new Fleet(stream, table, KCL3_FAST)
+    try {
+      const workers = await Promise.all(['g1', 'g2'].map((id) => fleet.start(id)))
+      await waitFor(
+        'both hold two shards',
+        () => heldOnce(fleet, workers, shardIds) && counts(workers).join() === '2,2',
+      )
+      await putAll(kinesis, stream, records('a', 300))
+      await waitFor('every record of the first put', () => fleet.journal.distinctData().size === 300)
+      const leaving = workers[1]!
+      const staying = workers[0]!
+      const handedOver = leaving.leases
+      const stoppedAt = Date.now()
+      await leaving.shutdown()
+      await waitFor(
+        'the handed-over shards held by the other worker',
+        () => heldOnce(fleet, [staying], shardIds),
+        20_000,
+      )
+      const handoffMs = Date.now() - stoppedAt
+      expect(
+        fleet.journal
+          .callsOf('shutdownRequested')
+          .map((c) => c.shardId)
+          .sort(),
+      ).toEqual([...handedOver].sort())
+      await putAll(kinesis, stream, records('b', 300))
+      await waitFor('every record of the second put', () => fleet.journal.distinctData().size === 600)
+      await sleep(1_000)
+      // Every batch was checkpointed and the final checkpoint written in shutdownRequested: each record once.
+      expect(fleet.journal.deliveries.length).toBe(600)
+      expect(handoffMs).toBeLessThan(10_000)
+      console.log(`kcl3 fleet: graceful handoff of ${handedOver.length} leases done ${handoffMs} ms after shutdown()`)
+    } finally {
+      await fleet.close()
+    }
+  })
+
+  it('beside a live Java leader (its lock written and heartbeated as the lock client does) a TypeScript worker creates and assigns nothing, and consumes what the Java leader assigns', async () => {
+    const stream = await createStream(kinesis, 3)
+    const shardIds = (await listAllShards(kinesis, stream)).map((s) => s.ShardId!)
+    const table = uniqueName('kcl3-java-leader')
+    const leaseTable = { tableName: table, keyAttribute: 'leaseKey' }
+    await ensureLeaseTable(dynamodb, table, AbortSignal.timeout(30_000))
+    let lock = await acquireLeaderLockAsJava(dynamodb, leaseTable, 'java-leader', 3_000)
+    let beating = true
+    const heartbeat = (async () => {
+      while (beating) {
+        await sleep(1_000)
+        lock = await heartbeatLeaderLockAsJava(dynamodb, leaseTable, 'java-leader', lock, 3_000)
+      }
+    })()
+    const fleet = new Fleet(stream, table, KCL3_FAST)
+    try {
+      const worker = await fleet.start('ts-follower')
+      // Not the leader: no start-up shard sync, and none periodically.
+      await sleep(3 * FAST.shardSyncIntervalMillis)
+      expect((await fleet.leases()).size).toBe(0)
+      // The Java leader creates the leases (its shard sync) and assigns two of them to the TypeScript worker.
+      const store = new LeaseStore(dynamodb, table, 5_000)
+      for (const id of shardIds) {
+        await store.createLeaseIfNotExists(newLease(id, { sequenceNumber: 'TRIM_HORIZON', subSequenceNumber: 0 }, []))
+      }
+      // The leader's view of a live Java worker, so the TypeScript worker would have a peer if it ran the LAM.
+      await javaUpdateMetrics(dynamodb, leaseTable, {
+        workerId: 'java-worker',
+        lutSeconds: Math.floor(Date.now() / 1000),
+        sts: {},
+        opr: {},
+      })
+      expect(await javaAssign(dynamodb, table, shardIds[0]!, 'ts-follower')).toBe(true)
+      expect(await javaAssign(dynamodb, table, shardIds[1]!, 'ts-follower')).toBe(true)
+      await waitFor('the assigned leases held', () => worker.leases.length === 2, 10_000)
+      await putAll(kinesis, stream, records('j', 90))
+      await waitFor(
+        'their records',
+        () =>
+          fleet.journal.deliveries.some((d) => d.shardId === shardIds[0]) &&
+          fleet.journal.deliveries.some((d) => d.shardId === shardIds[1]),
+      )
+      // The third lease stays unassigned: the TypeScript worker neither takes it nor assigns it.
+      await sleep(3 * KCL3_FAST.leaseAssignmentIntervalMillis!)
+      expect((await fleet.leases()).get(shardIds[2]!)?.leaseOwner).toBeUndefined()
+      expect(worker.leases.sort()).toEqual([shardIds[0]!, shardIds[1]!].sort())
+      expect(await leaderOf(table)).toBe('java-leader')
+    } finally {
+      beating = false
+      await heartbeat
+      await fleet.close()
+    }
+  })
+
+  it('a dead TypeScript leader (destroyed, its lock left behind) is replaced after the stored lease duration; the new leader creates and assigns leases', async () => {
+    const stream = await createStream(kinesis, 4)
+    const shardIds = (await listAllShards(kinesis, stream)).map((s) => s.ShardId!)
+    const table = uniqueName('kcl3-dead-leader')
+    const fleet = new Fleet(stream, table, KCL3_FAST)
+    try {
+      const first = await fleet.start('l1')
+      expect(await leaderOf(table)).toBe('l1')
+      const second = await fleet.start('l2')
+      await waitFor(
+        'both hold two shards',
+        () => heldOnce(fleet, [first, second], shardIds) && counts([first, second]).join() === '2,2',
+      )
+      const diedAt = Date.now()
+      await first.destroy()
+      // destroy() stands for a crash: the lock is not released.
+      expect(await leaderOf(table)).toBe('l1')
+      await waitFor('l2 leads', async () => (await leaderOf(table)) === 'l2', 20_000)
+      const takeoverMs = Date.now() - diedAt
+      await waitFor('every shard held by l2', () => heldOnce(fleet, [second], shardIds), 20_000)
+      // Never before the lock's stored duration after its last heartbeat, which was at most one period before the crash.
+      expect(takeoverMs).toBeGreaterThanOrEqual(
+        KCL3_FAST.dynamoDbLockBasedLeaderLeaseDurationInMillis! -
+          KCL3_FAST.dynamoDbLockBasedLeaderHeartbeatPeriodInMillis!,
+      )
+      await putAll(kinesis, stream, records('d', 200))
+      await waitFor('every record', () => fleet.journal.distinctData().size === 200)
+      console.log(`kcl3 fleet: dead leader replaced after ${takeoverMs} ms`)
+    } finally {
+      await fleet.close()
+    }
+  })
+})
