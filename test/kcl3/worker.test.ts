@@ -289,13 +289,23 @@ describe('a KCL 3.x worker beside a Java KCL 3.x fleet', () => {
   })
 })
 
-describe('graceful handoffs between two KCL 3.x TypeScript workers', () => {
+/** The consumer's defaults where FAST scales them down (the timings a graceful handoff depends on). */
+const DEFAULT_TIMINGS = {
+  failoverTimeMillis: 10_000,
+  dynamoDbRequestTimeoutMillis: 2_500,
+  idleTimeBetweenReadsInMillis: 1_500,
+} satisfies Partial<KinesisConsumerOptions>
+
+describe.each([
+  ['FAST timings', {}],
+  ['the default timings', DEFAULT_TIMINGS],
+])('graceful handoffs between two KCL 3.x TypeScript workers at %s', (timings, options) => {
   it('a leader-initiated handoff under load: the new owner resumes after the final checkpoint, nothing redelivered, per-key order kept', async () => {
     const stream = await createStream(kinesis, 2)
     const shards = await listAllShards(kinesis, stream)
     const ids = shards.map((s) => s.ShardId!)
     const table = uniqueName('kcl3-ts-handoff')
-    const fleet = new Fleet(stream, table)
+    const fleet = new Fleet(stream, table, options)
     let producing = true
     try {
       const a = await fleet.start('ts-a', kcl3())
@@ -336,7 +346,7 @@ describe('graceful handoffs between two KCL 3.x TypeScript workers', () => {
       expect(initializedMs).toBeLessThan(3_000)
       expect(resumedMs).toBeLessThan(5_000)
       console.log(
-        `kcl3 worker: TS → TS handoff, new owner initialized ${initializedMs} ms and its first batch ${resumedMs} ms after the leader's write`,
+        `kcl3 worker: TS → TS handoff at ${timings}, new owner initialized ${initializedMs} ms and its first batch ${resumedMs} ms after the leader's write`,
       )
     } finally {
       producing = false
