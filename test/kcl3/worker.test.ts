@@ -289,6 +289,72 @@ describe('a KCL 3.x worker beside a Java KCL 3.x fleet', () => {
   })
 })
 
+/** The consumer's defaults where FAST scales them down (the timings a graceful handoff depends on). */
+const DEFAULT_TIMINGS = {
+  failoverTimeMillis: 10_000,
+  dynamoDbRequestTimeoutMillis: 2_500,
+  idleTimeBetweenReadsInMillis: 1_500,
+} satisfies Partial<KinesisConsumerOptions>
+
+describe.each([
+  ['FAST timings', {}],
+  ['the default timings', DEFAULT_TIMINGS],
+])('graceful handoffs between two KCL 3.x TypeScript workers at %s', (timings, options) => {
+  it('a leader-initiated handoff under load: the new owner resumes after the final checkpoint, nothing redelivered, per-key order kept', async () => {
+    const stream = await createStream(kinesis, 2)
+    const shards = await listAllShards(kinesis, stream)
+    const ids = shards.map((s) => s.ShardId!)
+    const table = uniqueName('kcl3-ts-handoff')
+    const fleet = new Fleet(stream, table, options)
+    let producing = true
+    try {
+      const a = await fleet.start('ts-a', kcl3())
+      const b = await fleet.start('ts-b', kcl3())
+      for (const id of ids) await javaAssign(dynamodb, table, id, 'ts-a')
+      await waitFor('ts-a holding both', () => a.leases.length === 2, 10_000)
+      let batch = 0
+      const production = (async () => {
+        while (producing) {
+          for (const shard of shards) await putInto(stream, shard, 5, `${shard.ShardId}-${batch}`)
+          batch++
+          await sleep(100)
+        }
+      })()
+      await waitFor('records flowing', () => fleet.journal.deliveries.length >= 50)
+      const startedAt = Date.now()
+      expect(await javaInitiateHandoff(dynamodb, table, ids[0]!, 'ts-b')).toBe(true)
+      await waitFor('ts-b consuming the handed-off shard', () =>
+        fleet.journal.deliveries.some((d) => d.workerId === 'ts-b' && d.shardId === ids[0]),
+      )
+      const resumedMs = Date.now() - startedAt
+      const initializedMs = fleet.journal.callsOf('initialize').find((c) => c.workerId === 'ts-b')!.at - startedAt
+      await sleep(1_000)
+      producing = false
+      await production
+      const total = batch * 5 * shards.length
+      await waitFor('every record', () => fleet.journal.distinctData().size === total, 30_000)
+      // Nothing at or below the final checkpoint again: each record delivered exactly once.
+      expect(fleet.journal.deliveries).toHaveLength(total)
+      expect(sorted(a.leases)).toEqual([ids[1]])
+      expect(b.leases).toEqual([ids[0]])
+      const handedOff = fleet.journal.deliveries.filter((d) => d.shardId === ids[0])
+      const sequences = handedOff.map((d) => BigInt(d.sequenceNumber))
+      expect(sequences).toEqual([...sequences].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)))
+      expect(fleet.journal.callsOf('shutdownRequested').map((c) => [c.workerId, c.shardId])).toEqual([['ts-a', ids[0]]])
+      // Graceful target: < 2 s from the leader's write to the new owner starting from the checkpoint
+      // (initialize); its first batch follows after its first reads. Slack for a loaded machine.
+      expect(initializedMs).toBeLessThan(3_000)
+      expect(resumedMs).toBeLessThan(5_000)
+      console.log(
+        `kcl3 worker: TS → TS handoff at ${timings}, new owner initialized ${initializedMs} ms and its first batch ${resumedMs} ms after the leader's write`,
+      )
+    } finally {
+      producing = false
+      await fleet.close()
+    }
+  })
+})
+
 describe('graceful shutdown of a KCL 3.x worker', () => {
   it('gives each lease, after its final checkpoint, to the least-loaded live peer; never to a worker with stale metrics', async () => {
     const stream = await createStream(kinesis, 6)

@@ -17,6 +17,16 @@ export function isAssignedTo(lease: Lease | undefined, workerId: string): lease 
   return lease !== undefined && lease.leaseOwner === workerId && lease.checkpointOwner === undefined
 }
 
+export interface Discovered {
+  /** Newly assigned to this worker, read consistently, ready to start. */
+  readonly assigned: Lease[]
+  /**
+   * Held here but no longer naming this worker in the index (or scan): the leader moved it — a
+   * handoff to start, or a plain assign — which the next renewal finds out.
+   */
+  readonly gone: string[]
+}
+
 /**
  * How a KCL 3.x worker finds the leases the leader assigned to it (kcl3-protocol §5, Java
  * DynamoDBLeaseDiscoverer): the keys from the `LeaseOwnerToLeaseKeyIndex` GSI, then a consistent
@@ -36,8 +46,8 @@ export class LeaseDiscovery {
     this.#options = options
   }
 
-  /** Leases newly assigned to this worker: not among `held`, ready to start. */
-  async discover(held: ReadonlySet<string>, signal: AbortSignal): Promise<Lease[]> {
+  /** Leases newly assigned to this worker (not among `held`), and held ones it no longer owns. */
+  async discover(held: ReadonlySet<string>, signal: AbortSignal): Promise<Discovered> {
     const { store, workerId } = this.#options
     const candidates = (await this.#usesIndex(signal))
       ? await store.listLeaseKeysOwnedBy(workerId, signal)
@@ -45,8 +55,12 @@ export class LeaseDiscovery {
           .filter((lease) => isAssignedTo(lease, workerId))
           .map((lease) => lease.leaseKey)
     const fresh = candidates.filter((leaseKey) => !held.has(leaseKey))
+    const owned = new Set(candidates)
     const read = await Promise.all(fresh.map((leaseKey) => store.getLease(leaseKey, signal)))
-    return read.filter((lease) => isAssignedTo(lease, workerId))
+    return {
+      assigned: read.filter((lease) => isAssignedTo(lease, workerId)),
+      gone: [...held].filter((leaseKey) => !owned.has(leaseKey)),
+    }
   }
 
   /**

@@ -124,8 +124,16 @@ export class Kcl3WorkerCoordinator {
 
   /** One discovery round (also called directly by tests). */
   async discover(): Promise<void> {
-    const found = await this.#discovery.discover(this.#renewer.keys, this.#taking.signal)
-    for (const lease of found) await this.#acquire(lease)
+    const { assigned, gone } = await this.#discovery.discover(this.#renewer.keys, this.#taking.signal)
+    for (const lease of assigned) await this.#acquire(lease)
+    // A lease the leader moved is seen here within a discovery interval; renewing now (instead of up
+    // to failoverTimeMillis / 3 later, as Java) starts a handoff's shutdown, or drops a lease assigned
+    // away, at once: what keeps a graceful handoff under 2 s at the defaults.
+    const moved = gone.filter((leaseKey) => {
+      const held = this.#renewer.get(leaseKey)
+      return held !== undefined && !held.handingOff
+    })
+    if (moved.length > 0) void this.#renewer.renewAll()
   }
 
   async #adoptOwnedAtStart(): Promise<void> {

@@ -64,9 +64,10 @@ describe('discoveryIntervalOf', () => {
       processorFactory: () => ({}) as ShardRecordProcessor,
       ...options,
     })
-  it('is failoverTimeMillis / 10 within [100, 1000] ms and never slower than Java (assignment interval / 2 − 25)', () => {
-    expect(discoveryIntervalOf(config({}))).toBe(1_000)
-    expect(discoveryIntervalOf(config({ failoverTimeMillis: 1_500 }))).toBe(150)
+  it('is failoverTimeMillis / 15 within [100, 1000] ms and never slower than Java (assignment interval / 2 − 25)', () => {
+    expect(discoveryIntervalOf(config({}))).toBe(666)
+    expect(discoveryIntervalOf(config({ failoverTimeMillis: 3_000 }))).toBe(200)
+    expect(discoveryIntervalOf(config({ failoverTimeMillis: 60_000 }))).toBe(1_000)
     expect(discoveryIntervalOf(config({ failoverTimeMillis: 200 }))).toBe(100)
     expect(discoveryIntervalOf(config({ leaseAssignmentIntervalMillis: 1_000 }))).toBe(475)
   })
