@@ -5,11 +5,8 @@ import { resolveCoordinatorLayout } from '../../packages/consumer/src/kcl3/coord
 import { CoordinatorStateStore } from '../../packages/consumer/src/kcl3/coordinator-state-store.js'
 import { ensureLeaseTable } from '../../packages/consumer/src/leases/lease-table.js'
 import { dynamoDBClient, uniqueName } from '../support/aws.js'
-import {
-  createCoordinatorStateTableAsJava34,
-  createTableMigrationStateAsJava35,
-  createWorkerMetricStatsTableAsJava34,
-} from './support/java-writes.js'
+import { javaCreateLegacyWorkerMetricsTable } from './support/java-writes-metrics.js'
+import { createCoordinatorStateTableAsJava34, createTableMigrationStateAsJava35 } from './support/java-writes.js'
 
 const dynamodb = dynamoDBClient()
 afterAll(() => dynamodb.destroy())
@@ -19,7 +16,7 @@ async function app({ legacy }: { legacy: boolean }) {
   await ensureLeaseTable(dynamodb, applicationName, AbortSignal.timeout(30_000))
   if (legacy) {
     await createCoordinatorStateTableAsJava34(dynamodb, applicationName)
-    await createWorkerMetricStatsTableAsJava34(dynamodb, applicationName)
+    await javaCreateLegacyWorkerMetricsTable(dynamodb, `${applicationName}-WorkerMetricStats`)
   }
   return applicationName
 }

@@ -1,13 +1,9 @@
-import { type DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb'
+import { GetItemCommand } from '@aws-sdk/client-dynamodb'
 import { sleep } from '@kinesis-ts/shared'
 import { createDynamoDBClient } from '@kinesis-ts/shared/dynamodb'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ClientVersionChangeMonitor } from '../../packages/consumer/src/kcl3/client-version-change-monitor.js'
-import type {
-  ItemTable,
-  WorkerMetricStats,
-  WorkerMetricStatsReader,
-} from '../../packages/consumer/src/kcl3/contracts.js'
+import type { CoordinatorLayout, ItemTable } from '../../packages/consumer/src/kcl3/contracts.js'
 import { resolveCoordinatorLayout } from '../../packages/consumer/src/kcl3/coordinator-layout.js'
 import { CoordinatorStateStore } from '../../packages/consumer/src/kcl3/coordinator-state-store.js'
 import { DynamoDbLeaderLock } from '../../packages/consumer/src/kcl3/leader-lock.js'
@@ -19,15 +15,16 @@ import {
   initializeMigrationState,
   readMigrationState,
 } from '../../packages/consumer/src/kcl3/migration-state.js'
+import { WorkerMetricStatsStore } from '../../packages/consumer/src/kcl3/worker-metric-stats-store.js'
 import { LeaseStore } from '../../packages/consumer/src/leases/lease-store.js'
 import { ensureLeaseTable } from '../../packages/consumer/src/leases/lease-table.js'
 import { newLease } from '../../packages/consumer/src/leases/lease.js'
 import { clientOptions, dynamoDBClient, endpoints, uniqueName } from '../support/aws.js'
 import { startFaultProxy } from '../support/fault-proxy.js'
+import { javaUpdateMetrics } from './support/java-writes-metrics.js'
 import {
   createCoordinatorStateTableAsJava34,
   createMigrationStateAsJava,
-  reportWorkerMetricStatsAsJava,
   rollbackAsKclMigrationTool,
 } from './support/java-writes.js'
 
@@ -215,30 +212,22 @@ describe('ClientVersionChangeMonitor', () => {
   })
 })
 
-/** The WorkerMetricStats of the lease table, as the leader reads them (part B's reader fills this seam in the worker). */
-function leaseTableMetrics(client: DynamoDBClient, tableName: string): WorkerMetricStatsReader {
-  return {
-    async list(signal) {
-      const { Items = [] } = await client.send(
-        new ScanCommand({
-          TableName: tableName,
-          FilterExpression: 'entityType = :et',
-          ExpressionAttributeValues: { ':et': { S: 'WORKER_METRIC_STATS' } },
-          ConsistentRead: true,
-        }),
-        { abortSignal: signal },
-      )
-      return Items.map(
-        (item): WorkerMetricStats => ({
-          workerId: item.leaseKey!.S!,
-          lastUpdateTimeSeconds: Number(item.lut!.N),
-          metricStats: {},
-          operatingRange: {},
-        }),
-      )
-    },
-  }
-}
+/** Part B's reader of every worker's WorkerMetricStats, over the layout's read tables. */
+const metricsOf = (layout: CoordinatorLayout) =>
+  new WorkerMetricStatsStore({
+    client: dynamodb,
+    writeTable: layout.workerMetricsWrite,
+    readTables: layout.workerMetricsRead,
+    timeoutMs: 5_000,
+  })
+
+/** A Java 3.5 worker off EC2 (empty sts/opr: the default metric) reporting into the lease table. */
+const reportAsJava = (leaseTableName: string, workerId: string, lutSeconds: number) =>
+  javaUpdateMetrics(
+    dynamodb,
+    { tableName: leaseTableName, keyAttribute: 'leaseKey' },
+    { workerId, lutSeconds, sts: {}, opr: {} },
+  )
 
 describe('MigrationReadyMonitor', () => {
   async function upgradingFleet() {
@@ -268,7 +257,7 @@ describe('MigrationReadyMonitor', () => {
     const monitor = new MigrationReadyMonitor({
       store: fleet.store,
       leaderDecider: fleet.leader,
-      workerMetrics: leaseTableMetrics(dynamodb, fleet.name),
+      workerMetrics: metricsOf(fleet.layout),
       listLeases: (signal) => fleet.leases.listLeases(signal),
       isLeaseOwnerIndexActive: (signal) => isLeaseOwnerIndexActive(dynamodb, fleet.name, 5_000, signal),
       workerId: 'w1',
@@ -285,9 +274,9 @@ describe('MigrationReadyMonitor', () => {
     const fleet = await upgradingFleet()
     expect(await isLeaseOwnerIndexActive(dynamodb, fleet.name, 5_000)).toBe(true)
     const nowSeconds = () => Math.floor(Date.now() / 1000)
-    await reportWorkerMetricStatsAsJava(dynamodb, fleet.name, 'w1', nowSeconds())
+    await reportAsJava(fleet.name, 'w1', nowSeconds())
     // w2 last reported 61 s ago: stale (lut + 2 × 30 s ≤ now), so not ready.
-    await reportWorkerMetricStatsAsJava(dynamodb, fleet.name, 'w2', nowSeconds() - 61)
+    await reportAsJava(fleet.name, 'w2', nowSeconds() - 61)
     const flips: MigrationState[] = []
     const errors: unknown[] = []
     const monitor = monitorOf(fleet, flips, errors)
@@ -297,7 +286,7 @@ describe('MigrationReadyMonitor', () => {
     expect((await readMigrationState(fleet.store))?.clientVersion).toBe('CLIENT_VERSION_UPGRADE_FROM_2X')
 
     const readyAt = performance.now()
-    await reportWorkerMetricStatsAsJava(dynamodb, fleet.name, 'w2', nowSeconds())
+    await reportAsJava(fleet.name, 'w2', nowSeconds())
     for (let i = 0; i < 200 && flips.length === 0; i++) await sleep(50)
     expect(errors).toEqual([])
     expect(flips).toHaveLength(1)
@@ -328,8 +317,7 @@ describe('MigrationReadyMonitor', () => {
     other.start()
     cleanups.push(() => other.stop())
     expect(await other.isLeader(AbortSignal.timeout(5_000))).toBe(true)
-    for (const worker of ['w1', 'w2'])
-      await reportWorkerMetricStatsAsJava(dynamodb, fleet.name, worker, Math.floor(Date.now() / 1000))
+    for (const worker of ['w1', 'w2']) await reportAsJava(fleet.name, worker, Math.floor(Date.now() / 1000))
     const monitor = monitorOf(fleet, [], [])
     expect(await monitor.check(AbortSignal.timeout(5_000))).toBe('not-leader')
   })
@@ -361,7 +349,7 @@ describe('no timer outlives stop()', () => {
     const ready = new MigrationReadyMonitor({
       store: fleet.store,
       leaderDecider: leader,
-      workerMetrics: leaseTableMetrics(dynamodb, fleet.name),
+      workerMetrics: metricsOf(fleet.layout),
       listLeases: (signal) => new LeaseStore(dynamodb, fleet.name, 2_000).listLeases(signal),
       isLeaseOwnerIndexActive: (signal) => isLeaseOwnerIndexActive(dynamodb, fleet.name, 2_000, signal),
       workerId: 'w1',

@@ -4,7 +4,8 @@
  * the Java source it mirrors (awslabs/amazon-kinesis-client, `J/` = amazon-kinesis-client/src/main/java/
  * software/amazon/kinesis/; LC = awslabs/amazon-dynamodb-lock-client 1.4.0). Facts carry over, code does not.
  *
- * Part A (coordinator state, leader lock, migration state) keeps its helpers together at the top.
+ * Part A (coordinator state, leader lock, migration state) keeps its helpers together at the top;
+ * WorkerMetricStats items and lease renewals are in java-writes-metrics.ts.
  */
 import { randomUUID } from 'node:crypto'
 import {
@@ -52,21 +53,6 @@ export async function createCoordinatorStateTableAsJava34(dynamodb: DynamoDBClie
   )
   await waitActive(dynamodb, tableName)
   return { tableName, keyAttribute: 'key' } satisfies JavaItemTable
-}
-
-/** `<app>-WorkerMetricStats`, hash key `wid` S, PAY_PER_REQUEST (v3.4.3 J/worker/metricstats/WorkerMetricStatsDAO.java). */
-export async function createWorkerMetricStatsTableAsJava34(dynamodb: DynamoDBClient, applicationName: string) {
-  const tableName = `${applicationName}-WorkerMetricStats`
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      AttributeDefinitions: [{ AttributeName: 'wid', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'wid', KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  )
-  await waitActive(dynamodb, tableName)
-  return { tableName, keyAttribute: 'wid' } satisfies JavaItemTable
 }
 
 /**
@@ -271,34 +257,6 @@ export async function rollbackAsKclMigrationTool(
         ':3x_with_rollback_client_version': { S: 'CLIENT_VERSION_3X_WITH_ROLLBACK' },
       },
       ReturnValues: 'UPDATED_OLD',
-    }),
-  )
-}
-
-/**
- * A worker's WorkerMetricStats report as the 3.5 reporter sends it to the lease table: UpdateItem SET of
- * lut (epoch s), sts, opr, entityType WORKER_METRIC_STATS, no condition
- * (J/worker/metricstats/delegate/WorkerMetricStatsDAODelegate.java, J/worker/metricstats/WorkerMetricStats.java).
- * Empty sts/opr: the "default metric" of a worker off EC2/ECS/EKS. (Part A uses it for the migration monitor.)
- */
-export async function reportWorkerMetricStatsAsJava(
-  dynamodb: DynamoDBClient,
-  leaseTableName: string,
-  workerId: string,
-  lutSeconds: number,
-) {
-  await dynamodb.send(
-    new UpdateItemCommand({
-      TableName: leaseTableName,
-      Key: { leaseKey: { S: workerId } },
-      UpdateExpression: 'SET #lut = :lut, #sts = :sts, #opr = :opr, #et = :et',
-      ExpressionAttributeNames: { '#lut': 'lut', '#sts': 'sts', '#opr': 'opr', '#et': 'entityType' },
-      ExpressionAttributeValues: {
-        ':lut': { N: String(lutSeconds) },
-        ':sts': { M: {} },
-        ':opr': { M: {} },
-        ':et': { S: 'WORKER_METRIC_STATS' },
-      },
     }),
   )
 }

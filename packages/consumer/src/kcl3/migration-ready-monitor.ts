@@ -8,7 +8,11 @@ export const MIGRATION_READY_INTERVAL_MS = 60_000
 export const MIGRATION_READY_STABILIZATION_MS = 600_000
 export const DEFAULT_WORKER_METRICS_REPORTER_FREQ_MS = 30_000
 
-/** Java: a WorkerMetricStats item is active while lut + 2 × reporter period (in whole seconds) > now (seconds). */
+/**
+ * Java MigrationReadyMonitor: an item is active while lut + 2 × reporter period > now, all in whole
+ * seconds. The leader's assignment uses its own spelling of the rule (worker-metric-rules.ts
+ * isWorkerMetricStatsExpired, from Duration.between); the two differ only within a second of the edge.
+ */
 export function isWorkerMetricStatsActive(stats: WorkerMetricStats, nowMs: number, reporterFreqMs: number): boolean {
   const expirySeconds = Math.floor((2 * reporterFreqMs) / 1000)
   return stats.lastUpdateTimeSeconds + expirySeconds > Math.floor(nowMs / 1000)
