@@ -219,7 +219,9 @@ describe('TypeScript fleets in KCL 3.x mode', () => {
       // The Java leader creates the leases (its shard sync) and assigns two of them to the TypeScript worker.
       const store = new LeaseStore(dynamodb, table, 5_000)
       for (const id of shardIds) {
-        await store.createLeaseIfNotExists(newLease(id, { sequenceNumber: 'TRIM_HORIZON', subSequenceNumber: 0 }, []))
+        await store.createLeaseIfNotExists(
+          newLease(id, { sequenceNumber: 'TRIM_HORIZON', subSequenceNumber: 0 }, [], undefined),
+        )
       }
       // The leader's view of a live Java worker, so the TypeScript worker would have a peer if it ran the LAM.
       await javaUpdateMetrics(dynamodb, leaseTable, {

@@ -124,7 +124,7 @@ describe('nothing left behind', () => {
   it.each([
     ['3x', 'leader lock heartbeat, lease assignment, metrics reporter, discovery'],
     ['compatibleWith2x', 'the 2.x taker beside the metrics reporter and both migration monitors'],
-  ] as const)('the same in KCL 3.x mode %s (%s), shut down and destroyed', async (clientVersionConfig) => {
+  ] as const)('the same in KCL 3.x mode %s (%s), shut down and destroyed', async (clientVersionConfig, _components) => {
     const streamName = await createStream(admin, 2, 'leaks')
     const kcl3 = {
       clientVersionConfig,
