@@ -287,7 +287,13 @@ export class Scheduler {
 
   async start(signal: AbortSignal): Promise<void> {
     const { config, logger } = this.#options
-    await this.#initialize(signal)
+    try {
+      await this.#initialize(signal)
+    } catch (error) {
+      // A start that failed after the KCL 3.x mode began (its leader lock heartbeats) leaves nothing running.
+      await this.#kcl3?.stop()
+      throw error
+    }
     if (this.#kcl3 !== undefined) this.#coordinator = this.#leasesOf(this.#kcl3.protocol)
     this.#coordinator.start()
     this.#kcl3?.start()

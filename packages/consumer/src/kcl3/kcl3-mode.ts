@@ -6,21 +6,17 @@ import { ClientVersionChangeMonitor } from './client-version-change-monitor.js'
 import type { ClientVersion, CoordinatorLayout, WorkerMetricStatsReader } from './contracts.js'
 import { resolveCoordinatorLayout } from './coordinator-layout.js'
 import { CoordinatorStateStore } from './coordinator-state-store.js'
+import {
+  type Kcl3ComponentContext,
+  leaseAssignmentManagerFor,
+  migrationReadyMonitorFor,
+  workerMetricsReporterFor,
+} from './kcl3-components.js'
 import type { Kcl3ModeSeams } from './kcl3-mode-seams.js'
 import { DynamoDbLeaderLock } from './leader-lock.js'
-import { LeaseAssignmentManager } from './lease-assignment-manager.js'
 import { createLeaseOwnerIndexIfMissing } from './lease-owner-index-create.js'
-import { isLeaseOwnerIndexActive } from './lease-owner-index.js'
-import { MigrationReadyMonitor } from './migration-ready-monitor.js'
 import { initializeMigrationState } from './migration-state.js'
-import { ShuffleLeader2x } from './shuffle-leader-2x.js'
 import { WorkerMetricStatsStore } from './worker-metric-stats-store.js'
-import {
-  JAVA_WORKER_METRICS_CADENCE,
-  WorkerMetricsReporter,
-  processCpuMetric,
-  supportCodeFor,
-} from './worker-metrics-reporter.js'
 
 /** Which lease algorithm the scheduler runs: the 2.x taker, or 3.x discovery of what the leader assigns. */
 export type LeaseProtocol = '2x' | '3x'
@@ -192,13 +188,19 @@ export class Kcl3Mode {
     const prepared = this.#prepared!
     switch (component) {
       case 'reporter':
-        return { controller, done: this.#reporter(prepared).run(signal) }
+        return { controller, done: workerMetricsReporterFor(this.#context(prepared)).run(signal) }
       case 'leader': {
         const lock = this.#leaderLock ?? this.#startLeaderLock()
-        return { controller, done: this.#assignmentManager(prepared, lock).run(signal) }
+        return { controller, done: leaseAssignmentManagerFor(this.#context(prepared), lock).run(signal) }
       }
       case 'readyMonitor': {
-        const monitor = this.#readyMonitor(prepared)
+        const monitor = migrationReadyMonitorFor(this.#context(prepared), (state) => {
+          this.#o.logger.info(
+            { clientVersion: state.clientVersion },
+            'KCL 3.x mode: the fleet is ready; flipped to 3.x',
+          )
+          void this.#follow(state.clientVersion)
+        })
         void this.#addLeaseOwnerIndex(signal)
         monitor.start(signal)
         return { controller, done: this.#untilAborted(signal).then(() => monitor.stop()) }
@@ -218,6 +220,10 @@ export class Kcl3Mode {
     running.controller.abort()
     await running.done
     if (component === 'leader') await this.#stopLeaderLock(release)
+  }
+
+  #context(prepared: Prepared): Kcl3ComponentContext {
+    return { ...this.#o, ...prepared }
   }
 
   #untilAborted(signal: AbortSignal): Promise<void> {
@@ -248,71 +254,6 @@ export class Kcl3Mode {
     this.#leaderLock = undefined
     if (lock === undefined) return
     await (release ? lock.stop() : lock.abandon())
-  }
-
-  #reporter(prepared: Prepared): WorkerMetricsReporter {
-    const { config, seams, logger } = this.#o
-    return new WorkerMetricsReporter({
-      workerId: config.workerId,
-      store: prepared.metrics,
-      metrics: seams.workerMetrics ?? [processCpuMetric()],
-      workerMetricsReporterFreqInMillis: config.workerMetricsReporterFreqInMillis,
-      inMemoryWorkerMetricsCaptureFrequencyMillis:
-        JAVA_WORKER_METRICS_CADENCE.inMemoryWorkerMetricsCaptureFrequencyMillis,
-      noOfPersistedMetricsPerWorkerMetrics: JAVA_WORKER_METRICS_CADENCE.noOfPersistedMetricsPerWorkerMetrics,
-      firstReportDelayMillis: JAVA_WORKER_METRICS_CADENCE.firstReportDelayMillis,
-      supportCode: supportCodeFor(prepared.layout),
-      onError: (error) => logger.warn({ err: error }, 'worker metrics report failed'),
-    })
-  }
-
-  #assignmentManager(prepared: Prepared, leader: DynamoDbLeaderLock): LeaseAssignmentManager {
-    const { config, leaseStore, logger } = this.#o
-    return new LeaseAssignmentManager({
-      leaseStore,
-      metricsStore: prepared.metrics,
-      workerMetricsTables: prepared.layout.workerMetricsRead,
-      leader,
-      failoverTimeMillis: config.failoverTimeMillis,
-      leaseAssignmentIntervalMillis: config.leaseAssignmentIntervalMillis,
-      leaseExpiryWatchIntervalMillis: config.leaseExpiryWatchIntervalMillis,
-      workerMetricsReporterFreqInMillis: config.workerMetricsReporterFreqInMillis,
-      varianceBalancingFrequency: config.varianceBalancingFrequency,
-      gracefulLeaseHandoffTimeoutMillis: config.gracefulLeaseHandoffTimeoutMillis,
-      maxLeasesForWorker: config.maxLeasesForWorker,
-      maxThroughputPerHostKBps: config.maxThroughputPerHostKBps,
-      dampeningPercentage: config.dampeningPercentage,
-      reBalanceThresholdPercentage: config.reBalanceThresholdPercentage,
-      allowThroughputOvershoot: config.allowThroughputOvershoot,
-      workerMetricsEMAAlpha: config.workerMetricsEMAAlpha,
-      onError: (error) => logger.warn({ err: error }, 'lease assignment run failed'),
-    })
-  }
-
-  #readyMonitor(prepared: Prepared): MigrationReadyMonitor {
-    const { config, dynamodb, leaseStore, seams, logger } = this.#o
-    const listLeases = (signal: AbortSignal) => leaseStore.listLeases(signal, { consistent: false })
-    return new MigrationReadyMonitor({
-      store: prepared.coordinatorState,
-      leaderDecider: new ShuffleLeader2x({
-        workerId: config.workerId,
-        listLeaseOwners: async (signal) => (await listLeases(signal)).map((lease) => lease.leaseOwner),
-        electionIntervalMs: seams.shuffleLeaderElectionIntervalMs,
-      }),
-      workerMetrics: prepared.metrics,
-      listLeases,
-      isLeaseOwnerIndexActive: (signal) =>
-        isLeaseOwnerIndexActive(dynamodb, config.tableName, config.dynamoDbRequestTimeoutMillis, signal),
-      workerId: config.workerId,
-      workerMetricsReporterFreqInMillis: config.workerMetricsReporterFreqInMillis,
-      onFlipped: (state) => {
-        logger.info({ clientVersion: state.clientVersion }, 'KCL 3.x mode: the fleet is ready; flipped to 3.x')
-        void this.#follow(state.clientVersion)
-      },
-      onError: (error) => logger.warn({ err: error }, 'migration readiness check failed'),
-      intervalMs: seams.migrationReadyIntervalMs,
-      stabilizationMs: seams.migrationStabilizationMs,
-    })
   }
 
   #changeMonitor(prepared: Prepared): ClientVersionChangeMonitor {
