@@ -52,6 +52,15 @@ async function heldOnce(fleet: Fleet, workers: readonly KinesisConsumer[], shard
   return workers.every((w) => w.leases.every((id) => table.get(id)?.leaseOwner === w.workerId))
 }
 
+/** Holds for `ms`, checking all along. */
+async function holdsFor(ms: number, check: () => void) {
+  const until = Date.now() + ms
+  while (Date.now() < until) {
+    check()
+    await sleep(50)
+  }
+}
+
 const counts = (workers: readonly KinesisConsumer[]) => workers.map((w) => w.leases.length).sort()
 
 const records = (prefix: string, n: number) =>
@@ -97,7 +106,8 @@ describe('TypeScript fleets in KCL 3.x mode', () => {
     const shards = await listAllShards(kinesis, stream)
     const shardIds = shards.map((s) => s.ShardId!)
     const table = uniqueName('kcl3-fleet')
-    const fleet = new Fleet(stream, table, KCL3_FAST)
+    // Balancing every full run instead of every third (Java 3): the same steps, a third of the wait.
+    const fleet = new Fleet(stream, table, { ...KCL3_FAST, varianceBalancingFrequency: 1 })
     const feed = feedEvenly(
       stream,
       shards.map((s) => s.HashKeyRange!.StartingHashKey!),
@@ -108,21 +118,29 @@ describe('TypeScript fleets in KCL 3.x mode', () => {
       await waitFor('w1 holds every shard', () => heldOnce(fleet, [first], shardIds), 30_000)
       const startedAt = Date.now()
       const workers = [first, ...(await Promise.all(['w2', 'w3'].map((id) => fleet.start(id))))]
-      // Java's thresholds on equal shards: 8 / 3 = 2.67 on average; 3-3-2 is the only split no move
-      // improves (a receiver at 3 would exceed the average, so nothing oscillates).
+      // Java's decider on 8 equal shards (average 2.67 leases, T = 100 %): 8-0-0 → 5-2-1 → 4-2-2, where
+      // the worker at 4 (150 %) gives, but a receiver at 2 (75 %) would reach 112.5 %, above the average,
+      // so Java stops there; small differences in measured throughput let it reach 3-3-2. Both are the
+      // ends of Java's balancing; never a worker left idle or above 4.
+      const settled = (split: string) => split === '2,3,3' || split === '2,2,4'
       await waitFor(
-        'every shard held once, counts balanced',
-        async () => counts(workers).join() === '2,3,3' && (await heldOnce(fleet, workers, shardIds)),
+        'every shard held once, counts balanced as Java balances',
+        async () => settled(counts(workers).join()) && (await heldOnce(fleet, workers, shardIds)),
         90_000,
       )
       const convergedMs = Date.now() - startedAt
       const converged = counts(workers).join()
       const leader = await leaderOf(table)
       expect(leader).toBe('w1')
-      // Stable: nothing moves over three balancing rounds once balanced.
-      await sleep(3 * 3 * KCL3_FAST.leaseAssignmentIntervalMillis!)
-      expect(await heldOnce(fleet, workers, shardIds)).toBe(true)
-      expect(counts(workers).join()).toBe('2,3,3')
+      // Stable over five balancing rounds: at most the last step 4-2-2 → 3-3-2, no oscillation.
+      const seen = new Set<string>()
+      await holdsFor(5 * KCL3_FAST.leaseAssignmentIntervalMillis!, () => {
+        const split = counts(workers).join()
+        seen.add(split)
+        // A lease in flight between two workers is held by neither for a moment: only the settled splits count.
+        if (workers.flatMap((w) => w.leases).length === shardIds.length) expect(settled(split), split).toBe(true)
+      })
+      if (converged === '2,3,3') expect([...seen].filter((split) => split !== '2,3,3' && settled(split))).toEqual([])
 
       await putAll(kinesis, stream, records('a', 400))
       await waitFor(

@@ -104,6 +104,24 @@ describe('KCL 3.x mode: start-up refusals and the 2.x → 3.x migration', () => 
     }
   })
 
+  it('compatibleWith2xPhase1 on an application without migration state writes nothing of KCL 3.x and consumes as 2.x', async () => {
+    const stream = await createStream(kinesis, 2)
+    const shardIds = (await listAllShards(kinesis, stream)).map((s) => s.ShardId!)
+    const table = uniqueName('kcl3-phase1')
+    const fleet = new Fleet(stream, table, { ...MIGRATING, clientVersionConfig: 'compatibleWith2xPhase1' })
+    try {
+      const worker = await fleet.start('p1')
+      // The 2.x taker: the worker takes the leases itself, no leader assigns them.
+      await waitFor('every shard held', () => heldOnce(fleet, [worker], shardIds))
+      await putAll(kinesis, stream, records('p', 100))
+      await waitFor('every record', () => fleet.journal.distinctData().size === 100)
+      await sleep(2_500)
+      for (const key of ['Migration3.0', 'Leader', 'p1']) expect(await item(table, key), key).toBeUndefined()
+    } finally {
+      await fleet.close()
+    }
+  })
+
   it('two workers consuming a 2.x table migrate to 3.x (readiness → CLIENT_VERSION_3X_WITH_ROLLBACK) and back on a KclMigrationTool rollback, without losing a record', async () => {
     const stream = await createStream(kinesis, 4)
     const shardIds = (await listAllShards(kinesis, stream)).map((s) => s.ShardId!)
