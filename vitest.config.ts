@@ -6,6 +6,7 @@ const src = (path: string) => fileURLToPath(new URL(path, import.meta.url))
 // Tests run against the TypeScript sources of the workspace packages, not their builds.
 const alias = [
   { find: /^@kinesis-ts\/shared\/dynamodb$/, replacement: src('./packages/shared/src/dynamodb.ts') },
+  { find: /^@kinesis-ts\/shared\/opentelemetry$/, replacement: src('./packages/shared/src/opentelemetry.ts') },
   { find: /^@kinesis-ts\/shared\/testing$/, replacement: src('./packages/shared/src/testing/index.ts') },
   { find: /^@kinesis-ts\/shared$/, replacement: src('./packages/shared/src/index.ts') },
   { find: /^@kinesis-ts\/producer$/, replacement: src('./packages/producer/src/index.ts') },

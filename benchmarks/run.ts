@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs'
 // The SDK's Node 22 advisory would interleave with the tables; an explicit setting still wins.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 
-const SUITES = ['codec', 'producer-cpu', 'producer', 'consumer', 'fanout', 'workers']
+const SUITES = ['codec', 'producer-cpu', 'producer-headers', 'producer', 'consumer', 'fanout', 'workers']
 const wanted = process.env.BENCH ? process.env.BENCH.split(',').map((s) => s.trim()) : SUITES
 
 for (const suite of SUITES.filter((name) => wanted.includes(name))) {

@@ -10,6 +10,7 @@ import type { KinesisClient, Shard } from '@aws-sdk/client-kinesis'
 import { CONSUMER_DEFAULTS } from '@kinesis-ts/consumer'
 import { sleep } from '@kinesis-ts/shared'
 import { printTable } from '../lib/table.js'
+import { diffTally, sumTallies } from './cost-results.js'
 import { type CaseSummary, type Round, heldTimes, redeliveries, resumeTimes, summarize } from './handoff-results.js'
 import { seedLeaseTable } from './lease-seed.js'
 import { startPutLoop } from './put-loop.js'
@@ -100,6 +101,22 @@ function pickLeaving(workers: readonly WorkerProcess[]): [WorkerProcess, WorkerP
 
 interface CrashRound extends Round {
   readonly asSeeded: boolean
+  /**
+   * Conditional writes the survivors sent that failed, from the kill to the last shard resumed: takes
+   * that lost the race to another survivor's (a scheduled take fires on every worker that saw the
+   * lease, the first one's wins). DynamoDB bills each a write unit.
+   */
+  readonly failedWrites?: number
+}
+
+/** Failed UpdateItems of the workers since `before` (their tallies then). */
+async function failedUpdatesSince(
+  workers: readonly WorkerProcess[],
+  before: Awaited<ReturnType<WorkerProcess['report']>>[],
+) {
+  const after = await Promise.all(workers.map((w) => w.report()))
+  const diff = diffTally(sumTallies(before.map((r) => r.tally)), sumTallies(after.map((r) => r.tally)))
+  return diff.UpdateItem?.failed ?? 0
 }
 
 /** SIGKILL one worker at a random point of its renewal cycle; its shards' resume times on the others. */
@@ -109,6 +126,7 @@ async function crashRound(backends: Backends, scenario: HandoffScenario): Promis
     await sleep(Math.random() * RENEWAL)
     const [victim, others] = pickLeaving(workers)
     const shards = [...victim.leases()]
+    const tallies = await Promise.all(others.map((w) => w.report()))
     const from = Date.now()
     await victim.kill()
     await until(() => resumeTimes(batchesOf(others, from), shards, from).size === shards.length, RESUME_WAIT_MS)
@@ -117,6 +135,7 @@ async function crashRound(backends: Backends, scenario: HandoffScenario): Promis
       times: resumeTimes(batchesOf(others, from), shards, from),
       held: heldBy(others, shards, from),
       asSeeded,
+      failedWrites: await failedUpdatesSince(others, tallies),
     }
   } finally {
     await stopFleet(workers)
@@ -176,6 +195,8 @@ export interface HandoffResult {
   readonly violations: number
   readonly missingCheckpoints: number
   readonly shutdownMs: readonly (number | undefined)[]
+  /** Per crash round: the survivors' failed conditional writes (see CrashRound). */
+  readonly crashFailedWrites: readonly number[]
   /** Rounds whose fleet settled on another split than the seeded one. */
   readonly notAsSeeded: number
   readonly failures: readonly string[]
@@ -193,6 +214,7 @@ export async function measureHandoff(backends: Backends, scenario: HandoffScenar
       violations: graceful.done.reduce((n, r) => n + r.violations, 0),
       missingCheckpoints: graceful.done.reduce((n, r) => n + r.missingCheckpoints, 0),
       shutdownMs: graceful.done.map((r) => r.shutdownMs),
+      crashFailedWrites: crashes.done.map((r) => r.failedWrites ?? 0),
       notAsSeeded: [...crashes.done, ...graceful.done].filter((r) => !r.asSeeded).length,
       failures: [...crashes.failures.map((f) => `crash: ${f}`), ...graceful.failures.map((f) => `graceful: ${f}`)],
       putFailures: puts.failures(),
@@ -242,6 +264,9 @@ export function printHandoff(scenario: HandoffScenario, result: HandoffResult): 
   )
   console.log(
     `graceful: shutdown() resolved after (ms, per round): ${result.shutdownMs.map((v) => ms(v ?? Number.NaN)).join(' / ')}`,
+  )
+  console.log(
+    `crash: survivors' failed conditional writes (takes that lost the race; a write unit each), per round: ${result.crashFailedWrites.join(' / ')}`,
   )
   if (result.notAsSeeded > 0)
     console.log(`${result.notAsSeeded} rounds settled on another split than the seeded one (a worker started late)`)

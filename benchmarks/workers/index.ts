@@ -44,6 +44,7 @@ function batchesFor(shard: number, perShard: number, batchSize: number, keys: nu
         subSequenceNumber: 0,
         approximateArrivalTimestamp: new Date(),
         aggregated: false,
+        headers: {},
       })),
     )
   }

@@ -33,7 +33,7 @@ const DEFAULTS = {
   failoverTimeMillis: 10_000,
   dynamoDbRequestTimeoutMillis: 2_500,
   leaseTakerIntervalMillis: 20_050,
-  leaseExpiryWatchIntervalMillis: 666,
+  leaseExpiryWatchIntervalMillis: 500,
   shardSyncIntervalMillis: 60_000,
   completedLeaseCleanupIntervalMillis: 300_000,
   idleTimeBetweenReadsInMillis: 1_500,
@@ -70,9 +70,9 @@ describe('DynamoDB requests of an idle worker holding 4 leases, at the default t
     }
     console.log(`requests per worker-hour (idle, 4 leases, ${WINDOW_MS} ms measured): ${JSON.stringify(figures)}`)
     const threeX = figures['3.x']!
-    // Discovery every 666 ms: 5,400 an hour (slack either way for a loaded machine), and no Scan at all.
-    expect(threeX.QueryCommand).toBeGreaterThan(2_700)
-    expect(threeX.QueryCommand).toBeLessThan(6_500)
+    // Discovery every 500 ms: 7,200 an hour (slack either way for a loaded machine), and no Scan at all.
+    expect(threeX.QueryCommand).toBeGreaterThan(3_600)
+    expect(threeX.QueryCommand).toBeLessThan(8_500)
     expect(threeX.ScanCommand ?? 0).toBe(0)
     // Renewals of 4 leases every 3,308 ms: about 4,350 an hour, in both modes.
     expect(threeX.UpdateItemCommand).toBeLessThan(6_000)

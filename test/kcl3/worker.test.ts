@@ -270,6 +270,35 @@ describe('a KCL 3.x worker beside a Java KCL 3.x fleet', () => {
     }
   })
 
+  it('restarted under the same worker id, it renews the leases it still owns and resumes them from their checkpoints', async () => {
+    const stream = await createStream(kinesis, 2)
+    const shards = await listAllShards(kinesis, stream)
+    const ids = shards.map((s) => s.ShardId!)
+    const table = uniqueName('kcl3-restart')
+    const fleet = new Fleet(stream, table)
+    try {
+      const first = await fleet.start('ts-worker', kcl3())
+      for (const id of ids) await javaAssign(dynamodb, table, id, 'ts-worker')
+      const before = new Map<string, string[]>()
+      for (const shard of shards) before.set(shard.ShardId!, await putInto(stream, shard, 5, `${shard.ShardId}-a`))
+      await waitFor('the records', () => fleet.journal.deliveries.length === 10, 10_000)
+      await waitFor('the checkpoints', async () => {
+        const leases = await fleet.leases()
+        return ids.every((id) => leases.get(id)?.checkpoint.sequenceNumber === before.get(id)!.at(-1))
+      })
+      // A crash, and the same worker back before its leases expire.
+      await first.destroy()
+      const second = await fleet.start('ts-worker', kcl3())
+      await waitFor('both leases held again', () => second.leases.length === 2, 10_000)
+      for (const shard of shards) await putInto(stream, shard, 5, `${shard.ShardId}-b`)
+      await waitFor('the new records', () => fleet.journal.deliveries.length === 20, 10_000)
+      // Resumed after the checkpoints: nothing delivered twice.
+      expect(fleet.journal.distinctData().size).toBe(20)
+    } finally {
+      await fleet.close()
+    }
+  })
+
   it('serves a Java KCL 2.x lease table without the GSI from a scan', async () => {
     const stream = await createStream(kinesis, 2)
     const shards = await listAllShards(kinesis, stream)

@@ -2,10 +2,20 @@ import { rmSync } from 'node:fs'
 import { sleep } from '@kinesis-ts/shared'
 import { afterAll, describe, expect, it } from 'vitest'
 import { KinesisConsumer, type KinesisConsumerOptions } from '../../packages/consumer/src/index.js'
+import { KCL3_WORKER_MODE } from '../../packages/consumer/src/kcl3/worker-mode.js'
 import { KinesisProducer, UserRecordFailedError } from '../../packages/producer/src/index.js'
 import { FAST, putAll, waitFor } from '../consumer/support/harness.js'
 import { startRelay } from '../fanout/support/h2-relay.js'
-import { clientOptions, createStream, endpoints, kinesisClient, uniqueName } from '../support/aws.js'
+import { javaAssign } from '../kcl3/support/java-writes-worker.js'
+import {
+  clientOptions,
+  createStream,
+  dynamoDBClient,
+  endpoints,
+  kinesisClient,
+  listAllShards,
+  uniqueName,
+} from '../support/aws.js'
 import { grownSince, liveResources } from '../support/live-resources.js'
 import { processorModule, useLog } from '../workers/support/harness.js'
 
@@ -119,6 +129,45 @@ describe('nothing left behind', () => {
   it('a producer closed and a polling consumer shut down leave no timer, socket or handle of theirs', async () => {
     const streamName = await createStream(admin, 2, 'leaks')
     expect(await leftBehind(() => produceAndConsume(streamName, {}))).toEqual(nothing)
+  })
+
+  it('the same for a KCL 3.x worker (internal switch): discovery, handoff check and renewal loops end with shutdown', async () => {
+    const streamName = await createStream(admin, 2, 'leaks')
+    const shardIds = (await listAllShards(admin, streamName)).map((s) => s.ShardId!)
+    const applicationName = uniqueName('leaks-kcl3')
+    const left = await leftBehind(async () => {
+      const dynamodb = dynamoDBClient()
+      try {
+        const seen = new Set<string>()
+        const consumer = consumerOf(streamName, {
+          applicationName,
+          [KCL3_WORKER_MODE]: {},
+          processorFactory: () => ({
+            initialize: () => {},
+            processRecords: async ({ records: batch, checkpointer }) => {
+              for (const record of batch) seen.add(Buffer.from(record.data).toString())
+              await checkpointer.checkpoint()
+            },
+            leaseLost: () => {},
+            shardEnded: ({ checkpointer }) => checkpointer.checkpoint(),
+            shutdownRequested: ({ checkpointer }) => checkpointer.checkpoint(),
+          }),
+        } as Partial<KinesisConsumerOptions>)
+        await consumer.start()
+        await putAll(
+          admin,
+          streamName,
+          records.slice(0, 50).map((r) => ({ ...r, data: Buffer.from(r.data) })),
+        )
+        // The leader's part, written as the Java leader writes it.
+        for (const id of shardIds) await javaAssign(dynamodb, applicationName, id, consumer.workerId)
+        await waitFor('every record consumed', () => seen.size === 50)
+        await consumer.shutdown()
+      } finally {
+        dynamodb.destroy()
+      }
+    })
+    expect(left).toEqual(nothing)
   })
 
   it.each([

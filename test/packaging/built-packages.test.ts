@@ -15,6 +15,11 @@ const dist = (path: string) => join(REPO, 'packages', path)
 const ENTRIES = [
   { name: '@kinesis-ts/shared', esm: 'shared/dist/index.js', cjs: 'shared/dist/index.cjs' },
   { name: '@kinesis-ts/shared/dynamodb', esm: 'shared/dist/dynamodb.js', cjs: 'shared/dist/dynamodb.cjs' },
+  {
+    name: '@kinesis-ts/shared/opentelemetry',
+    esm: 'shared/dist/opentelemetry.js',
+    cjs: 'shared/dist/opentelemetry.cjs',
+  },
   { name: '@kinesis-ts/producer', esm: 'producer/dist/index.js', cjs: 'producer/dist/index.cjs' },
   { name: '@kinesis-ts/consumer', esm: 'consumer/dist/index.js', cjs: 'consumer/dist/index.cjs' },
 ] as const
@@ -80,6 +85,10 @@ describe('the built packages in plain Node', () => {
       expect(loadedPackage(producer!.loads, '@aws-sdk/client-kinesis')).toBe(true)
       expect(loadedPackage(producer!.loads, '@aws-sdk/client-dynamodb')).toBe(false)
       expect(loadedPackage(shared!.loads, '@aws-sdk/client-dynamodb')).toBe(false)
+      // Tracing's optional peer is loaded only when tracing is asked for.
+      for (const result of [producer!, shared!, consumer!]) {
+        expect(loadedPackage(result.loads, '@opentelemetry/api')).toBe(false)
+      }
       // Control: the same check sees the consumer load it (its lease table), and its WebAssembly FarmHash.
       expect(loadedPackage(consumer!.loads, '@aws-sdk/client-dynamodb')).toBe(true)
       expect(loadedPackage(consumer!.loads, 'farmhash-modern')).toBe(true)

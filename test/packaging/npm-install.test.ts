@@ -15,11 +15,13 @@ const REPO = fileURLToPath(new URL('../../', import.meta.url))
 const FIXTURES = fileURLToPath(new URL('./fixtures/app/', import.meta.url))
 const PACKAGES = ['shared', 'producer', 'consumer', 'cli'] as const
 const TSC = join(dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin', 'tsc')
-const OPTIONAL_PEERS = ['dynalite', 'kinesis-local', '@aws-sdk/client-cloudwatch']
+const OPTIONAL_PEERS = ['dynalite', 'kinesis-local', '@aws-sdk/client-cloudwatch', '@opentelemetry/api']
 
 /** Exactly what each entry point exports (the same from the ESM and the CommonJS build). */
 const EXPORTS: Record<string, readonly string[]> = {
   '@kinesis-ts/shared/dynamodb': ['createDynamoDBClient', 'dynamoDBClientFrom'],
+  // Loads without @opentelemetry/api installed: it imports only the API's types.
+  '@kinesis-ts/shared/opentelemetry': ['OpenTelemetryMetricsSink'],
   '@kinesis-ts/shared/testing': [
     'CONTAINER_IMAGES',
     'freePorts',
@@ -61,6 +63,7 @@ const EXPORTS: Record<string, readonly string[]> = {
     'WorkerCrashedError',
     'WorkerProcessingError',
     'cloudWatchMetrics',
+    'recordContext',
     'resolveConsumerConfig',
   ],
   '@kinesis-ts/consumer/internals': ['createProcessorHost', 'ensureLeaseTable'],
@@ -194,6 +197,33 @@ describe('the packages installed with npm into a new app', () => {
       expect(esm.loads.nativeAddons, `${name} (ESM): native addons`).toEqual([])
       expect(cjs.loads.nativeAddons, `${name} (CommonJS): native addons`).toEqual([])
     })
+  })
+
+  it('without @opentelemetry/api: nothing loads it, and tracing: true is refused with a ConfigurationError', async () => {
+    const script = [
+      "const { KinesisProducer } = await import('@kinesis-ts/producer')",
+      "const { KinesisConsumer, recordContext } = await import('@kinesis-ts/consumer')",
+      "const common = { streamName: 's', region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }",
+      'const codes = []',
+      'try { new KinesisProducer({ ...common, tracing: true }) } catch (e) { codes.push(e.code + ":" + e.option) }',
+      "try { new KinesisConsumer({ ...common, applicationName: 'app', processorFactory: () => ({}), tracing: true }) } catch (e) { codes.push(e.code + ':' + e.option) }",
+      "try { recordContext({ headers: {} }) } catch (e) { codes.push(e.code + ':' + e.option) }",
+      'const producer = new KinesisProducer(common)',
+      'producer.destroy()',
+      'console.log(JSON.stringify(codes))',
+    ].join('\n')
+    // Without the NODE_PATH that pnpm's bin shims export (it reaches the workspace's packages): an app has none.
+    const result = await runNodeRecordingLoads(['--input-type=module', '-e', script], {
+      cwd: app,
+      env: { NODE_PATH: undefined },
+    })
+    expectSucceeded(result)
+    expect(JSON.parse(result.stdout)).toEqual([
+      'ERR_INVALID_CONFIG:tracing',
+      'ERR_INVALID_CONFIG:tracing',
+      'ERR_INVALID_CONFIG:recordContext',
+    ])
+    expect(loadedPackage(result.loads, '@opentelemetry/api')).toBe(false)
   })
 
   it('an error from the CommonJS build is an instance of the ESM class (and the other way round)', async () => {

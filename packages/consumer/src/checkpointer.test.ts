@@ -56,6 +56,7 @@ const record = (sequenceNumber: string, subSequenceNumber = 0) => ({
   subSequenceNumber,
   approximateArrivalTimestamp: new Date(0),
   aggregated: subSequenceNumber > 0,
+  headers: {},
 })
 
 describe('ShardCheckpointer', () => {

@@ -1,42 +1,17 @@
-import {
-  ConfigurationError,
-  booleanOption,
-  durationOption,
-  integerOption,
-  numberOption,
-  oneOf,
-} from '@kinesis-ts/shared'
+import { booleanOption, durationOption, integerOption, numberOption, oneOf } from '@kinesis-ts/shared'
 import type { KinesisConsumerOptions, ResolvedKcl3Options } from './config-types.js'
 import { CONSUMER_DEFAULTS as D } from './defaults.js'
-
-/** The Java `ClientVersionConfig` values, camelCased. */
-export const CLIENT_VERSION_CONFIGS = ['3x', 'compatibleWith2x', 'compatibleWith2xPhase1'] as const
+import { DEFAULT_ASSIGNMENT_THRESHOLDS as T } from './kcl3/assignment-plan.js'
+import { leaderLockTiming } from './kcl3/leader-lock-item.js'
+import { CLIENT_VERSION_CONFIGS } from './kcl3/migration-state.js'
 
 /**
  * The KCL 3.x options (Java names and defaults, kcl3-protocol §11). Resolved and checked now; until the
  * 3.x worker, leader and metrics are wired together, every `clientVersionConfig` runs the 2.x protocol.
  */
 export function kcl3OptionsOf(options: KinesisConsumerOptions, failoverTimeMillis: number): ResolvedKcl3Options {
-  const heartbeat = durationOption(
-    'dynamoDbLockBasedLeaderHeartbeatPeriodInMillis',
-    options.dynamoDbLockBasedLeaderHeartbeatPeriodInMillis,
-    D.dynamoDbLockBasedLeaderHeartbeatPeriodInMillis,
-    1,
-  )
-  const leaderLeaseDuration = durationOption(
-    'dynamoDbLockBasedLeaderLeaseDurationInMillis',
-    options.dynamoDbLockBasedLeaderLeaseDurationInMillis,
-    D.dynamoDbLockBasedLeaderLeaseDurationInMillis,
-    1,
-  )
-  // The Java lock library refuses a lease that a single late heartbeat would let expire.
-  if (leaderLeaseDuration < 2 * heartbeat) {
-    throw new ConfigurationError(
-      'dynamoDbLockBasedLeaderLeaseDurationInMillis',
-      `at least 2 × dynamoDbLockBasedLeaderHeartbeatPeriodInMillis (${2 * heartbeat})`,
-      leaderLeaseDuration,
-    )
-  }
+  // The leader lock's pair is checked where the lock lives (part A), once.
+  const lock = leaderLockTiming(options)
   return {
     clientVersionConfig: oneOf(
       'clientVersionConfig',
@@ -58,8 +33,8 @@ export function kcl3OptionsOf(options: KinesisConsumerOptions, failoverTimeMilli
       // lut is stored in whole seconds: a faster report could not be told from the last one.
       1_000,
     ),
-    dynamoDbLockBasedLeaderLeaseDurationInMillis: leaderLeaseDuration,
-    dynamoDbLockBasedLeaderHeartbeatPeriodInMillis: heartbeat,
+    dynamoDbLockBasedLeaderLeaseDurationInMillis: lock.leaseDurationMillis,
+    dynamoDbLockBasedLeaderHeartbeatPeriodInMillis: lock.heartbeatPeriodMillis,
     gracefulLeaseHandoffTimeoutMillis: durationOption(
       'gracefulLeaseHandoffTimeoutMillis',
       options.gracefulLeaseHandoffTimeoutMillis,
@@ -69,21 +44,21 @@ export function kcl3OptionsOf(options: KinesisConsumerOptions, failoverTimeMilli
     reBalanceThresholdPercentage: integerOption(
       'reBalanceThresholdPercentage',
       options.reBalanceThresholdPercentage,
-      D.reBalanceThresholdPercentage,
+      T.reBalanceThresholdPercentage,
       1,
       100,
     ),
     dampeningPercentage: integerOption(
       'dampeningPercentage',
       options.dampeningPercentage,
-      D.dampeningPercentage,
+      T.dampeningPercentage,
       1,
       100,
     ),
     allowThroughputOvershoot: booleanOption(
       'allowThroughputOvershoot',
       options.allowThroughputOvershoot,
-      D.allowThroughputOvershoot,
+      T.allowThroughputOvershoot,
     ),
     varianceBalancingFrequency: integerOption(
       'varianceBalancingFrequency',
@@ -94,7 +69,7 @@ export function kcl3OptionsOf(options: KinesisConsumerOptions, failoverTimeMilli
     workerMetricsEMAAlpha: numberOption(
       'workerMetricsEMAAlpha',
       options.workerMetricsEMAAlpha,
-      D.workerMetricsEMAAlpha,
+      T.workerMetricsEMAAlpha,
       {
         min: 0,
         minExclusive: true,
@@ -104,7 +79,7 @@ export function kcl3OptionsOf(options: KinesisConsumerOptions, failoverTimeMilli
     maxThroughputPerHostKBps: numberOption(
       'maxThroughputPerHostKBps',
       options.maxThroughputPerHostKBps,
-      D.maxThroughputPerHostKBps,
+      T.maxThroughputPerHostKBps,
       { min: 0, minExclusive: true, max: Number.POSITIVE_INFINITY },
     ),
   }

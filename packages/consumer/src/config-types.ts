@@ -1,6 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { KinesisClient } from '@aws-sdk/client-kinesis'
 import type { AwsCredentials, CloudWatchOptions, Logger, MetricsSink } from '@kinesis-ts/shared'
+import type { ClientVersionConfig } from './kcl3/migration-state.js'
 import type { PoisonRecord, ShardRecordProcessor } from './types.js'
 
 /** The consumer's options (KCL names) and their resolved form. */
@@ -103,9 +104,11 @@ export interface KinesisConsumerOptions {
   getRecordsBackoffMaxMillis?: number
   shutdownTimeoutMillis?: number
   /**
-   * How often an eventually consistent scan looks for free leases — expired, released by a worker
-   * that shut down, or naming this worker — and takes them (never steals; balancing stays with
-   * leaseTakerIntervalMillis). Default failoverTimeMillis / 15; 0 turns the watch off (Java KCL 2.x timing).
+   * How often, fleet-wide, an eventually consistent scan looks for free leases — expired, released by
+   * a worker that shut down, or naming this worker — and takes them (never steals; balancing stays with
+   * leaseTakerIntervalMillis). The live workers take turns in wall-clock slots of this length, so each
+   * scans every (workers × this), at most every leaseTakerIntervalMillis, and a lease seen is taken by a
+   * timer the moment it expires. Default failoverTimeMillis / 20; 0 turns the watch off (Java KCL 2.x timing).
    */
   leaseExpiryWatchIntervalMillis?: number
   /** Java KCL: lease renewals in flight at once; each lease renews on its own (default 20). */
@@ -128,6 +131,11 @@ export interface KinesisConsumerOptions {
   /** Java KCL: pause between those tries. */
   schedulerInitializationBackoffTimeMillis?: number
   logger?: Logger
+  /**
+   * OpenTelemetry tracing through the optional peer dependency `@opentelemetry/api` (off by default):
+   * a `process` span per processRecords call, linked to the producer contexts in its records' headers.
+   */
+  tracing?: boolean
   /** Where KCL-named metrics go. */
   metrics?: MetricsSink
   /**
@@ -164,7 +172,7 @@ export interface KinesisConsumerOptions {
   maxThroughputPerHostKBps?: number
 }
 
-export type ClientVersionConfig = '3x' | 'compatibleWith2x' | 'compatibleWith2xPhase1'
+export type { ClientVersionConfig }
 
 /** The KCL 3.x options, defaults applied (kcl3-protocol §11). */
 export interface ResolvedKcl3Options {
@@ -249,6 +257,7 @@ export interface ResolvedConsumerConfig extends ResolvedKcl3Options {
   readonly maxInitializationAttempts: number
   readonly schedulerInitializationBackoffTimeMillis: number
   readonly logger: Logger
+  readonly tracing: boolean
   readonly metrics: MetricsSink
   readonly cloudWatch: CloudWatchOptions | undefined
 }

@@ -34,6 +34,11 @@ describe('resolveConsumerConfig', () => {
       callProcessRecordsEvenForEmptyRecordList: false,
       processingErrorPolicy: 'retry',
       retrieval: { mode: 'polling', maxRecords: 10_000, idleTimeBetweenReadsInMillis: 1_500 },
+      tracing: false,
+    })
+    expect(errorOf({ tracing: 'yes' as unknown as boolean })).toMatchObject({
+      option: 'tracing',
+      allowed: 'true or false',
     })
     expect(config.workerId).toMatch(/.+:[0-9a-f-]{36}$/)
     expect(Object.isFrozen(config)).toBe(true)

@@ -321,6 +321,7 @@ export function resolveConsumerConfig(options: KinesisConsumerOptions): Resolved
       3_600_000,
     ),
     logger: options.logger ?? silentLogger,
+    tracing: booleanOption('tracing', options.tracing, D.tracing),
     metrics: options.metrics ?? noopMetrics,
     cloudWatch: options.cloudWatch,
   })

@@ -61,28 +61,26 @@ export const CONSUMER_DEFAULTS = Object.freeze({
    */
   shardStallCadences: 3,
   /**
-   * kinesis-ts: the expiry watch scans (eventually consistent) every failoverTimeMillis / 15, so a
-   * crashed worker's lease is taken within failoverTimeMillis + 2 scans of its last renewal.
+   * kinesis-ts: some worker of the fleet runs the expiry watch's scan (eventually consistent) every
+   * failoverTimeMillis / 20, the live workers taking turns. A dead or departing worker leaves its turn
+   * empty, so the first scan after its last write comes within two slots: a crashed worker's lease is
+   * taken within failoverTimeMillis + 1 s of its last renewal, a released one within 1 s, leaving a
+   * second of the 2 s targets for the take and the first read. At / 15 the benchmark's crash p100
+   * reached 11,977 ms of the 12,000 allowed (2 × 4 workers, a busy machine).
    */
-  leaseExpiryWatchDivisor: 15,
+  leaseExpiryWatchDivisor: 20,
   /** Java CoordinatorConfig.clientVersionConfig: CLIENT_VERSION_CONFIG_3X. */
   clientVersionConfig: '3x' as const,
   /** Java: leaseAssignmentIntervalMillis = 2 × failoverTimeMillis. */
   leaseAssignmentIntervalFactor: 2,
   /** Java WorkerUtilizationAwareAssignmentConfig defaults. */
   workerMetricsReporterFreqInMillis: 30_000,
-  reBalanceThresholdPercentage: 10,
-  dampeningPercentage: 60,
-  allowThroughputOvershoot: true,
   varianceBalancingFrequency: 3,
-  workerMetricsEMAAlpha: 0.5,
-  /** Java: Double.MAX_VALUE, i.e. unlimited. */
-  maxThroughputPerHostKBps: Number.POSITIVE_INFINITY,
-  /** Java LeaseManagementConfig: the leader lock. */
-  dynamoDbLockBasedLeaderLeaseDurationInMillis: 120_000,
-  dynamoDbLockBasedLeaderHeartbeatPeriodInMillis: 30_000,
+  /* The other balancing thresholds: DEFAULT_ASSIGNMENT_THRESHOLDS (kcl3/assignment-plan.ts). */
   /** Java GracefulLeaseHandoffConfig.gracefulLeaseHandoffTimeoutMillis. */
   gracefulLeaseHandoffTimeoutMillis: 30_000,
   workerThreads: 0,
   lanesPerShard: 1,
+  /** kinesis-ts: OpenTelemetry process spans linked to the records' producers (needs @opentelemetry/api). */
+  tracing: false,
 })

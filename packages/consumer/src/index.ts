@@ -18,6 +18,7 @@ export {
   type RetrievalOptions,
 } from './config.js'
 export { CONSUMER_DEFAULTS } from './defaults.js'
+export { recordContext } from './tracing/consumer-tracing.js'
 export type { ConsumerEvents } from './events.js'
 export { METRICS as CONSUMER_METRICS } from './metrics.js'
 export type * from './types.js'
@@ -36,5 +37,6 @@ export {
   cloudWatchMetrics,
   type CloudWatchMetricsOptions,
   type MetricsSink,
+  type TraceContext,
 } from '@kinesis-ts/shared'
 export const PACKAGE_NAME = '@kinesis-ts/consumer'

@@ -9,6 +9,7 @@ import {
   cloudWatchSink,
   isolatedMetrics,
   kinesisClientFrom,
+  loadTracingApi,
 } from '@kinesis-ts/shared'
 import { dynamoDBClientFrom } from '@kinesis-ts/shared/dynamodb'
 import { type KinesisConsumerOptions, type ResolvedConsumerConfig, resolveConsumerConfig } from './config.js'
@@ -51,6 +52,8 @@ export class KinesisConsumer {
     const logger = childLogger(config.logger, { workerId: config.workerId })
     this.#events = new EventHub(logger)
     const common = { region: config.region, credentials: config.credentials }
+    // Fails here, before any client or timer, when tracing is on without @opentelemetry/api.
+    if (config.tracing) loadTracingApi()
     // Before the AWS clients: a bad cloudWatch option must not leave sockets behind.
     this.#cloudWatch =
       config.cloudWatch === undefined

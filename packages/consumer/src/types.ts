@@ -16,6 +16,8 @@ export interface KinesisClientRecord {
   explicitHashKey?: string
   approximateArrivalTimestamp: Date
   aggregated: boolean
+  /** The user record's headers (its KPL tags); empty for plain records and records without tags. */
+  headers: Readonly<Record<string, string>>
 }
 
 /**

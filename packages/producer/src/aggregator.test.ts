@@ -91,4 +91,32 @@ describe('EntryBuilder', () => {
     expect(record.users).toHaveLength(1)
     expect(record.predictedShardId).toBeUndefined()
   })
+
+  it('sends a record with headers inside an aggregate even alone (predicted shard or not), its headers as tags', () => {
+    for (const shardId of ['shard-0', null]) {
+      const user = testUser('solo', 30, { headers: { traceparent: 'tp', a: 'b' } })
+      const lane = laneOf([user, testUser('too-big-to-join', 60_000)], shardId)
+      const record = new EntryBuilder(100).take(lane, 51_200, true, 51_200)!
+      expect(record).toMatchObject({ partitionKey: AGGREGATE_PARTITION_KEY, users: [user] })
+      expect(record.explicitHashKey).toBe(formatHashKey(hashKeyOf('solo')))
+      expect(record.bytes).toBe(record.data.length + 1)
+      const [decoded, ...rest] = decodeAggregated(record.data)
+      expect(rest).toHaveLength(0)
+      expect(decoded).toMatchObject({ partitionKey: 'solo', aggregated: true })
+      expect({ ...decoded!.headers }).toEqual({ traceparent: 'tp', a: 'b' })
+    }
+  })
+
+  it('carries the headers of the records that have them in a shared aggregate', () => {
+    const lane = laneOf([testUser('k1', 5), testUser('k2', 5, { headers: { h: '1' } }), testUser('k3', 5)])
+    const record = new EntryBuilder(100).take(lane, 51_200, true)!
+    expect(decodeAggregated(record.data).map((r) => ({ ...r.headers }))).toEqual([{}, { h: '1' }, {}])
+  })
+
+  it('leaves a record with headers in the lane when its aggregate of one does not fit', () => {
+    const user = testUser('k', 100, { headers: { h: 'v'.repeat(50) } })
+    const lane = laneOf([user])
+    expect(new EntryBuilder(100).take(lane, user.bytes + 1, true)).toBeUndefined()
+    expect(lane.queue.peek()).toBe(user)
+  })
 })

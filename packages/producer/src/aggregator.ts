@@ -42,6 +42,8 @@ export class EntryBuilder {
     if (count < 2) {
       // An aggregate of one goes out as the plain user record, as the KPL does: it is smaller.
       builder.reset()
+      // Unless it has headers: they travel only as an aggregate's tags (an aggregate of one is valid).
+      if (head.tags !== undefined) return this.#alone(lane, head, Math.max(maxBytes, maxRawBytes))
       if (head.bytes > Math.max(maxBytes, maxRawBytes)) return undefined
       queue.shift()
       return single(lane, head)
@@ -50,19 +52,36 @@ export class EntryBuilder {
     builder.reset()
     const users = new Array<PendingUserRecord>(count)
     for (let i = 0; i < count; i++) users[i] = queue.shift()!
-    return {
-      target: lane.target,
-      predictedShardId: lane.shardId,
-      users,
-      data,
-      partitionKey: AGGREGATE_PARTITION_KEY,
-      // Kinesis routes the aggregate by this key: the first record's, so it lands on the predicted shard.
-      explicitHashKey: formatHashKey(head.hashKey),
-      bytes: data.length + AGGREGATE_PARTITION_KEY.length,
-      oldestArrival: oldest,
-      tries: head.attempts?.length ?? 0,
-      lastEventAt: Math.max(head.arrivedAt, lane.lastFailureAt),
-    }
+    return aggregated(lane, users, data, oldest)
+  }
+
+  /** The head (a record with headers) in an aggregate of its own; undefined when it does not fit. */
+  #alone(lane: ShardLane, head: PendingUserRecord, maxBytes: number): KinesisRecord | undefined {
+    const builder = this.#builder
+    const fits = builder.tryAdd(head, maxBytes - AGGREGATE_PARTITION_KEY.length)
+    const data = fits ? builder.build() : undefined
+    builder.reset()
+    if (data === undefined) return undefined
+    lane.queue.shift()
+    return aggregated(lane, [head], data, head.arrivedAt)
+  }
+}
+
+/** User records sent as one KPL aggregate, routed by its first record's hash key. */
+function aggregated(lane: ShardLane, users: PendingUserRecord[], data: Buffer, oldest: number): KinesisRecord {
+  const head = users[0]!
+  return {
+    target: lane.target,
+    predictedShardId: lane.shardId,
+    users,
+    data,
+    partitionKey: AGGREGATE_PARTITION_KEY,
+    // Kinesis routes the aggregate by this key: the first record's, so it lands on the predicted shard.
+    explicitHashKey: formatHashKey(head.hashKey),
+    bytes: data.length + AGGREGATE_PARTITION_KEY.length,
+    oldestArrival: oldest,
+    tries: head.attempts?.length ?? 0,
+    lastEventAt: Math.max(head.arrivedAt, lane.lastFailureAt),
   }
 }
 

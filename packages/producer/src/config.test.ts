@@ -21,6 +21,7 @@ describe('resolveProducerConfig', () => {
       maxUserRecordSize: 1024 * 1024,
       maxOutstandingRecords: PRODUCER_DEFAULTS.maxOutstandingRecords,
       maxBufferedBytes: PRODUCER_DEFAULTS.maxBufferedBytes,
+      tracing: false,
     })
   })
 
@@ -33,6 +34,7 @@ describe('resolveProducerConfig', () => {
     [{ recordTtl: 1.5 }, 'recordTtl', 'an integer number of milliseconds in [100, 86400000]', '1.5'],
     [{ failIfThrottled: 'yes' }, 'failIfThrottled', 'true or false', '"yes"'],
     [{ preserveOrder: 'no' }, 'preserveOrder', 'true or false', '"no"'],
+    [{ tracing: 1 }, 'tracing', 'true or false', '1'],
     [{ region: '' }, 'region', 'a non-empty string', '""'],
     [{ streamName: 's', streamARN: arn }, 'streamARN', 'either streamName or streamARN, not both', JSON.stringify(arn)],
     [

@@ -45,6 +45,12 @@ export interface KinesisProducerOptions {
   retryBackoffMaxMillis?: number
   hashKeyCacheSize?: number
   logger?: Logger
+  /**
+   * OpenTelemetry tracing through the optional peer dependency `@opentelemetry/api` (off by default):
+   * the active context goes into each record's headers, and each PutRecords request is a `send` span
+   * linked to the contexts of its records.
+   */
+  tracing?: boolean
   /** Where KPL-named metrics go besides getMetrics(). */
   metrics?: MetricsSink
   /**
@@ -81,6 +87,7 @@ export interface ResolvedProducerConfig {
   readonly retryBackoffMaxMillis: number
   readonly hashKeyCacheSize: number
   readonly logger: Logger
+  readonly tracing: boolean
   readonly cloudWatch: CloudWatchOptions | undefined
   readonly metrics: MetricsSink
 }
@@ -188,6 +195,7 @@ export function resolveProducerConfig(options: KinesisProducerOptions = {}): Res
     ),
     hashKeyCacheSize: integerOption('hashKeyCacheSize', options.hashKeyCacheSize, D.hashKeyCacheSize, 1, 10_000_000),
     logger: options.logger ?? silentLogger,
+    tracing: booleanOption('tracing', options.tracing, D.tracing),
     cloudWatch: options.cloudWatch,
     metrics: options.metrics ?? noopMetrics,
   }

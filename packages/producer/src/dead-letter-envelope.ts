@@ -1,7 +1,8 @@
 /**
  * The JSON envelope a dead-lettered record travels in: the original partition key and data (base64),
- * why it failed and where it came from. Record headers would carry the metadata beside untouched data;
- * Kinesis has none yet, so the envelope is the record. `kinesisTsDeadLetter` is the format version.
+ * why it failed and where it came from. The envelope is the whole record, not headers beside the data: a
+ * dead-letter stream must be readable by any reader, aggregate-aware or not. `kinesisTsDeadLetter` is the
+ * format version.
  */
 export interface DeadLetterEnvelope {
   readonly kinesisTsDeadLetter: 1
@@ -10,6 +11,8 @@ export interface DeadLetterEnvelope {
   readonly explicitHashKey?: string
   /** The original data, base64. */
   readonly data: string
+  /** The original record's headers, only when it had some (a trace context among them). */
+  readonly headers?: Readonly<Record<string, string>>
   readonly error: { readonly name: string; readonly message: string; readonly code?: string }
   /** The stream the record was read from, when deadLetterToStream was told (sourceStreamName). */
   readonly streamName?: string
@@ -34,6 +37,7 @@ export interface DeadLetterSource {
     readonly subSequenceNumber: number
     readonly explicitHashKey?: string | undefined
     readonly approximateArrivalTimestamp?: Date | undefined
+    readonly headers?: Readonly<Record<string, string>> | undefined
   }
   readonly error: unknown
   readonly attempts: number
@@ -67,6 +71,9 @@ export function deadLetterEnvelope(
     partitionKey: record.partitionKey,
     ...(record.explicitHashKey === undefined ? {} : { explicitHashKey: record.explicitHashKey }),
     data: Buffer.from(record.data.buffer, record.data.byteOffset, record.data.byteLength).toString('base64'),
+    ...(record.headers === undefined || Object.keys(record.headers).length === 0
+      ? {}
+      : { headers: { ...record.headers } }),
     error: errorOf(poison.error),
     ...(sourceStreamName === undefined ? {} : { streamName: sourceStreamName }),
     shardId: poison.shardId,
@@ -101,6 +108,7 @@ export function parseDeadLetterEnvelope(data: Uint8Array): DeadLetterEnvelope | 
     typeof envelope.subSequenceNumber !== 'number' ||
     typeof envelope.attempts !== 'number' ||
     (envelope.explicitHashKey !== undefined && typeof envelope.explicitHashKey !== 'string') ||
+    (envelope.headers !== undefined && (typeof envelope.headers !== 'object' || envelope.headers === null)) ||
     typeof envelope.error !== 'object' ||
     envelope.error === null
   ) {

@@ -80,6 +80,19 @@ describe('deadLetterToStream', () => {
     expect(second!.error).toEqual({ name: 'Error', message: 'just a string' })
   })
 
+  it("keeps the record's headers in the envelope when it had some (empty headers add nothing)", async () => {
+    const { producer, added } = recordingProducer()
+    const deadLetter = deadLetterToStream({ streamName: 'dlq', producer })
+    await deadLetter(poison({ headers: { traceparent: '00-ab-cd-01', tenant: 't1' } }))
+    await deadLetter(poison({ headers: {} }))
+    const [tagged, plain] = added.map((r) => parseDeadLetterEnvelope(r.data as Uint8Array)!)
+    expect(tagged!.headers).toEqual({ traceparent: '00-ab-cd-01', tenant: 't1' })
+    expect(plain).not.toHaveProperty('headers')
+    // The envelope itself goes without headers: any reader can read a dead-letter stream.
+    expect(added.every((r) => r.headers === undefined)).toBe(true)
+    expect(parseDeadLetterEnvelope(Buffer.from(JSON.stringify({ ...tagged, headers: 'x' })))).toBeUndefined()
+  })
+
   it('rejects when the put fails (the consumer calls it again) and refuses an envelope over the record limit', async () => {
     const { producer, added } = recordingProducer()
     const deadLetter = deadLetterToStream({ streamName: 'dlq', producer })

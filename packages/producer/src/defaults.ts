@@ -33,6 +33,8 @@ export const PRODUCER_DEFAULTS = Object.freeze({
   retryBackoffMaxMillis: 5_000,
   /** kinesis-ts: partition keys whose hash key is remembered (MD5 is the hottest per-record cost). */
   hashKeyCacheSize: 10_000,
+  /** kinesis-ts: OpenTelemetry context in record headers and a span per request (needs @opentelemetry/api). */
+  tracing: false,
 })
 
 /** Kinesis limits the options are checked against. */

@@ -6,6 +6,7 @@ import { PRODUCER_METRICS as M, type ProducerMetrics } from './metrics.js'
 import type { KinesisRecord, PendingUserRecord } from './pending.js'
 import type { Responses } from './responses.js'
 import { type PutOutcome, putRecords } from './sender.js'
+import type { ProducerTracing } from './tracing.js'
 
 export interface DispatcherOptions {
   readonly maxConnections: number
@@ -22,6 +23,8 @@ export interface DispatcherDeps {
   readonly outstanding: () => number
   /** Aborts every request in flight (destroy). */
   readonly signal: AbortSignal
+  /** With `tracing: true`: a span per request. */
+  readonly tracing?: ProducerTracing | undefined
 }
 
 interface InFlight {
@@ -121,9 +124,11 @@ export class Dispatcher {
     metrics.stream(M.UserRecordsPending, this.#deps.outstanding(), 'Count', target.label)
     metrics.stream(M.KinesisRecordsPerPutRecordsRequest, batch.records.length, 'Count', target.label)
     metrics.stream(M.UserRecordsPerPutRecordsRequest, users, 'Count', target.label)
-    void putRecords(kinesis, target, batch.records, this.#options.requestTimeout, this.#deps.signal).then((outcome) =>
-      this.#onResponse(inFlight, outcome),
-    )
+    const span = this.#deps.tracing?.startSend(target, batch.records, users)
+    void putRecords(kinesis, target, batch.records, this.#options.requestTimeout, this.#deps.signal).then((outcome) => {
+      if (span !== undefined) this.#deps.tracing!.endSend(span, outcome)
+      this.#onResponse(inFlight, outcome)
+    })
   }
 
   #onResponse(inFlight: InFlight, outcome: PutOutcome): void {

@@ -22,6 +22,7 @@ export function pendingUserRecord(call: AddCall, hashKeys: HashKeyCache, now: nu
     hashKey: call.explicitHashKeyValue ?? hashKeys.get(call.partitionKey),
     data: call.data,
     bytes: call.bytes,
+    tags: call.tags,
     target: call.target,
     arrivedAt: now,
     generation: call.generation,

@@ -8,6 +8,7 @@ import { Pipeline } from './pipeline.js'
 import { type ProducerResources, openResources } from './resources.js'
 import { DESTROYED } from './settlement.js'
 import { StreamTargets } from './stream-targets.js'
+import { ProducerTracing } from './tracing.js'
 import type { UserRecord, UserRecordResult } from './types.js'
 import { type CheckedRecord, checkUserRecord } from './validate.js'
 
@@ -29,12 +30,15 @@ export class KinesisProducer {
   readonly #flushes = new FlushTracker()
   readonly #pipeline: Pipeline
   readonly #abort = new AbortController()
+  readonly #tracing: ProducerTracing | undefined
   #closing: Promise<void> | undefined
   #destroyed = false
 
   constructor(options: KinesisProducerOptions = {}) {
     this.config = resolveProducerConfig(options)
     const { config } = this
+    // Before any resource is opened: it throws when @opentelemetry/api is missing.
+    this.#tracing = config.tracing ? new ProducerTracing() : undefined
     this.#resources = openResources(config)
     const { kinesis, metrics } = this.#resources
     // Every request in flight listens for destroy().
@@ -54,6 +58,7 @@ export class KinesisProducer {
       outstanding: () => this.#admission.records,
       flushGeneration: () => this.#flushes.generation,
       signal: this.#abort.signal,
+      tracing: this.#tracing,
     })
     this.#targets = new StreamTargets(kinesis, config, (target, changed) => this.#pipeline.onShardMap(target, changed))
   }
@@ -68,7 +73,14 @@ export class KinesisProducer {
     let checked: CheckedRecord
     let target: AddCall['target']
     try {
-      checked = checkUserRecord(record, this.config.maxUserRecordSize)
+      const tracing = this.#tracing
+      if (tracing === undefined) {
+        checked = checkUserRecord(record, this.config.maxUserRecordSize, this.config.aggregationEnabled)
+      } else {
+        const { headers, context } = tracing.inject(record.headers)
+        checked = checkUserRecord(record, this.config.maxUserRecordSize, this.config.aggregationEnabled, headers)
+        tracing.remember(checked.tags, context)
+      }
       target = this.#targets.targetOf(record)
     } catch (error) {
       return Promise.reject(error)
@@ -84,6 +96,7 @@ export class KinesisProducer {
         explicitHashKey: checked.explicitHashKey,
         explicitHashKeyValue: checked.explicitHashKeyValue,
         bytes: checked.bytes,
+        tags: checked.tags,
         source: record,
         target,
         generation,

@@ -10,8 +10,10 @@ export interface PendingUserRecord {
   readonly hashKey: bigint
   /** The producer's own copy of the caller's bytes. */
   readonly data: Uint8Array
-  /** data + partition key, as counted against maxBufferedBytes. */
+  /** data + partition key (+ encoded headers), as counted against maxBufferedBytes. */
   readonly bytes: number
+  /** Its headers as KPL tags (undefined: none): such a record only ever goes inside an aggregate. */
+  readonly tags: Uint8Array | undefined
   readonly target: StreamTarget
   /** When it was added: its buffering time and its recordTtl count from here. */
   readonly arrivedAt: number

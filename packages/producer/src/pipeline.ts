@@ -12,6 +12,7 @@ import { Retries } from './retry.js'
 import { Router } from './router.js'
 import { DESTROYED, Settlement } from './settlement.js'
 import type { StreamTarget } from './stream-target.js'
+import type { ProducerTracing } from './tracing.js'
 
 export interface PipelineDeps {
   readonly kinesis: KinesisClient
@@ -23,6 +24,7 @@ export interface PipelineDeps {
   /** The current flush generation: a record of an older one is waited for and goes at once. */
   readonly flushGeneration: () => number
   readonly signal: AbortSignal
+  readonly tracing?: ProducerTracing | undefined
 }
 
 /**
@@ -60,6 +62,7 @@ export class Pipeline {
       responses: () => responses,
       outstanding: deps.outstanding,
       signal: deps.signal,
+      tracing: deps.tracing,
     })
     this.#dispatcher = dispatcher
     const reshard = new Reshard({

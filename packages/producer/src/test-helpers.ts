@@ -1,6 +1,6 @@
 // Fixtures for the producer's unit tests (not exported by the package).
 import type { KinesisClient } from '@aws-sdk/client-kinesis'
-import { hashKeyOf } from '@kinesis-ts/shared'
+import { encodeHeaderTags, hashKeyOf } from '@kinesis-ts/shared'
 import type { PendingUserRecord } from './pending.js'
 import type { StreamTarget } from './stream-target.js'
 import type { UserRecordResult } from './types.js'
@@ -16,8 +16,15 @@ export interface TestUser extends PendingUserRecord {
 export function testUser(
   partitionKey: string,
   size: number,
-  options: { explicitHashKey?: string; arrivedAt?: number; tag?: string; target?: StreamTarget } = {},
+  options: {
+    explicitHashKey?: string
+    arrivedAt?: number
+    tag?: string
+    target?: StreamTarget
+    headers?: Record<string, string>
+  } = {},
 ): TestUser {
+  const tags = options.headers === undefined ? undefined : encodeHeaderTags(options.headers)
   const data = new Uint8Array(size).fill(7)
   if (options.tag !== undefined) data.set(Buffer.from(options.tag).subarray(0, size))
   const user: TestUser = {
@@ -26,7 +33,8 @@ export function testUser(
     explicitHashKey: options.explicitHashKey,
     hashKey: options.explicitHashKey === undefined ? hashKeyOf(partitionKey) : BigInt(options.explicitHashKey),
     data,
-    bytes: size + Buffer.byteLength(partitionKey),
+    bytes: size + Buffer.byteLength(partitionKey) + (tags?.length ?? 0),
+    tags,
     target: options.target ?? testTarget,
     arrivedAt: options.arrivedAt ?? 0,
     generation: 0,

@@ -8,6 +8,11 @@ export interface UserRecord {
   /** Another stream than the producer's default. */
   readonly streamName?: string | undefined
   readonly streamARN?: string | undefined
+  /**
+   * Headers, sent as the record's KPL tags: the record always goes inside an aggregate (even alone),
+   * so it needs `aggregationEnabled`. Their bytes count in `maxUserRecordSize`.
+   */
+  readonly headers?: Readonly<Record<string, string>> | undefined
 }
 
 /** One try at putting a user record, as the KPL reports it. */

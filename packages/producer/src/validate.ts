@@ -1,4 +1,12 @@
-import { InvalidArgumentError, parseExplicitHashKey, validatePartitionKey } from '@kinesis-ts/shared'
+import {
+  InvalidArgumentError,
+  type RecordHeaders,
+  encodeHeaderTags,
+  parseExplicitHashKey,
+  soleAggregateSize,
+  validatePartitionKey,
+} from '@kinesis-ts/shared'
+import { AGGREGATE_PARTITION_KEY } from './aggregator.js'
 import type { UserRecord } from './types.js'
 
 export interface CheckedRecord {
@@ -8,15 +16,23 @@ export interface CheckedRecord {
   /** Normalized decimal, when given. */
   readonly explicitHashKey: string | undefined
   readonly explicitHashKeyValue: bigint | undefined
-  /** data + partition key in bytes, as Kinesis counts a record. */
+  /** data + partition key (+ encoded headers) in bytes, as Kinesis counts a record. */
   readonly bytes: number
+  /** The headers as KPL tags; undefined when there are none. */
+  readonly tags: Uint8Array | undefined
 }
 
 /**
- * Checks one user record against Kinesis' rules and `maxUserRecordSize`.
+ * Checks one user record against Kinesis' rules and `maxUserRecordSize`. `headers` are the record's
+ * (or those tracing made of them).
  * @throws InvalidArgumentError naming the field and the limit.
  */
-export function checkUserRecord(record: UserRecord, maxUserRecordSize: number): CheckedRecord {
+export function checkUserRecord(
+  record: UserRecord,
+  maxUserRecordSize: number,
+  aggregationEnabled = true,
+  headers: RecordHeaders | undefined = record.headers,
+): CheckedRecord {
   if (typeof record !== 'object' || record === null) {
     throw new InvalidArgumentError('record', 'must be an object { partitionKey, data, explicitHashKey? }', record)
   }
@@ -30,16 +46,48 @@ export function checkUserRecord(record: UserRecord, maxUserRecordSize: number): 
   if (raw instanceof Uint8Array) data = Buffer.from(raw)
   else if (typeof raw === 'string') data = Buffer.from(raw, 'utf8')
   else throw new InvalidArgumentError('data', 'must be a Uint8Array, a Buffer or a string', raw)
-  const bytes = data.length + Buffer.byteLength(partitionKey)
+  const keyBytes = Buffer.byteLength(partitionKey)
+  const tags = headers === undefined ? undefined : encodeHeaderTags(headers)
+  const bytes = data.length + keyBytes + (tags === undefined ? 0 : tags.length)
   if (bytes > maxUserRecordSize) {
+    const what = tags === undefined ? 'data + partitionKey' : 'data + partitionKey + headers'
     throw new InvalidArgumentError(
       'data',
-      `data + partitionKey must be at most maxUserRecordSize (${maxUserRecordSize} bytes), got ${bytes} bytes`,
+      `${what} must be at most maxUserRecordSize (${maxUserRecordSize} bytes), got ${bytes} bytes`,
     )
   }
-  if (explicitHashKey === undefined) {
-    return { partitionKey, data, explicitHashKey: undefined, explicitHashKeyValue: undefined, bytes }
+  const value = explicitHashKey === undefined ? undefined : parseExplicitHashKey(explicitHashKey, 'explicitHashKey')
+  const normalized = value?.toString(10)
+  if (tags !== undefined)
+    checkTaggedRecord(data, partitionKey, keyBytes, normalized, tags, maxUserRecordSize, aggregationEnabled)
+  return { partitionKey, data, explicitHashKey: normalized, explicitHashKeyValue: value, bytes, tags }
+}
+
+/**
+ * Headers travel only inside an aggregate (as its records' tags), so a record with headers needs
+ * aggregation, and its aggregate of one (with the aggregate's partition key) must fit maxUserRecordSize.
+ */
+function checkTaggedRecord(
+  data: Uint8Array,
+  partitionKey: string,
+  keyBytes: number,
+  explicitHashKey: string | undefined,
+  tags: Uint8Array,
+  maxUserRecordSize: number,
+  aggregationEnabled: boolean,
+): void {
+  if (!aggregationEnabled) {
+    throw new InvalidArgumentError(
+      'headers',
+      'need aggregationEnabled: true (headers travel as the KPL tags of an aggregated record)',
+    )
   }
-  const value = parseExplicitHashKey(explicitHashKey, 'explicitHashKey')
-  return { partitionKey, data, explicitHashKey: value.toString(10), explicitHashKeyValue: value, bytes }
+  const ehkBytes = explicitHashKey === undefined ? undefined : explicitHashKey.length
+  const alone = soleAggregateSize({ partitionKey, data, tags }, keyBytes, ehkBytes) + AGGREGATE_PARTITION_KEY.length
+  if (alone > maxUserRecordSize) {
+    throw new InvalidArgumentError(
+      'data',
+      `data + partitionKey + headers inside their aggregate must be at most maxUserRecordSize (${maxUserRecordSize} bytes), got ${alone} bytes`,
+    )
+  }
 }

@@ -61,3 +61,16 @@ export {
   stringOption,
   type StringRule,
 } from './validate-options.js'
+export {
+  KINESIS_MESSAGING_SYSTEM,
+  MESSAGING_ATTRIBUTES,
+  TRACING_LINK_LIMIT,
+  linksTo,
+  loadTracingApi,
+  type TraceAttributes,
+  type TraceContext,
+  type TraceSpan,
+  type TraceSpanContext,
+  type TraceSpanOptions,
+  type TracingApi,
+} from './tracing.js'

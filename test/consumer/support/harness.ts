@@ -26,7 +26,7 @@ export const FAST = {
   shutdownTimeoutMillis: 10_000,
   // Under the 1.35 s self-fence of a 1.5 s failover, with room for a busy 2-core CI machine.
   dynamoDbRequestTimeoutMillis: 1_000,
-  // The default (failover / 15 = 100 ms) would scan dynalite ten times a second per worker.
+  // The default (failover / 20 = 75 ms) would have the fleet scan dynalite 13 times a second.
   leaseExpiryWatchIntervalMillis: 250,
 } satisfies Partial<KinesisConsumerOptions>
 

@@ -42,6 +42,7 @@ export function records(items: { key: string; data: string }[]): KinesisClientRe
     subSequenceNumber: 0,
     approximateArrivalTimestamp: new Date(),
     aggregated: false,
+    headers: {},
   }))
 }
 

@@ -28,16 +28,16 @@ const MAX_DISCOVERY_MILLIS = 1_000
  * How often a 3.x worker looks for leases assigned to it (and notices held ones the leader moved).
  * Java: leaseAssignmentIntervalMillis / 2 − 25 (9 975 ms), which alone breaks the graceful target
  * (< 2 s): a handoff is seen by the old owner one discovery (or renewal) after the leader's write, and
- * its assign by the new owner one discovery later. Here failoverTimeMillis / 15 — the 2.x expiry
- * watch's cadence — within [100, 1 000] ms and never slower than Java: 666 ms at the defaults, so the
- * two discoveries of a handoff take 1.3 s at worst. Cost: one KEYS_ONLY GSI Query per worker per
- * interval, 0.5 read request unit each (eventually consistent, < 4 KB): 5 400 queries and 2 700 RRU per
- * worker-hour, about $0.0003 per worker-hour on demand ($0.125 per million RRU, us-east-1), against
- * 361 queries at Java's cadence; plus a GetItem per lease newly assigned. Without the GSI (a 2.x
+ * its assign by the new owner one discovery later. Here failoverTimeMillis / leaseExpiryWatchDivisor
+ * (20) — the 2.x expiry watch's cadence — within [100, 1 000] ms and never slower than Java: 500 ms at
+ * the defaults, so the two discoveries of a handoff take 1 s at worst. Cost: one KEYS_ONLY GSI Query
+ * per worker per interval, 0.5 read request unit each (eventually consistent, < 4 KB): 7 200 queries
+ * and 3 600 RRU per worker-hour, about $0.00045 per worker-hour on demand ($0.125 per million RRU,
+ * us-east-1), against 361 queries at Java's cadence; plus a GetItem per lease newly assigned. Without the GSI (a 2.x
  * table) it is an eventually consistent Scan: 0.5 RRU per 4 KB of table per interval.
  */
 export function discoveryIntervalOf(config: ResolvedConsumerConfig): number {
   const java = Math.floor(config.leaseAssignmentIntervalMillis / 2) - D.epsilonMillis
-  const target = Math.floor(config.failoverTimeMillis / 15)
+  const target = Math.floor(config.failoverTimeMillis / D.leaseExpiryWatchDivisor)
   return Math.max(MIN_DISCOVERY_MILLIS, Math.min(MAX_DISCOVERY_MILLIS, target, java))
 }

@@ -64,11 +64,11 @@ describe('discoveryIntervalOf', () => {
       processorFactory: () => ({}) as ShardRecordProcessor,
       ...options,
     })
-  it('is failoverTimeMillis / 15 within [100, 1000] ms and never slower than Java (assignment interval / 2 − 25)', () => {
-    expect(discoveryIntervalOf(config({}))).toBe(666)
-    expect(discoveryIntervalOf(config({ failoverTimeMillis: 3_000 }))).toBe(200)
+  it('is failoverTimeMillis / 20 (the expiry watch cadence) within [100, 1000] ms and never slower than Java (assignment interval / 2 − 25)', () => {
+    expect(discoveryIntervalOf(config({}))).toBe(500)
+    expect(discoveryIntervalOf(config({ failoverTimeMillis: 3_000 }))).toBe(150)
     expect(discoveryIntervalOf(config({ failoverTimeMillis: 60_000 }))).toBe(1_000)
     expect(discoveryIntervalOf(config({ failoverTimeMillis: 200 }))).toBe(100)
-    expect(discoveryIntervalOf(config({ leaseAssignmentIntervalMillis: 1_000 }))).toBe(475)
+    expect(discoveryIntervalOf(config({ leaseAssignmentIntervalMillis: 800 }))).toBe(375)
   })
 })

@@ -1,11 +1,23 @@
 import type { Logger, MetricsSink } from '@kinesis-ts/shared'
-import { runEvery } from '../loop.js'
+import { pause, runEvery } from '../loop.js'
 import { METRICS } from '../metrics.js'
 import type { HeldLease } from './held-lease.js'
 import { LeaseRenewer } from './lease-renewer.js'
 import type { LeaseStore } from './lease-store.js'
 import { ExpiryTracker, planLeaseTaking } from './lease-taker.js'
 import type { Lease } from './lease.js'
+import { ScheduledTakes, nextWatchSlot, watchTurns } from './watch-schedule.js'
+
+/**
+ * An owner whose leases stood still this many renewal intervals is dropped from the watch schedule;
+ * more than one interval, so a renewal landing just after our scan does not make a live worker look dead.
+ */
+const STALLED_RENEWAL_INTERVALS = 1.5
+/**
+ * A scheduled take fires unless a scan showed the counter move first, so a worker arms them only when
+ * it scans a live lease at least once between its renewals and its expiry, with a tenth of slack.
+ */
+const ARMED_FAILOVER_SHARE = 0.9
 
 export interface LeaseCoordinatorOptions {
   readonly store: LeaseStore
@@ -15,7 +27,10 @@ export interface LeaseCoordinatorOptions {
   readonly maxLeaseRenewalThreads: number
   readonly fenceMarginMillis: number
   readonly takerIntervalMillis: number
-  /** How often an eventually consistent scan looks for expired, released or assigned leases (0: never). */
+  /**
+   * The fleet's expiry watch: some worker runs an eventually consistent scan for expired, released or
+   * assigned leases this often, the live workers taking turns (0: never).
+   */
   readonly expiryWatchIntervalMillis: number
   readonly maxLeasesForWorker: number
   readonly maxLeasesToStealAtOneTime: number
@@ -31,6 +46,13 @@ export interface LeaseCoordinatorOptions {
  * leases as soon as they are free — expired (counter still for failoverTimeMillis), released by a
  * worker that shut down, or naming this worker — but never steals. Without the watch a crashed
  * worker's leases wait for the second taker scan after expiry (up to 2 × 20 s at the defaults).
+ *
+ * The watch costs a Scan each time, so the fleet shares it (watch-schedule.ts): each live worker scans
+ * in its own wall-clock slots, and a lease whose counter a scan saw is taken by a timer at the moment
+ * it would expire, conditional on that counter, rather than at a later scan. Expired leases, and
+ * leases seen released by another worker, are all taken at once, even above the fair share
+ * (availability first: with the scans spread over the fleet the next chance may be seconds away; the
+ * taker round rebalances). Fresh unowned leases (a new table) still go by the fair share.
  * Rounds run one at a time. Taking can stop (graceful shutdown) while renewal goes on until every
  * lease is released.
  */
@@ -43,10 +65,23 @@ export class LeaseCoordinator {
   #loops: Promise<void>[] = []
   /** The round in progress: a watch and a taker round never interleave. */
   #round: Promise<unknown> = Promise.resolve()
+  readonly #scheduled: ScheduledTakes
+  /** The slot of the last watch scan, and whether it took leases (then the next slot is ours too). */
+  #lastWatchSlot = Number.NEGATIVE_INFINITY
+  #eager = false
 
   constructor(options: LeaseCoordinatorOptions) {
     this.#options = options
-    this.#expiry = new ExpiryTracker(options.failoverTimeMillis)
+    this.#expiry = new ExpiryTracker(
+      options.failoverTimeMillis,
+      STALLED_RENEWAL_INTERVALS * options.renewerIntervalMillis,
+    )
+    this.#scheduled = new ScheduledTakes((lease) => {
+      this.#takeWhenExpired(lease).catch((error) =>
+        options.logger.debug({ err: error, leaseKey: lease.leaseKey }, 'scheduled lease take failed'),
+      )
+    })
+    this.#taking.signal.addEventListener('abort', () => this.#scheduled.cancelAll(), { once: true })
     this.#renewer = new LeaseRenewer({
       store: options.store,
       workerId: options.workerId,
@@ -86,31 +121,117 @@ export class LeaseCoordinator {
     ]
     if (this.#options.expiryWatchIntervalMillis > 0) {
       this.#loops.push(
+        // No interval of its own: each run waits for this worker's next slot, a failed scan included.
         runEvery(
-          this.#options.expiryWatchIntervalMillis,
+          0,
           this.#taking.signal,
-          () => this.watchForFreeLeases(),
+          () => this.#watchInNextSlot(),
           (error) => logger.debug({ err: error }, 'lease expiry watch failed'),
         ),
       )
     }
   }
 
-  /** One watch round: free leases only, from an eventually consistent scan, no metrics of a taker round. */
+  #slotInput(nowMillis: number) {
+    const { expiryWatchIntervalMillis, workerId, takerIntervalMillis, failoverTimeMillis, renewerIntervalMillis } =
+      this.#options
+    return {
+      nowMillis,
+      fleetIntervalMillis: expiryWatchIntervalMillis,
+      // Past the taker interval the taker's scans come first; past the armed bound the timers misfire.
+      maxWorkerIntervalMillis: Math.min(
+        takerIntervalMillis,
+        ARMED_FAILOVER_SHARE * failoverTimeMillis - renewerIntervalMillis,
+      ),
+      workers: this.#expiry.liveWorkers(workerId),
+      workerId,
+      lastSlot: this.#lastWatchSlot,
+      eager: this.#eager,
+    }
+  }
+
+  async #watchInNextSlot(): Promise<void> {
+    const input = this.#slotInput(Date.now())
+    const next = nextWatchSlot(input)
+    // At most one turn: a wall clock stepped back would otherwise put the last slot far ahead.
+    const wait = Math.min(next.atMillis - Date.now(), watchTurns(input) * input.fleetIntervalMillis)
+    if (!(await pause(wait, this.#taking.signal))) return
+    this.#lastWatchSlot = next.slot
+    this.#eager = false
+    await this.watchForFreeLeases()
+  }
+
+  /**
+   * One watch round, from an eventually consistent scan, without the metrics of a taker round: every
+   * expired or released lease, other free ones up to the fair share, never a steal (balancing stays
+   * with the slow round, as the Java KCL balances).
+   */
   watchForFreeLeases(): Promise<void> {
     return this.#serialized(async () => {
       const { store, workerId } = this.#options
       const leases = await store.listLeases(this.#taking.signal, { consistent: false })
-      const available = this.#expiry.observe(leases, performance.now(), workerId, this.#renewer.keys)
+      const now = performance.now()
+      const available = this.#observe(leases, now)
       if (available.size === 0) return
       const plan = planLeaseTaking(leases, available, workerId, this.#options)
-      // Only free leases: stealing stays with the slow round, as the Java KCL balances.
-      if (plan.stealing) return
-      for (const lease of plan.take) {
-        if (this.#taking.signal.aborted) break
-        await this.#take(lease, false)
+      // A worker died or left: its leases go at once, to whoever sees them first, above the fair share.
+      const orphaned = leases.filter(
+        (l) =>
+          available.has(l.leaseKey) && (this.#expiry.isExpired(l.leaseKey, now) || this.#expiry.isReleased(l.leaseKey)),
+      )
+      const take = new Set(plan.stealing ? orphaned : [...plan.take, ...orphaned])
+      let taken = 0
+      for (const lease of take) {
+        if (this.#taking.signal.aborted || this.#full()) break
+        if (await this.#take(lease, false)) taken++
       }
+      // The fleet is changing (a worker left or died): look again in the next slot, not the next turn.
+      if (taken > 0) this.#eager = true
     })
+  }
+
+  /** Updates the expiry tracker from a scan and re-arms the scheduled takes from it. */
+  #observe(leases: readonly Lease[], now: number): Set<string> {
+    const available = this.#expiry.observe(leases, now, this.#options.workerId, this.#renewer.keys)
+    if (!this.#armsTimers()) return available
+    const armed = new Set<string>()
+    for (const lease of leases) {
+      if (available.has(lease.leaseKey) || this.#renewer.keys.has(lease.leaseKey)) continue
+      const at = this.#expiry.expiresAt(lease.leaseKey, lease.leaseCounter)
+      if (at === undefined) continue
+      this.#scheduled.schedule(lease, at)
+      armed.add(lease.leaseKey)
+    }
+    this.#scheduled.retain(armed)
+    return available
+  }
+
+  /** Timers only while taking, and only while this worker's scans see a live lease move before they fire. */
+  #armsTimers(): boolean {
+    const { expiryWatchIntervalMillis, failoverTimeMillis, renewerIntervalMillis } = this.#options
+    if (this.#taking.signal.aborted || expiryWatchIntervalMillis <= 0) {
+      this.#scheduled.cancelAll()
+      return false
+    }
+    const ownInterval = watchTurns(this.#slotInput(Date.now())) * expiryWatchIntervalMillis
+    const armed = ownInterval + renewerIntervalMillis <= ARMED_FAILOVER_SHARE * failoverTimeMillis
+    if (!armed) this.#scheduled.cancelAll()
+    return armed
+  }
+
+  /** A scheduled take: the lease's counter stood still since it was armed (no scan saw it move). */
+  #takeWhenExpired(lease: Lease): Promise<void> {
+    return this.#serialized(async () => {
+      if (this.#taking.signal.aborted || this.#renewer.keys.has(lease.leaseKey) || this.#full()) return
+      // A scan since arming that saw another counter would have re-armed the timer; this one is stale.
+      if (this.#expiry.expiresAt(lease.leaseKey, lease.leaseCounter) === undefined) return
+      if (!this.#expiry.isExpired(lease.leaseKey, performance.now())) return
+      await this.#take(lease, false)
+    })
+  }
+
+  #full(): boolean {
+    return this.#renewer.keys.size >= this.#options.maxLeasesForWorker
   }
 
   #serialized<T>(round: () => Promise<T>): Promise<T> {
@@ -129,7 +250,7 @@ export class LeaseCoordinator {
     const started = performance.now()
     // Eventually consistent, as the Java KCL's lease scan: a stale item only makes a conditional take fail.
     const leases = await store.listLeases(this.#taking.signal, { consistent: false })
-    const available = this.#expiry.observe(leases, performance.now(), workerId, this.#renewer.keys)
+    const available = this.#observe(leases, performance.now())
     const plan = planLeaseTaking(leases, available, workerId, this.#options)
     metrics.put(METRICS.totalLeases, leases.length, 'Count')
     metrics.put(METRICS.expiredLeases, available.size, 'Count')
@@ -184,6 +305,8 @@ export class LeaseCoordinator {
     this.#taking.abort()
     this.#renewing.abort()
     await Promise.all(this.#loops)
+    // A scheduled take in flight would hand the renewer a lease after it stopped.
+    await this.#round
     await this.#renewer.stop()
   }
 }

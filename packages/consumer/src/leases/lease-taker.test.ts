@@ -114,6 +114,55 @@ describe('ExpiryTracker', () => {
     )
     expect([...available].sort()).toEqual(['a', 'b'])
   })
+
+  it('tells when a seen counter expires, only for the counter it saw', () => {
+    const tracker = new ExpiryTracker(1_000)
+    tracker.observe([lease('a', 'w1', 5)], 100, 'me', new Set())
+    tracker.observe([lease('a', 'w1', 5)], 600, 'me', new Set())
+    expect(tracker.expiresAt('a', 5)).toBe(1_101)
+    expect(tracker.isExpired('a', 1_100)).toBe(false)
+    expect(tracker.isExpired('a', 1_101)).toBe(true)
+    expect(tracker.expiresAt('a', 4)).toBeUndefined()
+    expect(tracker.expiresAt('gone', 5)).toBeUndefined()
+  })
+
+  it('remembers a lease released by another worker, not a fresh one or one released by this worker', () => {
+    const tracker = new ExpiryTracker(10_000)
+    tracker.observe([lease('a', 'w1', 3), lease('b', undefined, 0), lease('c', 'me', 4)], 0, 'me', new Set(['c']))
+    tracker.observe(
+      [lease('a', undefined, 4), lease('b', undefined, 0), lease('c', undefined, 5)],
+      100,
+      'me',
+      new Set(),
+    )
+    expect(['a', 'b', 'c'].map((k) => tracker.isReleased(k))).toEqual([true, false, false])
+    tracker.observe([lease('a', 'w2', 5)], 200, 'me', new Set())
+    expect(tracker.isReleased('a')).toBe(false)
+  })
+
+  it('drops an owner from the live workers once all its leases stood still across scans stalledAfterMillis apart', () => {
+    const tracker = new ExpiryTracker(10_000, 5_000)
+    const scan = (now: number, deadCounter: number, liveCounter: number) =>
+      tracker.observe(
+        [lease('a', 'dead', deadCounter), lease('b', 'dead', deadCounter), lease('c', 'live', liveCounter), lease('u')],
+        now,
+        'me',
+        new Set(),
+      )
+    scan(0, 1, 1)
+    expect(tracker.liveWorkers('me')).toEqual(['dead', 'live', 'me'])
+    scan(3_300, 2, 2)
+    scan(6_000, 2, 2)
+    // 2.7 s still: within a renewal interval and a half, both alive.
+    expect(tracker.liveWorkers('me')).toEqual(['dead', 'live', 'me'])
+    scan(6_700, 2, 3)
+    scan(8_400, 2, 3)
+    // dead: unchanged since 3,300 (5.1 s); live renewed at 6,700.
+    expect(tracker.liveWorkers('me')).toEqual(['live', 'me'])
+    // It comes back as soon as a scan sees its counter move.
+    scan(9_000, 3, 3)
+    expect(tracker.liveWorkers('me')).toEqual(['dead', 'live', 'me'])
+  })
 })
 
 describe('KCL 3.x graceful handoffs (checkpointOwner)', () => {

@@ -105,29 +105,44 @@ export function planLeaseTaking(
  * Unowned leases are available at once; so are leases that name this worker but that it does not
  * hold (left over from an earlier run with the same worker id, or assigned to it). A lease in a KCL
  * 3.x graceful handoff is available only once expired. `now` is monotonic (performance.now).
+ *
+ * It remembers which unowned leases it saw owned by another worker (released by a worker that shut
+ * down), and it also tells which workers look alive: an owner whose every lease stood still across two of our
+ * scans `stalledAfterMillis` apart (longer than a renewal interval) has stopped renewing, so it no
+ * longer takes a turn in the fleet's watch schedule.
  */
 export class ExpiryTracker {
-  readonly #seen = new Map<string, { counter: number; since: number }>()
+  readonly #seen = new Map<string, { counter: number; since: number; owner: string | undefined; released: boolean }>()
   readonly #failoverTimeMillis: number
+  readonly #stalledAfterMillis: number
+  #lastScanAt = Number.NEGATIVE_INFINITY
 
-  constructor(failoverTimeMillis: number) {
+  constructor(failoverTimeMillis: number, stalledAfterMillis = failoverTimeMillis) {
     this.#failoverTimeMillis = failoverTimeMillis
+    this.#stalledAfterMillis = stalledAfterMillis
   }
 
   /** Updates from a fresh scan; returns the keys of leases that may be taken. */
   observe(leases: readonly Lease[], now: number, workerId: string, held: ReadonlySet<string>): Set<string> {
     const available = new Set<string>()
     const present = new Set<string>()
+    this.#lastScanAt = now
     for (const lease of leases) {
       present.add(lease.leaseKey)
       const before = this.#seen.get(lease.leaseKey)
       if (before === undefined || before.counter !== lease.leaseCounter) {
-        this.#seen.set(lease.leaseKey, { counter: lease.leaseCounter, since: now })
+        const owner = actualOwner(lease)
+        const released =
+          owner === undefined &&
+          (before?.released === true || (before?.owner !== undefined && before.owner !== workerId))
+        this.#seen.set(lease.leaseKey, { counter: lease.leaseCounter, since: now, owner, released })
+      } else {
+        // A 3.x handoff may name a new checkpointOwner without moving the counter.
+        before.owner = actualOwner(lease)
       }
       if (held.has(lease.leaseKey)) continue
-      const since = this.#seen.get(lease.leaseKey)!.since
       const free = !inHandoff(lease) && (actualOwner(lease) === undefined || lease.leaseOwner === workerId)
-      if (free || now - since > this.#failoverTimeMillis) available.add(lease.leaseKey)
+      if (free || this.isExpired(lease.leaseKey, now)) available.add(lease.leaseKey)
     }
     for (const key of this.#seen.keys()) if (!present.has(key)) this.#seen.delete(key)
     return available
@@ -143,6 +158,34 @@ export class ExpiryTracker {
    * consistent scan that still shows the old counter does not make the lease look expired.
    */
   noteCounter(leaseKey: string, counter: number, now: number): void {
-    this.#seen.set(leaseKey, { counter, since: now })
+    const before = this.#seen.get(leaseKey)
+    this.#seen.set(leaseKey, { counter, since: now, owner: before?.owner, released: false })
+  }
+
+  /** Whether the counter seen for `leaseKey` has stood still for more than failoverTimeMillis at `now`. */
+  isExpired(leaseKey: string, now: number): boolean {
+    const seen = this.#seen.get(leaseKey)
+    return seen !== undefined && now - seen.since > this.#failoverTimeMillis
+  }
+
+  /** Whether the lease is unowned and a scan of ours saw another worker own it before: it was released. */
+  isReleased(leaseKey: string): boolean {
+    return this.#seen.get(leaseKey)?.released === true
+  }
+
+  /** Monotonic time after which the lease is expired if its counter is still `counter` (undefined: not seen so). */
+  expiresAt(leaseKey: string, counter: number): number | undefined {
+    const seen = this.#seen.get(leaseKey)
+    if (seen === undefined || seen.counter !== counter) return undefined
+    return seen.since + this.#failoverTimeMillis + 1
+  }
+
+  /** Owners with a lease that moved recently, as of the last scan, and this worker; sorted by id. */
+  liveWorkers(workerId: string): string[] {
+    const live = new Set([workerId])
+    for (const seen of this.#seen.values()) {
+      if (seen.owner !== undefined && this.#lastScanAt - seen.since < this.#stalledAfterMillis) live.add(seen.owner)
+    }
+    return [...live].sort()
   }
 }

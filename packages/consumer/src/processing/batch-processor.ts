@@ -6,7 +6,8 @@ import { pause } from '../loop.js'
 import { METRICS } from '../metrics.js'
 import { dataBytes } from '../records/client-records.js'
 import { isSettlingProcessor } from '../seams.js'
-import type { KinesisClientRecord, ShardRecordProcessor } from '../types.js'
+import { ConsumerTracing } from '../tracing/consumer-tracing.js'
+import type { KinesisClientRecord, ProcessRecordsInput, ShardRecordProcessor } from '../types.js'
 import { isDeadLetterPolicy } from './error-policy.js'
 import { DeadLetterIsolation, type IsolationHooks } from './isolation.js'
 
@@ -32,12 +33,15 @@ export interface BatchProcessorOptions {
 export class BatchProcessor {
   readonly #options: BatchProcessorOptions
   readonly #dimensions: { ShardId: string }
+  readonly #tracing: ConsumerTracing | undefined
   #recordsDeadLettered = 0
   #deadLetterFailures = 0
 
   constructor(options: BatchProcessorOptions) {
     this.#options = options
     this.#dimensions = { ShardId: options.shardId }
+    const { config } = options
+    this.#tracing = config.tracing ? new ConsumerTracing(config.streamName, config.applicationName) : undefined
   }
 
   /** Records handed to deadLetter by this shard consumer. */
@@ -90,7 +94,7 @@ export class BatchProcessor {
     for (let attempt = 0; ; attempt++) {
       const started = performance.now()
       try {
-        await processor.processRecords({ records, checkpointer, millisBehindLatest })
+        await this.#call(processor, { records, checkpointer, millisBehindLatest })
         this.taskCompleted(records, performance.now() - started)
         return 'processed'
       } catch (error) {
@@ -120,13 +124,16 @@ export class BatchProcessor {
   ): Promise<BatchOutcome> {
     const isolation = new DeadLetterIsolation(policy, this.#hooks(checkpointer))
     const started = performance.now()
+    const input = { records, checkpointer, millisBehindLatest }
     const settled = isSettlingProcessor(processor)
-      ? await processor.settleRecords({ records, checkpointer, millisBehindLatest }, isolation)
+      ? await (this.#tracing === undefined
+          ? processor.settleRecords(input, isolation)
+          : this.#tracing.process(this.#options.shardId, records, () => processor.settleRecords(input, isolation)))
       : await isolation.settle(records, async (part) => {
           // A bare checkpoint() names the last record of this piece: never a record still being isolated.
           const last = part.at(-1)
           if (last !== undefined) checkpointer.setLargestPermitted(last)
-          await processor.processRecords({ records: part, checkpointer, millisBehindLatest })
+          await this.#call(processor, { records: part, checkpointer, millisBehindLatest })
         })
     if (!settled) return 'abandoned'
     // Every record is processed or dead-lettered: the next checkpoint may pass them all.
@@ -188,6 +195,13 @@ export class BatchProcessor {
         }))
       },
     }
+  }
+
+  /** One processRecords call, in its process span when tracing is on. */
+  #call(processor: ShardRecordProcessor, input: ProcessRecordsInput): Promise<void> | void {
+    const tracing = this.#tracing
+    if (tracing === undefined) return processor.processRecords(input)
+    return tracing.process(this.#options.shardId, input.records, async () => processor.processRecords(input))
   }
 
   #attemptFailed(elapsedMillis: number): void {

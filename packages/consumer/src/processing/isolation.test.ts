@@ -12,6 +12,7 @@ function recordsUpTo(count: number): KinesisClientRecord[] {
     subSequenceNumber: 0,
     approximateArrivalTimestamp: new Date(0),
     aggregated: false,
+    headers: {},
   }))
 }
 

@@ -1,6 +1,7 @@
-import { encodeAggregated, hashKeyOf } from '@kinesis-ts/shared'
+import { encodeAggregated, encodeHeaderTags, hashKeyOf } from '@kinesis-ts/shared'
 import { describe, expect, it } from 'vitest'
 import type { RawKinesisRecord } from '../seams.js'
+import { packRecords, unpackRecords } from '../workers/wire.js'
 import { toClientRecords } from './client-records.js'
 
 const raw = (sequenceNumber: string, data: Uint8Array, partitionKey = 'pk'): RawKinesisRecord => ({
@@ -44,5 +45,20 @@ describe('toClientRecords', () => {
       undefined,
     )
     expect(out.map((r) => r.partitionKey)).toEqual(['c', 'zzz'])
+  })
+
+  it('gives each user record its headers (KPL tags), empty for plain records and untagged ones, in worker threads too', () => {
+    const tagged = encodeAggregated([
+      { partitionKey: 'a', data: Buffer.from('1'), tags: encodeHeaderTags({ traceparent: 'tp', k: 'v' }) },
+      { partitionKey: 'b', data: Buffer.from('2') },
+    ])
+    const out = toClientRecords([raw('10', tagged, 'a'), raw('11', Buffer.from('plain'))], full, undefined)
+    const expected = [{ traceparent: 'tp', k: 'v' }, {}, {}]
+    expect(out.map((r) => ({ ...r.headers }))).toEqual(expected)
+    // Across the thread boundary: the wire form carries them (and a worker gets empty headers, not undefined).
+    const { records, data } = packRecords(out)
+    expect(records.map((r) => r.headers)).toEqual([{ traceparent: 'tp', k: 'v' }, undefined, undefined])
+    const cloned = structuredClone({ records, data })
+    expect(unpackRecords(cloned.records, cloned.data).map((r) => ({ ...r.headers }))).toEqual(expected)
   })
 })

@@ -33,6 +33,7 @@ export function toClientRecords(
         subSequenceNumber: user.subSequenceNumber,
         approximateArrivalTimestamp: record.approximateArrivalTimestamp,
         aggregated: user.aggregated,
+        headers: user.headers,
       }
       if (user.explicitHashKey !== undefined) client.explicitHashKey = user.explicitHashKey
       if (after !== undefined && compareExtended(client, after) <= 0) continue

@@ -52,6 +52,7 @@ function recordsOf(keys: readonly string[]): KinesisClientRecord[] {
     subSequenceNumber: 0,
     approximateArrivalTimestamp: new Date(0),
     aggregated: false,
+    headers: {},
   }))
 }
 

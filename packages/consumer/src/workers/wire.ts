@@ -16,6 +16,8 @@ export interface WireRecord {
   readonly explicitHashKey?: string
   readonly arrivalMs: number
   readonly aggregated: boolean
+  /** Only when the record has some (a trace context among them): most records have none. */
+  readonly headers?: Readonly<Record<string, string>>
   readonly offset: number
   readonly length: number
 }
@@ -104,6 +106,7 @@ export function packRecords(records: readonly KinesisClientRecord[]): { records:
       ...(record.explicitHashKey === undefined ? {} : { explicitHashKey: record.explicitHashKey }),
       arrivalMs: record.approximateArrivalTimestamp.getTime(),
       aggregated: record.aggregated,
+      ...(hasHeaders(record.headers) ? { headers: record.headers } : {}),
       offset,
       length: record.data.byteLength,
     }
@@ -123,5 +126,15 @@ export function unpackRecords(records: readonly WireRecord[], data: ArrayBuffer)
     ...(record.explicitHashKey === undefined ? {} : { explicitHashKey: record.explicitHashKey }),
     approximateArrivalTimestamp: new Date(record.arrivalMs),
     aggregated: record.aggregated,
+    headers: record.headers ?? NO_HEADERS,
   }))
+}
+
+/** The worker side's empty headers (this file imports no values from the package's dependencies). */
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({})
+
+/** True when a record has any header (without building the key list). */
+export function hasHeaders(headers: Readonly<Record<string, string>>): boolean {
+  for (const _ in headers) return true
+  return false
 }

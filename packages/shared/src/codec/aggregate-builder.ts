@@ -14,6 +14,8 @@ export interface AggregationInput {
    * HashKeyCache entry: the builder then skips its own key lookup and UTF-8 measuring.
    */
   readonly partitionKeySlot?: KeySlot | undefined
+  /** The record's headers as `encodeHeaderTags()` encodes them; they count in every size. */
+  readonly tags?: Uint8Array | undefined
 }
 
 const NO_EXPLICIT_HASH_KEY = -1
@@ -29,6 +31,7 @@ export class AggregateBuilder {
   readonly #partitionKeyIndexes: number[] = []
   readonly #explicitHashKeyIndexes: number[] = []
   readonly #data: Uint8Array[] = []
+  readonly #tags: (Uint8Array | undefined)[] = []
   #bodyBytes = 0
   #pendingPartitionKey: KeySlot | undefined
   #pendingExplicitHashKey: KeySlot | undefined
@@ -73,8 +76,9 @@ export class AggregateBuilder {
       const data = this.#data[i]!
       const pkIndex = this.#partitionKeyIndexes[i]!
       const ehkIndex = this.#explicitHashKeyIndexes[i]!
+      const tags = this.#tags[i]
       out[offset++] = Tags.record
-      offset = writeVarint(out, offset, recordBodyLength(pkIndex, ehkIndex, data.length))
+      offset = writeVarint(out, offset, recordBodyLength(pkIndex, ehkIndex, data.length, tags))
       out[offset++] = Tags.recordPartitionKeyIndex
       offset = writeVarint(out, offset, pkIndex)
       if (ehkIndex !== NO_EXPLICIT_HASH_KEY) {
@@ -84,6 +88,7 @@ export class AggregateBuilder {
       out[offset++] = Tags.recordData
       offset = writeVarint(out, offset, data.length)
       offset = copyBytes(out, offset, data)
+      if (tags !== undefined) offset = copyBytes(out, offset, tags)
     }
     const digest = hash('md5', out.subarray(MAGIC_LENGTH, offset), 'buffer') as unknown as Buffer
     digest.copy(out, offset)
@@ -103,6 +108,7 @@ export class AggregateBuilder {
     this.#partitionKeyIndexes.length = 0
     this.#explicitHashKeyIndexes.length = 0
     this.#data.length = 0
+    this.#tags.length = 0
     this.#bodyBytes = 0
   }
 
@@ -127,7 +133,7 @@ export class AggregateBuilder {
     }
     this.#pendingPartitionKey = pkSlot
     this.#pendingExplicitHashKey = ehkSlot
-    return growth + delimitedFieldLength(recordBodyLength(pkIndex, ehkIndex, record.data.length))
+    return growth + delimitedFieldLength(recordBodyLength(pkIndex, ehkIndex, record.data.length, record.tags))
   }
 
   #append(record: AggregationInput, growth: number): void {
@@ -142,16 +148,36 @@ export class AggregateBuilder {
       this.#explicitHashKeyIndexes.push(ehkSlot.index)
     }
     this.#data.push(record.data)
+    this.#tags.push(record.tags)
     this.#bodyBytes += growth
   }
 }
 
-function recordBodyLength(pkIndex: number, ehkIndex: number, dataLength: number): number {
+function recordBodyLength(pkIndex: number, ehkIndex: number, dataLength: number, tags: Uint8Array | undefined): number {
   return (
     1 +
     varintLength(pkIndex) +
     (ehkIndex === NO_EXPLICIT_HASH_KEY ? 0 : 1 + varintLength(ehkIndex)) +
-    delimitedFieldLength(dataLength)
+    delimitedFieldLength(dataLength) +
+    (tags === undefined ? 0 : tags.length)
+  )
+}
+
+/**
+ * Exact size of an aggregate holding `record` alone, from the UTF-8 lengths of its keys: what a record
+ * with headers (which only an aggregate carries) takes when it has to go by itself.
+ */
+export function soleAggregateSize(
+  record: AggregationInput,
+  partitionKeyBytes: number,
+  explicitHashKeyBytes: number | undefined,
+): number {
+  const ehkIndex = explicitHashKeyBytes === undefined ? NO_EXPLICIT_HASH_KEY : 0
+  return (
+    AGGREGATE_OVERHEAD +
+    delimitedFieldLength(partitionKeyBytes) +
+    (explicitHashKeyBytes === undefined ? 0 : delimitedFieldLength(explicitHashKeyBytes)) +
+    delimitedFieldLength(recordBodyLength(0, ehkIndex, record.data.length, record.tags))
   )
 }
 

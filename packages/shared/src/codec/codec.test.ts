@@ -31,6 +31,7 @@ describe('decodeAggregated: interop vectors', () => {
       expect(Buffer.from(record.data).toString('base64')).toBe(expected.data)
       expect(record.subSequenceNumber).toBe(i)
       expect(record.aggregated).toBe(true)
+      expect({ ...record.headers }).toEqual(expected.headers ?? {})
     })
   })
 
@@ -38,7 +39,14 @@ describe('decodeAggregated: interop vectors', () => {
     const bytes = b64(vector.data)
     const decoded = decodeAggregated(bytes, { partitionKey: 'outer-pk', explicitHashKey: '42' })
     expect(decoded).toEqual([
-      { partitionKey: 'outer-pk', explicitHashKey: '42', data: bytes, subSequenceNumber: 0, aggregated: false },
+      {
+        partitionKey: 'outer-pk',
+        explicitHashKey: '42',
+        data: bytes,
+        subSequenceNumber: 0,
+        aggregated: false,
+        headers: {},
+      },
     ])
     expect(isAggregated(bytes)).toBe(vector.name === 'valid-checksum-garbage-protobuf')
   })
@@ -46,7 +54,7 @@ describe('decodeAggregated: interop vectors', () => {
   it('passes non-aggregated data through untouched', () => {
     const data = Buffer.from('just some bytes')
     expect(decodeAggregated(data, { partitionKey: 'k' })).toEqual([
-      { partitionKey: 'k', explicitHashKey: undefined, data, subSequenceNumber: 0, aggregated: false },
+      { partitionKey: 'k', explicitHashKey: undefined, data, subSequenceNumber: 0, aggregated: false, headers: {} },
     ])
   })
 

@@ -1,6 +1,7 @@
 import { hash } from 'node:crypto'
 import protobuf from 'protobufjs/minimal.js'
 import { CHECKSUM_LENGTH, MAGIC_LENGTH, hasKplMagic } from './schema.js'
+import { NO_HEADERS, type RecordHeaders } from './tags.js'
 
 /** One user record out of a Kinesis record, aggregated or not. */
 export interface DeaggregatedRecord {
@@ -12,6 +13,8 @@ export interface DeaggregatedRecord {
   readonly subSequenceNumber: number
   /** False for plain (and corrupt) records. */
   readonly aggregated: boolean
+  /** The user record's KPL tags; NO_HEADERS (empty) for plain records and records without tags. */
+  readonly headers: RecordHeaders
 }
 
 /** The outer Kinesis record's keys: used for records that turn out not to be aggregates. */
@@ -52,6 +55,7 @@ export function decodeAggregated(data: Uint8Array, outer: OuterKeys = {}): Deagg
       data: bytes,
       subSequenceNumber: 0,
       aggregated: false,
+      headers: NO_HEADERS,
     },
   ]
 }
@@ -60,6 +64,7 @@ interface RawRecord {
   pkIndex: number
   ehkIndex: number
   data: Uint8Array
+  headers: RecordHeaders
 }
 
 function parseBody(body: Buffer): DeaggregatedRecord[] {
@@ -89,7 +94,14 @@ function parseBody(body: Buffer): DeaggregatedRecord[] {
       explicitHashKey = explicitHashKeys[record.ehkIndex]
       if (explicitHashKey === undefined) throw new CorruptAggregateError('explicit hash key index out of range')
     }
-    out[i] = { partitionKey, explicitHashKey, data: record.data, subSequenceNumber: i, aggregated: true }
+    out[i] = {
+      partitionKey,
+      explicitHashKey,
+      data: record.data,
+      subSequenceNumber: i,
+      aggregated: true,
+      headers: record.headers,
+    }
   }
   return out
 }
@@ -100,6 +112,7 @@ function parseRecord(reader: protobuf.Reader): RawRecord {
   let pkIndex = -1
   let ehkIndex = -1
   let data: Uint8Array | undefined
+  let headers: Record<string, string> | undefined
   while (reader.pos < end) {
     const tag = reader.uint32()
     switch (tag) {
@@ -112,6 +125,11 @@ function parseRecord(reader: protobuf.Reader): RawRecord {
       case 0x1a:
         data = reader.bytes()
         break
+      case 0x22:
+        // A null prototype: a header named __proto__ is a header like any other.
+        headers ??= Object.create(null) as Record<string, string>
+        parseTag(reader, headers)
+        break
       default:
         if (tag >>> 3 === 0) throw new CorruptAggregateError('field number 0')
         reader.skipType(tag & 7)
@@ -120,7 +138,25 @@ function parseRecord(reader: protobuf.Reader): RawRecord {
   if (reader.pos !== end) throw new CorruptAggregateError('record length mismatch')
   // proto2 required fields: a record without them is not a valid aggregate.
   if (pkIndex < 0 || data === undefined) throw new CorruptAggregateError('missing required field')
-  return { pkIndex, ehkIndex, data }
+  return { pkIndex, ehkIndex, data, headers: headers ?? NO_HEADERS }
+}
+
+/** One `Tag { required string key = 1; optional string value = 2 }`; a tag without a value reads as ''. */
+function parseTag(reader: protobuf.Reader, into: Record<string, string>): void {
+  const end = reader.uint32() + reader.pos
+  if (end > reader.len) throw new CorruptAggregateError('tag overruns the record')
+  let key: string | undefined
+  let value = ''
+  while (reader.pos < end) {
+    const tag = reader.uint32()
+    if (tag === 0x0a) key = reader.string()
+    else if (tag === 0x12) value = reader.string()
+    else if (tag >>> 3 === 0) throw new CorruptAggregateError('field number 0')
+    else reader.skipType(tag & 7)
+  }
+  if (reader.pos !== end) throw new CorruptAggregateError('tag length mismatch')
+  if (key === undefined) throw new CorruptAggregateError('tag without its required key')
+  into[key] = value
 }
 
 /** True when the bytes are a well-formed KPL aggregate (magic and checksum match). */

@@ -9,6 +9,8 @@ export interface VectorRecord {
   partitionKey: string
   explicitHashKey?: string
   data: string
+  /** The record's KPL tags, in the `tagged-*` vectors. */
+  headers?: Record<string, string>
 }
 export interface AggregationVector {
   name: string
