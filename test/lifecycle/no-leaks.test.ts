@@ -170,6 +170,37 @@ describe('nothing left behind', () => {
     expect(left).toEqual(nothing)
   })
 
+  it.each([
+    ['3x', 'leader lock heartbeat, lease assignment, metrics reporter, discovery'],
+    ['compatibleWith2x', 'the 2.x taker beside the metrics reporter and both migration monitors'],
+  ] as const)('the same in KCL 3.x mode %s (%s), shut down and destroyed', async (clientVersionConfig, _components) => {
+    const streamName = await createStream(admin, 2, 'leaks')
+    const kcl3 = {
+      clientVersionConfig,
+      leaseAssignmentIntervalMillis: 1_000,
+      workerMetricsReporterFreqInMillis: 1_000,
+      dynamoDbLockBasedLeaderLeaseDurationInMillis: 2_000,
+      dynamoDbLockBasedLeaderHeartbeatPeriodInMillis: 500,
+    } satisfies Partial<KinesisConsumerOptions>
+    expect(await leftBehind(() => produceAndConsume(streamName, kcl3))).toEqual(nothing)
+    const left = await leftBehind(async () => {
+      const consumer = consumerOf(streamName, {
+        ...kcl3,
+        processorFactory: () => ({
+          initialize: () => {},
+          processRecords: () => {},
+          leaseLost: () => {},
+          shardEnded: () => {},
+          shutdownRequested: () => {},
+        }),
+      })
+      await consumer.start()
+      await waitFor('a lease held', () => consumer.leases.length > 0, 20_000)
+      await consumer.destroy()
+    })
+    expect(left).toEqual(nothing)
+  })
+
   it('the same with worker-thread processing: the pool and its ports are gone after shutdown', async () => {
     const log = useLog()
     try {

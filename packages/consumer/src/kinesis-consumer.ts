@@ -14,6 +14,7 @@ import {
 import { dynamoDBClientFrom } from '@kinesis-ts/shared/dynamodb'
 import { type KinesisConsumerOptions, type ResolvedConsumerConfig, resolveConsumerConfig } from './config.js'
 import type { ConsumerEvents } from './events.js'
+import { kcl3ModeSeamsOf } from './kcl3/kcl3-mode-seams.js'
 import { kcl3WorkerSwitchOf } from './kcl3/worker-mode.js'
 import { createProcessorHost, createRecordSourceFactory } from './modes.js'
 import { Scheduler, type ShardStats } from './scheduler.js'
@@ -87,6 +88,8 @@ export class KinesisConsumer {
         host: createProcessorHost(config, context),
         events: this.#events,
         kcl3Worker: kcl3WorkerSwitchOf(options),
+        // Only an explicit clientVersionConfig leaves the 2.x protocol (the default flips later).
+        kcl3Mode: options.clientVersionConfig === undefined ? undefined : { seams: kcl3ModeSeamsOf(options) },
       })
     } catch (error) {
       this.#destroyClients()

@@ -3,6 +3,9 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis'
 import { ConfigurationError, type EventHub, type Logger, type MetricsSink, retry } from '@kinesis-ts/shared'
 import type { ResolvedConsumerConfig } from './config.js'
 import type { ConsumerEvents } from './events.js'
+import type { WorkerMetricStatsReader } from './kcl3/contracts.js'
+import type { Kcl3ModeSeams } from './kcl3/kcl3-mode-seams.js'
+import { Kcl3Mode, type LeaseProtocol } from './kcl3/kcl3-mode.js'
 import { Kcl3WorkerCoordinator } from './kcl3/worker-coordinator.js'
 import { type Kcl3WorkerSwitch, discoveryIntervalOf } from './kcl3/worker-mode.js'
 import type { HeldLease } from './leases/held-lease.js'
@@ -30,6 +33,11 @@ export interface SchedulerOptions {
   readonly metrics: MetricsSink
   /** Internal: run as a KCL 3.x worker (see kcl3/worker-mode.ts). */
   readonly kcl3Worker?: Kcl3WorkerSwitch | undefined
+  /**
+   * Set when `clientVersionConfig` was given: the KCL 3.x mode decides the protocol at start(). Absent,
+   * the worker runs the 2.x protocol exactly as before the option existed.
+   */
+  readonly kcl3Mode?: { readonly seams: Kcl3ModeSeams } | undefined
 }
 
 /** What the scheduler needs of either protocol's lease side (2.x taking, or the 3.x worker's discovery). */
@@ -67,7 +75,8 @@ interface Running {
 export class Scheduler {
   readonly #options: SchedulerOptions
   readonly #store: LeaseStore
-  readonly #coordinator: Leases
+  #coordinator: Leases
+  readonly #kcl3: Kcl3Mode | undefined
   readonly #syncer: ShardSyncer
   readonly #running = new Map<string, Running>()
   readonly #stalls = new Map<string, number>()
@@ -78,6 +87,8 @@ export class Scheduler {
   #sideLoops: Promise<void>[] = []
   #stopping = false
   #destroyed = false
+  /** While the lease side changes protocol: shards stop with a checkpoint and keep their leases. */
+  #switching = false
 
   constructor(options: SchedulerOptions) {
     this.#options = options
@@ -93,7 +104,20 @@ export class Scheduler {
       logger,
       metrics,
     })
-    this.#coordinator = this.#leasesFor(options)
+    this.#kcl3 =
+      options.kcl3Mode === undefined
+        ? undefined
+        : new Kcl3Mode({
+            config,
+            dynamodb: options.dynamodb,
+            leaseStore: this.#store,
+            seams: options.kcl3Mode.seams,
+            logger,
+            switchLeases: (protocol) => this.#switchLeases(protocol),
+          })
+    // The 2.x side until start() knows better: a KCL 3.x mode's protocol is read from the table.
+    this.#coordinator =
+      options.kcl3Worker === undefined ? this.#leases2x() : this.#leases3x(options.kcl3Worker.workerMetrics)
     this.#eventLoop = new EventLoopWatch({
       thresholdMillis: config.failoverTimeMillis / 3,
       logger,
@@ -101,31 +125,31 @@ export class Scheduler {
     })
   }
 
-  #leasesFor(options: SchedulerOptions): Leases {
-    const { config, logger, metrics } = options
-    const onAcquired = (held: HeldLease) => this.#onAcquired(held)
-    const onLost = (held: HeldLease) => this.#onLost(held)
-    if (options.kcl3Worker !== undefined) {
-      return new Kcl3WorkerCoordinator({
-        store: this.#store,
-        dynamodb: options.dynamodb,
-        workerId: config.workerId,
-        failoverTimeMillis: config.failoverTimeMillis,
-        renewerIntervalMillis: config.leaseRenewerIntervalMillis,
-        discoveryIntervalMillis: discoveryIntervalOf(config),
-        maxLeaseRenewalThreads: config.maxLeaseRenewalThreads,
-        fenceMarginMillis: config.leaseFenceMarginMillis,
-        gracefulLeaseHandoffTimeoutMillis: config.gracefulLeaseHandoffTimeoutMillis,
-        workerMetricsReporterFreqInMillis: config.workerMetricsReporterFreqInMillis,
-        dynamoDbRequestTimeoutMillis: config.dynamoDbRequestTimeoutMillis,
-        workerMetrics: options.kcl3Worker.workerMetrics,
-        logger,
-        metrics,
-        onAcquired,
-        onLost,
-        onHandoff: (held) => this.#handOff(held),
-      })
-    }
+  #leases3x(workerMetrics: WorkerMetricStatsReader | undefined): Leases {
+    const { config, logger, metrics } = this.#options
+    return new Kcl3WorkerCoordinator({
+      store: this.#store,
+      dynamodb: this.#options.dynamodb,
+      workerId: config.workerId,
+      failoverTimeMillis: config.failoverTimeMillis,
+      renewerIntervalMillis: config.leaseRenewerIntervalMillis,
+      discoveryIntervalMillis: discoveryIntervalOf(config),
+      maxLeaseRenewalThreads: config.maxLeaseRenewalThreads,
+      fenceMarginMillis: config.leaseFenceMarginMillis,
+      gracefulLeaseHandoffTimeoutMillis: config.gracefulLeaseHandoffTimeoutMillis,
+      workerMetricsReporterFreqInMillis: config.workerMetricsReporterFreqInMillis,
+      dynamoDbRequestTimeoutMillis: config.dynamoDbRequestTimeoutMillis,
+      workerMetrics,
+      logger,
+      metrics,
+      onAcquired: (held) => this.#onAcquired(held),
+      onLost: (held) => this.#onLost(held),
+      onHandoff: (held) => this.#handOff(held),
+    })
+  }
+
+  #leases2x(): Leases {
+    const { config, logger, metrics } = this.#options
     return new LeaseCoordinator({
       store: this.#store,
       workerId: config.workerId,
@@ -139,9 +163,43 @@ export class Scheduler {
       maxLeasesToStealAtOneTime: config.maxLeasesToStealAtOneTime,
       logger,
       metrics,
-      onAcquired,
-      onLost,
+      onAcquired: (held) => this.#onAcquired(held),
+      onLost: (held) => this.#onLost(held),
     })
+  }
+
+  #leasesOf(protocol: LeaseProtocol): Leases {
+    return protocol === '3x' ? this.#leases3x(this.#kcl3?.workerMetrics) : this.#leases2x()
+  }
+
+  /**
+   * KCL 3.x mode following a migration step (the flip to 3.x, a rollback to 2.x): every shard ends its
+   * batch and gets shutdownRequested (the application checkpoints) as at a graceful stop, but its lease
+   * stays ours; the old side stops renewing and the new one adopts the leases this worker owns (the
+   * 3.x discovery's first round, or the 2.x taker, which takes its own leases first), so nothing is
+   * lost and nothing past a checkpoint is read twice.
+   */
+  async #switchLeases(protocol: LeaseProtocol): Promise<void> {
+    if (this.#stopping) return
+    this.#switching = true
+    try {
+      const old = this.#coordinator
+      old.stopTaking()
+      for (const running of this.#running.values()) running.consumer?.requestShutdown()
+      await Promise.all([...this.#running.values()].map((running) => running.done))
+      await old.stop()
+      if (this.#stopping) return
+      this.#coordinator = this.#leasesOf(protocol)
+      this.#coordinator.start()
+      this.#options.logger.info({ protocol }, 'lease protocol switched')
+    } finally {
+      this.#switching = false
+    }
+  }
+
+  /** In KCL 3.x only the leader creates leases (Java Scheduler); otherwise every worker does, as ever. */
+  async #mayCreateLeases(signal: AbortSignal): Promise<boolean> {
+    return this.#kcl3 === undefined || this.#kcl3.mayCreateLeases(signal)
   }
 
   /**
@@ -169,7 +227,8 @@ export class Scheduler {
       async () => {
         await ensureLeaseTable(dynamodb, config.tableName, signal)
         await this.#refuseMultiStreamTable(signal)
-        await this.#syncer.initialSync(signal)
+        await this.#kcl3?.prepare(signal)
+        if (await this.#mayCreateLeases(signal)) await this.#syncer.initialSync(signal)
         await sources.start?.(signal)
       },
       {
@@ -228,8 +287,16 @@ export class Scheduler {
 
   async start(signal: AbortSignal): Promise<void> {
     const { config, logger } = this.#options
-    await this.#initialize(signal)
+    try {
+      await this.#initialize(signal)
+    } catch (error) {
+      // A start that failed after the KCL 3.x mode began (its leader lock heartbeats) leaves nothing running.
+      await this.#kcl3?.stop()
+      throw error
+    }
+    if (this.#kcl3 !== undefined) this.#coordinator = this.#leasesOf(this.#kcl3.protocol)
     this.#coordinator.start()
+    this.#kcl3?.start()
     this.#eventLoop.start()
     const warn = (what: string) => (error: unknown) => logger.warn({ err: error }, `${what} failed`)
     this.#sideLoops = [
@@ -244,7 +311,7 @@ export class Scheduler {
           config.shardSyncIntervalMillis,
           this.#loops.signal,
           async () => {
-            await this.#syncer.audit(this.#loops.signal)
+            if (await this.#mayCreateLeases(this.#loops.signal)) await this.#syncer.audit(this.#loops.signal)
           },
           warn('shard sync'),
         ),
@@ -294,7 +361,7 @@ export class Scheduler {
   #watch(): void {
     const { config } = this.#options
     this.#eventLoop.check()
-    if (this.#stopping) return
+    if (this.#stopping || this.#switching) return
     const now = performance.now()
     const leases = this.#coordinator.held.map((held) => {
       const running = this.#running.get(held.leaseKey)
@@ -335,10 +402,13 @@ export class Scheduler {
       if (shard === undefined || held.lost) return
       const consumer = new ShardConsumer({ ...this.#options, held, shard, store: this.#store, syncer: this.#syncer })
       running.consumer = consumer
-      if (this.#stopping || this.#handingOff.has(held)) consumer.requestShutdown()
+      if (this.#stopping || this.#switching || this.#handingOff.has(held)) consumer.requestShutdown()
       const outcome = await consumer.run()
       logger.debug({ shardId: held.leaseKey, outcome }, 'shard consumer finished')
-      if (outcome === 'shutdown') await this.#release(held)
+      // Stopped for a protocol switch: the lease stays ours for the next protocol to adopt.
+      if (outcome === 'shutdown' && !(this.#switching && !this.#stopping && !this.#handingOff.has(held))) {
+        await this.#release(held)
+      }
       // Stopped on its own while the lease is still ours: start again after a pause rather than idle on it.
       restart = outcome === 'stopped' && !this.#stopping && !held.lost
       if (restart) restart = await pause(this.#options.config.processingRetryBackoffBaseMillis, this.#loops.signal)
@@ -435,6 +505,8 @@ export class Scheduler {
   /** Graceful: no new leases, each shard finishes its batch and gets shutdownRequested, leases released. */
   async shutdown(): Promise<void> {
     this.#stopping = true
+    // First: no assignment to this worker while it stops, and the leader lock free for the next leader.
+    await this.#kcl3?.stop()
     this.#coordinator.stopTaking()
     this.#loops.abort()
     for (const running of this.#running.values()) running.consumer?.requestShutdown()
@@ -452,6 +524,8 @@ export class Scheduler {
     this.#stopping = true
     this.#loops.abort()
     for (const running of this.#running.values()) running.consumer?.abort()
+    // As a crash: the leader lock is not released, it expires by its stored duration.
+    await this.#kcl3?.stop(false)
     await this.#stop()
   }
 

@@ -119,6 +119,23 @@ export class DynamoDbLeaderLock implements LeaderDecider {
     return this.#stopping
   }
 
+  /**
+   * Ends the heartbeat without releasing (a consumer's destroy(), which stands for a crash): the lock
+   * stays until others see it unchanged for its stored duration, as a dead Java leader's does.
+   */
+  abandon(): Promise<void> {
+    this.#stopping ??= (async () => {
+      this.#unlinkStart?.()
+      const heartbeat = this.#heartbeat
+      this.#heartbeat = undefined
+      this.#releasing = true
+      heartbeat?.controller.abort()
+      await heartbeat?.done
+      this.#held = undefined
+    })()
+    return this.#stopping
+  }
+
   async isLeader(signal: AbortSignal): Promise<boolean> {
     if (!this.#started || this.#stopping !== undefined) return false
     const held = this.#held
