@@ -1,5 +1,5 @@
 import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient } from '@aws-sdk/client-kinesis'
-import { decodeAggregated } from '@kinesis-ts/shared'
+import { decodeAggregated, encodeAggregated, encodeHeaderTags, hashKeyOf } from '@kinesis-ts/shared'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { ConsumerEvents } from '../../packages/consumer/src/index.js'
 import { KinesisProducer, deadLetterToStream } from '../../packages/producer/src/index.js'
@@ -19,7 +19,14 @@ const backendEnv = () => ({ KINESIS_ENDPOINT: endpoints().kinesis, DYNAMODB_ENDP
 
 /** Every user record of the stream, with the plain SDK: each shard from TRIM_HORIZON until caught up. */
 async function readAll(kinesis: KinesisClient, streamName: string) {
-  const out: { shardId: string; sequenceNumber: string; partitionKey: string; data: Buffer }[] = []
+  const out: {
+    shardId: string
+    sequenceNumber: string
+    partitionKey: string
+    data: Buffer
+    headers: Readonly<Record<string, string>>
+    aggregated: boolean
+  }[] = []
   for (const shard of await listAllShards(kinesis, streamName)) {
     const { ShardIterator } = await kinesis.send(
       new GetShardIteratorCommand({
@@ -39,6 +46,8 @@ async function readAll(kinesis: KinesisClient, streamName: string) {
             sequenceNumber: record.SequenceNumber!,
             partitionKey: user.partitionKey,
             data: Buffer.from(user.data),
+            headers: user.headers,
+            aggregated: user.aggregated,
           })
         }
       }
@@ -65,7 +74,15 @@ describe('dead letters to a stream, and back', () => {
       partitionKey: `k-${i % 10}`,
       data: Buffer.from(`k:${i}`),
     }))
-    await putAll(kinesis, source, [...records.slice(0, 40), ...poison, ...records.slice(40)])
+    // poison-2 as a KPL producer writes a record with headers: an aggregate of one whose tags are them.
+    const headers = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', tenant: 'acme' }
+    const [plain0, plain1, tagged] = poison
+    const taggedRecord = {
+      partitionKey: 'a',
+      explicitHashKey: hashKeyOf(tagged!.partitionKey).toString(),
+      data: encodeAggregated([{ ...tagged!, tags: encodeHeaderTags(headers) }]),
+    }
+    await putAll(kinesis, source, [...records.slice(0, 40), plain0!, plain1!, taggedRecord, ...records.slice(40)])
 
     const producer = new KinesisProducer({ streamName: dlq, ...clientOptions(endpoints().kinesis) })
     cleanup.push(() => producer.close())
@@ -115,6 +132,8 @@ describe('dead letters to a stream, and back', () => {
         attempts: event.attempts,
         approximateArrivalTimestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
         deadLetteredAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        // The headers (a trace context among them) travel in the envelope.
+        ...(original === tagged ? { headers } : {}),
       })
     }
     // A record of another writer on the dead-letter stream is left out, and said so.
@@ -151,6 +170,9 @@ describe('dead letters to a stream, and back', () => {
         original.data.toString('hex'),
       ])
       expect(BigInt(copies[1]!.sequenceNumber)).toBeGreaterThan(BigInt(copies[0]!.sequenceNumber))
+      // One Kinesis record each: plain, or an aggregate of one that carries the headers back.
+      expect(copies[1]!.headers).toEqual(original === tagged ? headers : {})
+      expect(copies[1]!.aggregated).toBe(original === tagged)
     }
   })
 })

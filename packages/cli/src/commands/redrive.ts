@@ -13,8 +13,9 @@ export const redriveCommand: Command = {
   summary: 'Put the records of a dead-letter stream (deadLetterToStream envelopes) back into a stream.',
   details: [
     'Reads --from from TRIM_HORIZON to its current end, shard by shard, unwraps each dead-letter envelope',
-    'and puts the original partition key, explicit hash key and data to --to (one Kinesis record each, no',
-    'aggregation), keeping the order of each key. Kinesis cannot delete records: running it twice puts',
+    'and puts the original partition key, explicit hash key, data and headers to --to (one Kinesis record',
+    'each: plain, or a KPL aggregate of one when it has headers), keeping the order of each key. Kinesis',
+    'cannot delete records: running it twice puts',
     'them twice, so start a new dead-letter stream (or let retention expire) once they are back.',
     'Records that are not envelopes are counted and left out. Exit code 1 if any put failed.',
     'Example:',
@@ -48,7 +49,9 @@ export const redriveCommand: Command = {
     const kinesis = createKinesisClient(clientOptions)
     const producer = dryRun
       ? undefined
-      : new KinesisProducer({ streamName: to, ...clientOptions, aggregationEnabled: false })
+      : // One Kinesis record per user record (an aggregate of one goes out plain), except that a record
+        // with headers travels as an aggregate of one: its KPL tags are its headers (a trace context).
+        new KinesisProducer({ streamName: to, ...clientOptions, aggregationMaxCount: 1 })
     const tally = producer === undefined ? undefined : new ProduceTally(producer)
     const startedAt = performance.now()
     let read = 0
@@ -75,6 +78,7 @@ export const redriveCommand: Command = {
             partitionKey: envelope.partitionKey,
             data: originalData(envelope),
             ...(envelope.explicitHashKey === undefined ? {} : { explicitHashKey: envelope.explicitHashKey }),
+            ...(envelope.headers === undefined ? {} : { headers: envelope.headers }),
           })
           if (!quiet && performance.now() - lastProgress >= PROGRESS_INTERVAL_MS) {
             lastProgress = performance.now()
