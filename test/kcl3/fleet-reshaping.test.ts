@@ -107,7 +107,7 @@ describe('TypeScript fleets in KCL 3.x mode: load and resharding', () => {
       const busyCpu = withCpu(15)
       const busy = busyCpu.bind(await fleet.start('busy', busyCpu.options))
       await waitFor('busy holds every shard', () => busy.leases.length === shardIds.length, 30_000)
-      const idle = []
+      const idle: KinesisConsumer[] = []
       for (const id of ['idle1', 'idle2']) {
         const cpu = withCpu(2)
         idle.push(cpu.bind(await fleet.start(id, cpu.options)))
@@ -145,14 +145,19 @@ describe('TypeScript fleets in KCL 3.x mode: load and resharding', () => {
 
   it('split and merge during consumption: children start after their parents end, nothing lost, per-key order kept', async () => {
     const stream = await createStream(kinesis, 3)
-    const fleet = new Fleet(stream, uniqueName('kcl3-reshard'), KCL3_FAST)
+    const [first, second, third] = await listAllShards(kinesis, stream)
+    // One merge parent is processed slowly, so the other reaches SHARD_END (and its child lease exists)
+    // well before it: a child started before both parents ended would show here.
+    const slow = async (_: unknown, shardId: string) => {
+      if (shardId === second!.ShardId) await sleep(300)
+    }
+    const fleet = new Fleet(stream, uniqueName('kcl3-reshard'), KCL3_FAST, { onRecords: slow })
     const producer = produce(stream, 50)
     try {
       await fleet.start('a')
       await fleet.start('b')
       await waitFor('first records', () => fleet.journal.deliveries.length > 3 * KEYS)
 
-      const [first, second, third] = await listAllShards(kinesis, stream)
       const start = BigInt(first!.HashKeyRange!.StartingHashKey!)
       const end = BigInt(first!.HashKeyRange!.EndingHashKey!)
       await kinesis.send(
