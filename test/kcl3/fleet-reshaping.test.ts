@@ -1,7 +1,7 @@
 import { MergeShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis'
 import { sleep } from '@kinesis-ts/shared'
 import { afterAll, describe, expect, it } from 'vitest'
-import type { KinesisConsumer } from '../../packages/consumer/src/index.js'
+import type { KinesisConsumer, KinesisConsumerOptions } from '../../packages/consumer/src/index.js'
 import { KCL3_MODE_SEAMS } from '../../packages/consumer/src/kcl3/kcl3-mode-seams.js'
 import type { WorkerMetric } from '../../packages/consumer/src/kcl3/worker-metrics-reporter.js'
 import { Fleet, expectPerKeyOrder, putAll, waitFor } from '../consumer/support/harness.js'
@@ -54,7 +54,9 @@ function cpuPerLease(worker: () => KinesisConsumer | undefined, perLease: number
 function withCpu(perLease: number) {
   let worker: KinesisConsumer | undefined
   return {
-    options: { [KCL3_MODE_SEAMS]: { workerMetrics: [cpuPerLease(() => worker, perLease)] } },
+    options: {
+      [KCL3_MODE_SEAMS]: { workerMetrics: [cpuPerLease(() => worker, perLease)] },
+    } as Partial<KinesisConsumerOptions>,
     bind: (w: KinesisConsumer) => {
       worker = w
       return w
