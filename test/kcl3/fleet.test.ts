@@ -1,8 +1,7 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb'
 import { sleep } from '@kinesis-ts/shared'
 import { afterAll, describe, expect, it } from 'vitest'
-import type { KinesisConsumer, KinesisConsumerOptions } from '../../packages/consumer/src/index.js'
-import { KCL3_MODE_SEAMS } from '../../packages/consumer/src/kcl3/kcl3-mode-seams.js'
+import type { KinesisConsumer } from '../../packages/consumer/src/index.js'
 import { LeaseStore } from '../../packages/consumer/src/leases/lease-store.js'
 import { ensureLeaseTable } from '../../packages/consumer/src/leases/lease-table.js'
 import { newLease } from '../../packages/consumer/src/leases/lease.js'
@@ -11,6 +10,7 @@ import { createStream, dynamoDBClient, kinesisClient, listAllShards, uniqueName 
 import { javaUpdateMetrics } from './support/java-writes-metrics.js'
 import { javaAssign } from './support/java-writes-worker.js'
 import { acquireLeaderLockAsJava, heartbeatLeaderLockAsJava } from './support/java-writes.js'
+import { KCL3_FAST } from './support/kcl3-fast.js'
 
 const kinesis = kinesisClient()
 const dynamodb = dynamoDBClient()
@@ -18,22 +18,6 @@ afterAll(() => {
   kinesis.destroy()
   dynamodb.destroy()
 })
-
-/**
- * '3x' with the leader's cadences scaled down as FAST scales the 2.x ones: a full assignment run every
- * 1.5 s (the expiry pass at FAST's 250 ms), metrics every 2 s (active for 4 s), a 3 s leader lock
- * heartbeated every 1 s. All workers of a test run in one process, so they publish the Java default
- * metric (balancing by lease count) instead of a CPU figure they would all share.
- */
-const KCL3_FAST = {
-  clientVersionConfig: '3x',
-  leaseAssignmentIntervalMillis: 1_500,
-  workerMetricsReporterFreqInMillis: 2_000,
-  dynamoDbLockBasedLeaderLeaseDurationInMillis: 3_000,
-  dynamoDbLockBasedLeaderHeartbeatPeriodInMillis: 1_000,
-  gracefulLeaseHandoffTimeoutMillis: 5_000,
-  [KCL3_MODE_SEAMS]: { workerMetrics: [] },
-} as Partial<KinesisConsumerOptions>
 
 async function rawItem(table: string, leaseKey: string) {
   const { Item } = await dynamodb.send(

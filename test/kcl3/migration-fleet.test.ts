@@ -6,7 +6,11 @@ import { KCL3_MODE_SEAMS } from '../../packages/consumer/src/kcl3/kcl3-mode-seam
 import { ensureLeaseTable } from '../../packages/consumer/src/leases/lease-table.js'
 import { Fleet, putAll, waitFor } from '../consumer/support/harness.js'
 import { createStream, dynamoDBClient, kinesisClient, listAllShards, uniqueName } from '../support/aws.js'
-import { rollbackAsKclMigrationTool } from './support/java-writes.js'
+import {
+  createMigrationStateAsJava,
+  rollbackAsKclMigrationTool,
+  rollforwardAsKclMigrationTool,
+} from './support/java-writes.js'
 
 const kinesis = kinesisClient()
 const dynamodb = dynamoDBClient()
@@ -176,6 +180,57 @@ describe('KCL 3.x mode: start-up refusals and the 2.x → 3.x migration', () => 
       console.log(
         `kcl3 migration: flipped to 3X_WITH_ROLLBACK ${flipMs} ms after both workers ran compatibleWith2x; ${duplicates} records delivered twice (2.x steals included)`,
       )
+    } finally {
+      await fleet.close()
+    }
+  })
+
+  it('after a rollback, a KclMigrationTool roll-forward (2X → UPGRADE_FROM_2X) is followed: the 2.x workers upgrade again and flip to 3.x, without losing a record', async () => {
+    const stream = await createStream(kinesis, 4)
+    const shardIds = (await listAllShards(kinesis, stream)).map((s) => s.ShardId!)
+    const table = uniqueName('kcl3-rollforward')
+    const itemTable = { tableName: table, keyAttribute: 'leaseKey' }
+    // The state a rolled-back application is left in: the item a Java worker created, then the tool's rollback.
+    await ensureLeaseTable(dynamodb, table, AbortSignal.timeout(30_000))
+    await createMigrationStateAsJava(dynamodb, itemTable, 'CLIENT_VERSION_UPGRADE_FROM_2X')
+    await rollbackAsKclMigrationTool(dynamodb, itemTable, (await item(table, 'Migration3.0'))!)
+    const fleet = new Fleet(stream, table, MIGRATING)
+    try {
+      const workers = [await fleet.start('r1'), await fleet.start('r2')]
+      // CLIENT_VERSION_2X: the 2.x taker, no leader lock, no flip however long it runs.
+      await waitFor('every shard held once in 2.x', () => heldOnce(fleet, workers, shardIds), 30_000)
+      await putAll(kinesis, stream, records('a', 200))
+      await waitFor('every record before the roll-forward', () => fleet.journal.distinctData().size === 200, 60_000)
+      await sleep(2 * MIGRATING.dynamoDbLockBasedLeaderLeaseDurationInMillis!)
+      expect((await item(table, 'Migration3.0'))?.cv?.S).toBe('CLIENT_VERSION_2X')
+      expect(await item(table, 'Leader')).toBeUndefined()
+
+      await rollforwardAsKclMigrationTool(dynamodb, itemTable, (await item(table, 'Migration3.0'))!)
+      const rolledAt = Date.now()
+      const feeding = (async () => {
+        for (let round = 0; round < 10; round++) {
+          await putAll(kinesis, stream, records(`b${round}`, 40))
+          await sleep(500)
+        }
+      })()
+      await waitFor(
+        'the flip to 3X_WITH_ROLLBACK',
+        async () => (await item(table, 'Migration3.0'))?.cv?.S === 'CLIENT_VERSION_3X_WITH_ROLLBACK',
+        60_000,
+      )
+      const flipMs = Date.now() - rolledAt
+      await waitFor(
+        'a 3.x leader',
+        async () => ['r1', 'r2'].includes((await item(table, 'Leader'))?.ownerName?.S ?? ''),
+        20_000,
+      )
+      await feeding
+      await waitFor('every record of the roll-forward', () => fleet.journal.distinctData().size === 200 + 400, 60_000)
+      await waitFor('every shard held once in 3.x', () => heldOnce(fleet, workers, shardIds), 30_000)
+      // The flip came from the tool's UPGRADE_FROM_2X, which the history keeps right under the flip.
+      const history = (await item(table, 'Migration3.0'))?.h?.L?.map((e) => e.M?.mb?.S)
+      expect(history?.[0]).toBe('KclMigrationTool-rollforward')
+      console.log(`kcl3 roll-forward: flipped to 3X_WITH_ROLLBACK ${flipMs} ms after the tool's roll-forward`)
     } finally {
       await fleet.close()
     }

@@ -261,6 +261,35 @@ export async function rollbackAsKclMigrationTool(
   )
 }
 
+/**
+ * `KclMigrationTool.py --mode rollforward`: reads the item, pushes its current state on `h` (cap 10),
+ * then `SET cv = CLIENT_VERSION_UPGRADE_FROM_2X, mts, mb = KclMigrationTool-rollforward, h` if
+ * `cv = CLIENT_VERSION_2X`, ReturnValues UPDATED_OLD (amazon-kinesis-client/scripts/KclMigrationTool.py
+ * rollforward_client_version). Same table choice as the rollback above.
+ */
+export async function rollforwardAsKclMigrationTool(
+  dynamodb: DynamoDBClient,
+  table: JavaItemTable,
+  current: Record<string, AttributeValue>,
+): Promise<void> {
+  await dynamodb.send(
+    new UpdateItemCommand({
+      TableName: table.tableName,
+      Key: { [table.keyAttribute]: { S: 'Migration3.0' } },
+      UpdateExpression: 'SET cv = :rollforward_client_version, mts = :updated_at, mb = :modifier, h = :history',
+      ConditionExpression: 'cv = :rollback_client_version',
+      ExpressionAttributeValues: {
+        ':rollforward_client_version': { S: 'CLIENT_VERSION_UPGRADE_FROM_2X' },
+        ':updated_at': { N: String(Date.now()) },
+        ':modifier': { S: 'KclMigrationTool-rollforward' },
+        ':history': historyWithCurrent(current),
+        ':rollback_client_version': { S: 'CLIENT_VERSION_2X' },
+      },
+      ReturnValues: 'UPDATED_OLD',
+    }),
+  )
+}
+
 // ---------------------------------------------------------------------------------------------
 // (Part C adds its fixtures below.)
 // ---------------------------------------------------------------------------------------------
