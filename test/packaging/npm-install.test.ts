@@ -66,7 +66,7 @@ const EXPORTS: Record<string, readonly string[]> = {
     'recordContext',
     'resolveConsumerConfig',
   ],
-  '@kinesis-ts/consumer/internals': ['createProcessorHost', 'ensureLeaseTable'],
+  '@kinesis-ts/consumer/internals': ['KCL3_MODE_SEAMS', 'KCL3_WORKER_MODE', 'createProcessorHost', 'ensureLeaseTable'],
 }
 /** The shared root is large: its key exports, and what moved to ./dynamodb. */
 const SHARED_HAS = [
