@@ -3,7 +3,7 @@ import { ClosedError, sleep } from '@kinesis-ts/shared'
 import { afterAll, describe, expect, it } from 'vitest'
 import { type ShardRecordProcessor, ShutdownError } from '../../packages/consumer/src/index.js'
 import { createStream, kinesisClient, uniqueName } from '../support/aws.js'
-import { Fleet, putAll, waitFor } from './support/harness.js'
+import { FAST, Fleet, putAll, waitFor } from './support/harness.js'
 
 const kinesis = kinesisClient()
 afterAll(() => kinesis.destroy())
@@ -47,6 +47,7 @@ describe('lease loss and lifecycle', () => {
         calls.push('shutdownRequested')
       },
     }
+    let thiefRenewing: ReturnType<typeof setInterval> | undefined
     try {
       const worker = await fleet.start('a', { processorFactory: () => slow })
       const lost: string[] = []
@@ -63,6 +64,20 @@ describe('lease loss and lifecycle', () => {
           ExpressionAttributeValues: { ':thief': { S: 'thief' }, ':one': { N: '1' } },
         }),
       )
+      // The thief stays alive (renews), so the lease is not taken back once expired: this is lease loss, not failover.
+      thiefRenewing = setInterval(() => {
+        void fleet.dynamodb
+          .send(
+            new UpdateItemCommand({
+              TableName: worker.config.tableName,
+              Key: { leaseKey: { S: shardId! } },
+              UpdateExpression: 'SET leaseCounter = leaseCounter + :one',
+              ConditionExpression: 'leaseOwner = :thief',
+              ExpressionAttributeValues: { ':thief': { S: 'thief' }, ':one': { N: '1' } },
+            }),
+          )
+          .catch(() => {})
+      }, FAST.failoverTimeMillis / 4)
       await waitFor('the renewer notices', () => lost.length === 1)
       expect(calls).toEqual(['initialize', 'processRecords:5'])
       release.open()
@@ -76,6 +91,7 @@ describe('lease loss and lifecycle', () => {
       expect(lease.leaseOwner).toBe('thief')
       expect(lease.checkpoint.sequenceNumber).toBe('TRIM_HORIZON')
     } finally {
+      clearInterval(thiefRenewing)
       await fleet.close()
     }
   })
