@@ -36,7 +36,8 @@ export interface CostScenario {
 /** After every worker holds its leases: its first taker round and table checks are behind it. */
 const WARM_UP_MS = 5_000
 
-async function sample(
+/** One setting's DynamoDB tally over the window, the fleet on a seeded, balanced table. */
+export async function costSample(
   backends: Backends,
   scenario: CostScenario,
   options: WorkerConfig['options'],
@@ -82,12 +83,12 @@ export interface CostResult {
 }
 
 export async function measureCost(backends: Backends, scenario: CostScenario): Promise<CostResult> {
-  const defaults = await sample(backends, scenario, undefined)
-  const watchOff = await sample(backends, scenario, { leaseExpiryWatchIntervalMillis: 0 })
+  const defaults = await costSample(backends, scenario, undefined)
+  const watchOff = await costSample(backends, scenario, { leaseExpiryWatchIntervalMillis: 0 })
   return { defaults, watchOff }
 }
 
-const n = (value: number) =>
+export const n = (value: number) =>
   value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toLocaleString('en-US', { maximumFractionDigits: 1 })
 
 export function printCost(scenario: CostScenario, result: CostResult): void {
