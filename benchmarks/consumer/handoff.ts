@@ -12,6 +12,7 @@ import { sleep } from '@kinesis-ts/shared'
 import { printTable } from '../lib/table.js'
 import { diffTally, sumTallies } from './cost-results.js'
 import { type CaseSummary, type Round, heldTimes, redeliveries, resumeTimes, summarize } from './handoff-results.js'
+import { DEFAULT_LEADER_LEASE_DURATION_MS } from './leader.js'
 import { leaderOf } from './leader.js'
 import { seedLeaseTable } from './lease-seed.js'
 import { startPutLoop } from './put-loop.js'
@@ -35,6 +36,8 @@ export interface HandoffScenario {
   readonly putIntervalMs: number
   /** Worker options beyond the defaults (the KCL 3.x mode). */
   readonly options?: WorkerConfig['options']
+  /** KCL 3.x mode: rounds that crash the leader (each waits out the leader lock's lease, 120 s). */
+  readonly leaderCrashRounds?: number
 }
 
 /** In the KCL 3.x mode: which worker a round takes away (in 2.x there is no leader, any holder goes). */
@@ -46,6 +49,11 @@ export const CRASH_TARGET_MS = FAILOVER + 2_000
 export const GRACEFUL_TARGET_MS = 2_000
 /** How long a round waits for the moved shards before it counts the rest as not resumed. */
 const RESUME_WAIT_MS = FAILOVER + 20_000
+/**
+ * After the leader's crash nobody assigns the dead worker's leases until another worker takes the leader
+ * lock, whose lease (dynamoDbLockBasedLeaderLeaseDurationInMillis) runs 120 s from the last heartbeat.
+ */
+const LEADER_RESUME_WAIT_MS = DEFAULT_LEADER_LEASE_DURATION_MS + RESUME_WAIT_MS
 
 /** How long a fleet may take to settle on the seeded split before any complete split is accepted. */
 const SEEDED_SPLIT_WAIT_MS = 30_000
@@ -158,7 +166,8 @@ async function crashRound(backends: Backends, scenario: HandoffScenario, leaving
     const tallies = await Promise.all(others.map((w) => w.report()))
     const from = Date.now()
     await victim.kill()
-    await until(() => resumeTimes(batchesOf(others, from), shards, from).size === shards.length, RESUME_WAIT_MS)
+    const wait = leaving === 'leader' ? LEADER_RESUME_WAIT_MS : RESUME_WAIT_MS
+    await until(() => resumeTimes(batchesOf(others, from), shards, from).size === shards.length, wait)
     return {
       shards,
       times: resumeTimes(batchesOf(others, from), shards, from),
@@ -242,7 +251,7 @@ export async function measureHandoff(backends: Backends, scenario: HandoffScenar
     const kcl3 = scenario.options?.clientVersionConfig !== undefined
     const crashes = await rounds(scenario.rounds, () => crashRound(backends, scenario, kcl3 ? 'non-leader' : 'any'))
     const leaderCrashes = kcl3
-      ? await rounds(scenario.rounds, () => crashRound(backends, scenario, 'leader'))
+      ? await rounds(scenario.leaderCrashRounds ?? scenario.rounds, () => crashRound(backends, scenario, 'leader'))
       : undefined
     const graceful = await rounds(scenario.rounds, () => gracefulRound(backends, scenario, kcl3 ? 'non-leader' : 'any'))
     const leaderFailures = (leaderCrashes?.failures ?? []).map((f) => `leader crash: ${f}`)

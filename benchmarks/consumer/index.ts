@@ -24,7 +24,8 @@
  *   BENCH_CONSUMER_PUT_INTERVAL_MS    100     handoff at 2 × 4: one record per shard this often
  *   BENCH_CONSUMER_SCALE_PUT_INTERVAL_MS 500  handoff at 8 × 64 (kinesis-local slows down with 64 shards)
  *   BENCH_CONSUMER_COST_WINDOW_MS     60000   cost and kcl3: window counted per setting
- *   BENCH_CONSUMER_KCL3_BALANCE_WAIT_MS 90000 kcl3: how long a cold fleet may take to balance
+ *   BENCH_CONSUMER_KCL3_BALANCE_WAIT_MS 60000 kcl3: how long a cold fleet may take to balance
+ *   BENCH_CONSUMER_KCL3_LEADER_ROUNDS 1       kcl3: leader-crash rounds (each waits up to 150 s)
  */
 import { createKinesisClient } from '@kinesis-ts/shared'
 import { createDynamoDBClient } from '@kinesis-ts/shared/dynamodb'
@@ -98,7 +99,8 @@ export async function run(): Promise<void> {
         workers: 3,
         rounds,
         putIntervalMs: envNumber('BENCH_CONSUMER_PUT_INTERVAL_MS', 100),
-        balanceWaitMs: envNumber('BENCH_CONSUMER_KCL3_BALANCE_WAIT_MS', 90_000),
+        balanceWaitMs: envNumber('BENCH_CONSUMER_KCL3_BALANCE_WAIT_MS', 60_000),
+        leaderCrashRounds: envNumber('BENCH_CONSUMER_KCL3_LEADER_ROUNDS', 1),
       }
       printBalance(scenario, await measureBalance(backends, scenario))
       await measureKcl3Handoff(backends, scenario)

@@ -26,6 +26,7 @@ export interface Kcl3Scenario {
   readonly putIntervalMs: number
   /** How long a cold fleet may take to balance before the round counts as not balanced. */
   readonly balanceWaitMs: number
+  readonly leaderCrashRounds: number
 }
 
 interface BalanceRound {

@@ -2,6 +2,9 @@
 import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb'
 import { sleep } from '@kinesis-ts/shared'
 
+/** Java's (and the consumer's) default dynamoDbLockBasedLeaderLeaseDurationInMillis. */
+export const DEFAULT_LEADER_LEASE_DURATION_MS = 120_000
+
 /** The lock owner's worker id, waiting until some worker holds the lock (it is taken soon after start). */
 export async function leaderOf(dynamodb: DynamoDBClient, table: string, timeoutMs: number): Promise<string> {
   const deadline = performance.now() + timeoutMs
