@@ -36,12 +36,12 @@ export interface CostScenario {
 /** After every worker holds its leases: its first taker round and table checks are behind it. */
 const WARM_UP_MS = 5_000
 
-/** One setting's DynamoDB tally over the window, the fleet on a seeded, balanced table. */
+/** One setting's DynamoDB tally over the window, the fleet on a seeded, balanced table (`table`: its name). */
 export async function costSample(
   backends: Backends,
   scenario: CostScenario,
   options: WorkerConfig['options'],
-): Promise<CostSample> {
+): Promise<CostSample & { readonly table: string }> {
   const app = `bench-cost-${randomUUID().slice(0, 8)}`
   const ids = Array.from({ length: scenario.workers }, (_, i) => `w${i}`)
   const assigned = await seedLeaseTable(backends.dynamodb, app, scenario.shards, ids)
@@ -65,12 +65,15 @@ export async function costSample(
     const after = await Promise.all(workers.map((w) => w.report()))
     const windowMs = performance.now() - started
     if (!holding()) throw new Error('a lease changed hands during the cost window: the figures would not be steady')
+    const byWorker = Object.fromEntries(workers.map((w, i) => [w.id, diffTally(before[i]!.tally, after[i]!.tally)]))
     return {
       workers: scenario.workers,
       leases: scenario.shards.length,
       windowMs,
       tally: diffTally(sumTallies(before.map((r) => r.tally)), sumTallies(after.map((r) => r.tally))),
       consistentScansPricedAsEventual: backends.dynalite,
+      byWorker,
+      table: app,
     }
   } finally {
     await stopFleet(workers)

@@ -8,10 +8,11 @@ import { randomUUID } from 'node:crypto'
 import type { Shard } from '@aws-sdk/client-kinesis'
 import { printTable } from '../lib/table.js'
 import { JAVA_REBALANCE_THRESHOLD_PERCENT, balanceTimes, balancedRange, splitState } from './balance-results.js'
-import { type CostFigures, costFigures } from './cost-results.js'
+import { type CostFigures, type RoleFigures, costFigures, roleFigures } from './cost-results.js'
 import { type CostScenario, costSample, n } from './cost.js'
 import { percentile } from './handoff-results.js'
 import { type Backends, measureHandoff, printHandoff } from './handoff.js'
+import { leaderOf } from './leader.js'
 import { startPutLoop } from './put-loop.js'
 import { startFleet, stopFleet, until } from './worker-fleet.js'
 import type { WorkerConfig } from './worker-protocol.js'
@@ -117,6 +118,8 @@ export async function measureKcl3Handoff(backends: Backends, scenario: Kcl3Scena
 export interface ModeCost {
   readonly twoX: CostFigures
   readonly threeX: CostFigures
+  /** The 3.x fleet's leader and followers apart. */
+  readonly roles: RoleFigures
   readonly windowMs: readonly [number, number]
 }
 
@@ -124,7 +127,14 @@ export interface ModeCost {
 export async function measureModeCost(backends: Backends, scenario: CostScenario): Promise<ModeCost> {
   const twoX = await costSample(backends, scenario, undefined)
   const threeX = await costSample(backends, scenario, KCL3_OPTIONS)
-  return { twoX: costFigures(twoX), threeX: costFigures(threeX), windowMs: [twoX.windowMs, threeX.windowMs] }
+  // A SIGKILLed leader leaves the lock item naming it, so it is still there to read.
+  const leader = await leaderOf(backends.dynamodb, threeX.table, 5_000)
+  return {
+    twoX: costFigures(twoX),
+    threeX: costFigures(threeX),
+    roles: roleFigures(threeX, leader),
+    windowMs: [twoX.windowMs, threeX.windowMs],
+  }
 }
 
 export function printModeCost(scenario: CostScenario, result: ModeCost): void {
@@ -155,6 +165,33 @@ export function printModeCost(scenario: CostScenario, result: ModeCost): void {
       n(f.readUnitsPerWorkerHour),
       n(f.readUnitsPerLeaseHour),
       n(f.writeUnitsPerLeaseHour),
+      String(f.failedRequests),
+    ]),
+  )
+
+  printTable(
+    'The 3.x mode by role, per worker-hour (the same window)',
+    [
+      'role',
+      'writes/worker-h',
+      'reads/worker-h',
+      'consistent/worker-h',
+      'eventual/worker-h',
+      'RCU/worker-h',
+      'failed requests',
+    ],
+    (
+      [
+        ['leader', result.roles.leader],
+        [`followers (average of ${scenario.workers - 1})`, result.roles.followers],
+      ] as const
+    ).map(([name, f]) => [
+      name,
+      n(f.writesPerWorkerHour),
+      n(f.readsPerWorkerHour),
+      n(f.consistentReadsPerWorkerHour),
+      n(f.eventualReadsPerWorkerHour),
+      n(f.readUnitsPerWorkerHour),
       String(f.failedRequests),
     ]),
   )
