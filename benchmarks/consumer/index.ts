@@ -106,7 +106,12 @@ export async function run(): Promise<void> {
       await measureKcl3Handoff(backends, scenario)
       const idle = await createStreamWithShards(kinesis, 12)
       const cost = { ...idle, workers: 3, windowMs: envNumber('BENCH_CONSUMER_COST_WINDOW_MS', 60_000) }
-      printModeCost(cost, await measureModeCost(backends, cost))
+      try {
+        printModeCost(cost, await measureModeCost(backends, cost))
+      } catch (error) {
+        // The figures above stand; a window in which a lease moved gives no steady cost to print.
+        console.log(`\nkcl3 cost broke off (MISS): ${error instanceof Error ? error.message : String(error)}`)
+      }
     }
   } finally {
     kinesis.destroy()
