@@ -26,6 +26,7 @@
  *   BENCH_CONSUMER_COST_WINDOW_MS     60000   cost and kcl3: window counted per setting
  *   BENCH_CONSUMER_KCL3_BALANCE_WAIT_MS 60000 kcl3: how long a cold fleet may take to balance
  *   BENCH_CONSUMER_KCL3_LEADER_ROUNDS 1       kcl3: leader-crash rounds (each waits up to 150 s)
+ *   BENCH_CONSUMER_KCL3_STEPS  balance,handoff,cost  kcl3: which of its steps
  */
 import { createKinesisClient } from '@kinesis-ts/shared'
 import { createDynamoDBClient } from '@kinesis-ts/shared/dynamodb'
@@ -102,8 +103,11 @@ export async function run(): Promise<void> {
         balanceWaitMs: envNumber('BENCH_CONSUMER_KCL3_BALANCE_WAIT_MS', 60_000),
         leaderCrashRounds: envNumber('BENCH_CONSUMER_KCL3_LEADER_ROUNDS', 1),
       }
-      printBalance(scenario, await measureBalance(backends, scenario))
-      await measureKcl3Handoff(backends, scenario)
+      const steps = (process.env.BENCH_CONSUMER_KCL3_STEPS ?? 'balance,handoff,cost').split(',')
+      if (steps.includes('balance')) printBalance(scenario, await measureBalance(backends, scenario))
+      if (steps.includes('handoff')) await measureKcl3Handoff(backends, scenario)
+    }
+    if (parts.includes('kcl3') && (process.env.BENCH_CONSUMER_KCL3_STEPS ?? 'cost').split(',').includes('cost')) {
       const idle = await createStreamWithShards(kinesis, 12)
       const cost = { ...idle, workers: 3, windowMs: envNumber('BENCH_CONSUMER_COST_WINDOW_MS', 60_000) }
       try {
