@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import {
+  type CostSample,
   costFigures,
   diffTally,
   javaKcl2Figures,
   readCostRule,
+  roleFigures,
   sumTallies,
   unitsPerEventualScan,
 } from './cost-results.js'
@@ -96,5 +98,39 @@ describe('the Java KCL 2.x figures', () => {
     // dynalite's halved price of a consistent Scan is already the eventually consistent one.
     expect(unitsPerEventualScan(priced({ 'Scan:consistent': { requests: 2, failed: 0, units: 1 } }, true))).toBe(0.5)
     expect(unitsPerEventualScan(priced({}))).toBeNaN()
+  })
+})
+
+describe('roleFigures', () => {
+  it("splits a fleet's tally into the leader's (per its worker-hour) and the followers' average", () => {
+    const sample: CostSample = {
+      workers: 3,
+      leases: 6,
+      windowMs: 3_600_000,
+      consistentScansPricedAsEventual: false,
+      tally: {},
+      byWorker: {
+        a: {
+          'Scan:eventual': { requests: 100, failed: 0, units: 50 },
+          UpdateItem: { requests: 10, failed: 0, units: 10 },
+        },
+        b: {
+          'Query:eventual': { requests: 20, failed: 0, units: 10 },
+          UpdateItem: { requests: 30, failed: 1, units: 29 },
+        },
+        c: {
+          'Query:eventual': { requests: 40, failed: 0, units: 20 },
+          UpdateItem: { requests: 10, failed: 0, units: 10 },
+        },
+      },
+    }
+    const { leader, followers } = roleFigures(sample, 'a')
+    expect(leader.readsPerWorkerHour).toBe(100)
+    expect(leader.readUnitsPerWorkerHour).toBe(50)
+    expect(leader.writesPerWorkerHour).toBe(10)
+    expect(followers.readsPerWorkerHour).toBe(30)
+    expect(followers.readUnitsPerWorkerHour).toBe(15)
+    expect(followers.writesPerWorkerHour).toBe(20)
+    expect(followers.failedRequests).toBe(1)
   })
 })

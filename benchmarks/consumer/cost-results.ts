@@ -47,6 +47,8 @@ export interface CostSample {
    * prices every Scan as eventually consistent; DynamoDB charges a consistent Scan twice that.
    */
   readonly consistentScansPricedAsEventual: boolean
+  /** Each worker's share of `tally`, by worker id. */
+  readonly byWorker?: Readonly<Record<string, DynamoTally>>
 }
 
 export interface CostFigures {
@@ -149,5 +151,22 @@ export function readCostRule(defaults: CostFigures, watchOff: CostFigures): Read
     unitsRatio,
     requestsRatio: defaults.readsPerWorkerHour / watchOff.readsPerWorkerHour,
     pass: unitsRatio <= READ_COST_RISE_LIMIT,
+  }
+}
+
+export interface RoleFigures {
+  /** The leader's requests alone, per its worker-hour (per lease-hour: over every lease of the table). */
+  readonly leader: CostFigures
+  /** The other workers' requests, per worker-hour averaged over them. */
+  readonly followers: CostFigures
+}
+
+/** A KCL 3.x fleet's figures split into the leader's and the followers' (the leader does the table-wide work). */
+export function roleFigures(sample: CostSample, leaderId: string): RoleFigures {
+  const byWorker = sample.byWorker ?? {}
+  const others = Object.entries(byWorker).filter(([id]) => id !== leaderId)
+  return {
+    leader: costFigures({ ...sample, workers: 1, tally: byWorker[leaderId] ?? {} }),
+    followers: costFigures({ ...sample, workers: others.length, tally: sumTallies(others.map(([, t]) => t)) }),
   }
 }

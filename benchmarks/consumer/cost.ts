@@ -36,11 +36,14 @@ export interface CostScenario {
 /** After every worker holds its leases: its first taker round and table checks are behind it. */
 const WARM_UP_MS = 5_000
 
-async function sample(
+/** One setting's DynamoDB tally over the window, the fleet on a seeded, balanced table (`table`: its name). */
+export async function costSample(
   backends: Backends,
   scenario: CostScenario,
   options: WorkerConfig['options'],
-): Promise<CostSample> {
+  /** false: a lease changing hands in the window is reported (`steady`), not an error (the 3.x leader rebalances). */
+  requireSteady = true,
+): Promise<CostSample & { readonly table: string; readonly steady: boolean }> {
   const app = `bench-cost-${randomUUID().slice(0, 8)}`
   const ids = Array.from({ length: scenario.workers }, (_, i) => `w${i}`)
   const assigned = await seedLeaseTable(backends.dynamodb, app, scenario.shards, ids)
@@ -63,13 +66,19 @@ async function sample(
     await sleep(scenario.windowMs)
     const after = await Promise.all(workers.map((w) => w.report()))
     const windowMs = performance.now() - started
-    if (!holding()) throw new Error('a lease changed hands during the cost window: the figures would not be steady')
+    const steady = holding()
+    if (!steady && requireSteady)
+      throw new Error('a lease changed hands during the cost window: the figures would not be steady')
+    const byWorker = Object.fromEntries(workers.map((w, i) => [w.id, diffTally(before[i]!.tally, after[i]!.tally)]))
     return {
       workers: scenario.workers,
       leases: scenario.shards.length,
       windowMs,
       tally: diffTally(sumTallies(before.map((r) => r.tally)), sumTallies(after.map((r) => r.tally))),
       consistentScansPricedAsEventual: backends.dynalite,
+      byWorker,
+      table: app,
+      steady,
     }
   } finally {
     await stopFleet(workers)
@@ -82,12 +91,12 @@ export interface CostResult {
 }
 
 export async function measureCost(backends: Backends, scenario: CostScenario): Promise<CostResult> {
-  const defaults = await sample(backends, scenario, undefined)
-  const watchOff = await sample(backends, scenario, { leaseExpiryWatchIntervalMillis: 0 })
+  const defaults = await costSample(backends, scenario, undefined)
+  const watchOff = await costSample(backends, scenario, { leaseExpiryWatchIntervalMillis: 0 })
   return { defaults, watchOff }
 }
 
-const n = (value: number) =>
+export const n = (value: number) =>
   value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toLocaleString('en-US', { maximumFractionDigits: 1 })
 
 export function printCost(scenario: CostScenario, result: CostResult): void {

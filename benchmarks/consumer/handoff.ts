@@ -12,9 +12,12 @@ import { sleep } from '@kinesis-ts/shared'
 import { printTable } from '../lib/table.js'
 import { diffTally, sumTallies } from './cost-results.js'
 import { type CaseSummary, type Round, heldTimes, redeliveries, resumeTimes, summarize } from './handoff-results.js'
+import { DEFAULT_LEADER_LEASE_DURATION_MS } from './leader.js'
+import { leaderOf } from './leader.js'
 import { seedLeaseTable } from './lease-seed.js'
 import { startPutLoop } from './put-loop.js'
 import { type WorkerProcess, mustReach, startFleet, stopFleet, until } from './worker-fleet.js'
+import type { WorkerConfig } from './worker-protocol.js'
 
 export interface Backends {
   readonly kinesis: KinesisClient
@@ -31,7 +34,14 @@ export interface HandoffScenario {
   readonly workers: number
   readonly rounds: number
   readonly putIntervalMs: number
+  /** Worker options beyond the defaults (the KCL 3.x mode). */
+  readonly options?: WorkerConfig['options']
+  /** KCL 3.x mode: rounds that crash the leader (each waits out the leader lock's lease, 120 s). */
+  readonly leaderCrashRounds?: number
 }
+
+/** In the KCL 3.x mode: which worker a round takes away (in 2.x there is no leader, any holder goes). */
+export type Leaving = 'any' | 'leader' | 'non-leader'
 
 const FAILOVER = CONSUMER_DEFAULTS.failoverTimeMillis
 const RENEWAL = FAILOVER / CONSUMER_DEFAULTS.leaseRenewerIntervalDivisor
@@ -39,6 +49,11 @@ export const CRASH_TARGET_MS = FAILOVER + 2_000
 export const GRACEFUL_TARGET_MS = 2_000
 /** How long a round waits for the moved shards before it counts the rest as not resumed. */
 const RESUME_WAIT_MS = FAILOVER + 20_000
+/**
+ * After the leader's crash nobody assigns the dead worker's leases until another worker takes the leader
+ * lock, whose lease (dynamoDbLockBasedLeaderLeaseDurationInMillis) runs 120 s from the last heartbeat.
+ */
+const LEADER_RESUME_WAIT_MS = DEFAULT_LEADER_LEASE_DURATION_MS + RESUME_WAIT_MS
 
 /** How long a fleet may take to settle on the seeded split before any complete split is accepted. */
 const SEEDED_SPLIT_WAIT_MS = 30_000
@@ -52,6 +67,8 @@ interface Fleet {
    * lease during the round.
    */
   readonly asSeeded: boolean
+  /** The lease table (the application name). */
+  readonly table: string
 }
 
 /** A fleet on a freshly seeded table, every shard held by one worker and processing. */
@@ -66,6 +83,7 @@ async function steadyFleet(backends: Backends, scenario: HandoffScenario, label:
       streamName: scenario.stream,
       applicationName: app,
       workerId,
+      ...(scenario.options === undefined ? {} : { options: scenario.options }),
     })),
   )
   const startedAt = Date.now()
@@ -76,9 +94,9 @@ async function steadyFleet(backends: Backends, scenario: HandoffScenario, label:
   }
   const seeded = () => complete() && workers.every((w) => w.leases().join() === [...assigned.get(w.id)!].sort().join())
   try {
-    if (await until(seeded, SEEDED_SPLIT_WAIT_MS)) return { workers, asSeeded: true }
+    if (await until(seeded, SEEDED_SPLIT_WAIT_MS)) return { workers, asSeeded: true, table: app }
     await mustReach(`${label}: every shard held by one worker and processing`, complete, SETTLE_WAIT_MS)
-    return { workers, asSeeded: false }
+    return { workers, asSeeded: false, table: app }
   } catch (error) {
     await stopFleet(workers)
     throw error
@@ -93,10 +111,28 @@ const heldBy = (workers: readonly WorkerProcess[], shards: readonly string[], fr
     from,
   )
 
-/** The first worker holding leases (w0 on the seeded split) leaves; the rest are the others. */
-function pickLeaving(workers: readonly WorkerProcess[]): [WorkerProcess, WorkerProcess[]] {
-  const leaving = workers.find((w) => w.leases().length > 0) ?? workers[0]!
-  return [leaving, workers.filter((w) => w !== leaving)]
+const LEADER_WAIT_MS = 30_000
+
+/**
+ * The first worker holding leases (w0 on the seeded split) leaves, or, in the KCL 3.x mode, the one holding
+ * the leader lock or the first holder that does not; the rest are the others.
+ */
+async function pickLeaving(
+  backends: Backends,
+  fleet: Fleet,
+  leaving: Leaving,
+): Promise<[WorkerProcess, WorkerProcess[]]> {
+  const { workers } = fleet
+  const holds = (w: WorkerProcess) => w.leases().length > 0
+  let chosen = workers.find(holds) ?? workers[0]!
+  if (leaving !== 'any') {
+    const leader = await leaderOf(backends.dynamodb, fleet.table, LEADER_WAIT_MS)
+    const found =
+      leaving === 'leader' ? workers.find((w) => w.id === leader) : workers.find((w) => w.id !== leader && holds(w))
+    if (found === undefined) throw new Error(`no ${leaving} worker to take away (leader: ${leader})`)
+    chosen = found
+  }
+  return [chosen, workers.filter((w) => w !== chosen)]
 }
 
 interface CrashRound extends Round {
@@ -120,16 +156,18 @@ async function failedUpdatesSince(
 }
 
 /** SIGKILL one worker at a random point of its renewal cycle; its shards' resume times on the others. */
-async function crashRound(backends: Backends, scenario: HandoffScenario): Promise<CrashRound> {
-  const { workers, asSeeded } = await steadyFleet(backends, scenario, 'crash')
+async function crashRound(backends: Backends, scenario: HandoffScenario, leaving: Leaving): Promise<CrashRound> {
+  const fleet = await steadyFleet(backends, scenario, 'crash')
+  const { workers, asSeeded } = fleet
   try {
     await sleep(Math.random() * RENEWAL)
-    const [victim, others] = pickLeaving(workers)
+    const [victim, others] = await pickLeaving(backends, fleet, leaving)
     const shards = [...victim.leases()]
     const tallies = await Promise.all(others.map((w) => w.report()))
     const from = Date.now()
     await victim.kill()
-    await until(() => resumeTimes(batchesOf(others, from), shards, from).size === shards.length, RESUME_WAIT_MS)
+    const wait = leaving === 'leader' ? LEADER_RESUME_WAIT_MS : RESUME_WAIT_MS
+    await until(() => resumeTimes(batchesOf(others, from), shards, from).size === shards.length, wait)
     return {
       shards,
       times: resumeTimes(batchesOf(others, from), shards, from),
@@ -149,11 +187,12 @@ interface GracefulRound extends CrashRound {
   readonly shutdownMs: number | undefined
 }
 
-async function gracefulRound(backends: Backends, scenario: HandoffScenario): Promise<GracefulRound> {
-  const { workers, asSeeded } = await steadyFleet(backends, scenario, 'graceful')
+async function gracefulRound(backends: Backends, scenario: HandoffScenario, who: Leaving): Promise<GracefulRound> {
+  const fleet = await steadyFleet(backends, scenario, 'graceful')
+  const { workers, asSeeded } = fleet
   try {
     await sleep(Math.random() * RENEWAL)
-    const [leaving, others] = pickLeaving(workers)
+    const [leaving, others] = await pickLeaving(backends, fleet, who)
     const shards = [...leaving.leases()]
     const from = Date.now()
     leaving.send('shutdown')
@@ -190,7 +229,10 @@ async function rounds<T>(count: number, round: () => Promise<T>): Promise<{ done
 }
 
 export interface HandoffResult {
+  /** In the KCL 3.x mode: a non-leader's crash. */
   readonly crash: CaseSummary
+  /** KCL 3.x mode only: the leader's crash. */
+  readonly leaderCrash?: CaseSummary
   readonly graceful: CaseSummary
   readonly violations: number
   readonly missingCheckpoints: number
@@ -206,17 +248,30 @@ export interface HandoffResult {
 export async function measureHandoff(backends: Backends, scenario: HandoffScenario): Promise<HandoffResult> {
   const puts = startPutLoop(backends.kinesis, scenario.stream, scenario.shards, scenario.putIntervalMs)
   try {
-    const crashes = await rounds(scenario.rounds, () => crashRound(backends, scenario))
-    const graceful = await rounds(scenario.rounds, () => gracefulRound(backends, scenario))
+    const kcl3 = scenario.options?.clientVersionConfig !== undefined
+    const crashes = await rounds(scenario.rounds, () => crashRound(backends, scenario, kcl3 ? 'non-leader' : 'any'))
+    const leaderCrashes = kcl3
+      ? await rounds(scenario.leaderCrashRounds ?? scenario.rounds, () => crashRound(backends, scenario, 'leader'))
+      : undefined
+    const graceful = await rounds(scenario.rounds, () => gracefulRound(backends, scenario, kcl3 ? 'non-leader' : 'any'))
+    const leaderFailures = (leaderCrashes?.failures ?? []).map((f) => `leader crash: ${f}`)
     return {
       crash: summarize(crashes.done, CRASH_TARGET_MS, crashes.failures.length),
+      ...(leaderCrashes === undefined
+        ? {}
+        : { leaderCrash: summarize(leaderCrashes.done, CRASH_TARGET_MS, leaderCrashes.failures.length) }),
       graceful: summarize(graceful.done, GRACEFUL_TARGET_MS, graceful.failures.length),
       violations: graceful.done.reduce((n, r) => n + r.violations, 0),
       missingCheckpoints: graceful.done.reduce((n, r) => n + r.missingCheckpoints, 0),
       shutdownMs: graceful.done.map((r) => r.shutdownMs),
-      crashFailedWrites: crashes.done.map((r) => r.failedWrites ?? 0),
-      notAsSeeded: [...crashes.done, ...graceful.done].filter((r) => !r.asSeeded).length,
-      failures: [...crashes.failures.map((f) => `crash: ${f}`), ...graceful.failures.map((f) => `graceful: ${f}`)],
+      crashFailedWrites: [...crashes.done, ...(leaderCrashes?.done ?? [])].map((r) => r.failedWrites ?? 0),
+      notAsSeeded: [...crashes.done, ...(leaderCrashes?.done ?? []), ...graceful.done].filter((r) => !r.asSeeded)
+        .length,
+      failures: [
+        ...crashes.failures.map((f) => `crash: ${f}`),
+        ...leaderFailures,
+        ...graceful.failures.map((f) => `graceful: ${f}`),
+      ],
       putFailures: puts.failures(),
     }
   } finally {
@@ -239,20 +294,26 @@ export function printHandoff(scenario: HandoffScenario, result: HandoffResult): 
     s.perRoundP100.map(ms).join(' / '),
     verdict(s.pass),
   ]
+  const kcl3 = scenario.options?.clientVersionConfig !== undefined
+  const mode = kcl3 ? ` in the KCL 3.x mode (clientVersionConfig '3x')` : ''
+  const crashes: [string, CaseSummary][] = [
+    ['crash', result.crash],
+    ...(result.leaderCrash === undefined ? [] : [['leader crash', result.leaderCrash] as [string, CaseSummary]]),
+  ]
   printTable(
-    `Handoff between worker processes at the KCL defaults: ${scenario.workers} workers × ${scenario.shards.length} shards, ` +
+    `Handoff between worker processes at the KCL defaults${mode}: ${scenario.workers} workers × ${scenario.shards.length} shards, ` +
       `failoverTimeMillis ${FAILOVER}, ${scenario.rounds} rounds, one record per shard every ${scenario.putIntervalMs} ms (ms to each moved shard's next record processed on another worker)`,
     ['case', 'rounds', 'shards moved', 'not resumed', 'p50', 'p100', 'target (p100)', 'p100 per round', 'result'],
     [
-      row('crash: SIGKILL → next record on a survivor', result.crash),
-      row('graceful: shutdown() → next record elsewhere', result.graceful),
+      row(`crash: SIGKILL${kcl3 ? ' of a non-leader' : ''} → next record on a survivor`, result.crash),
+      ...(result.leaderCrash === undefined
+        ? []
+        : [row('crash: SIGKILL of the leader → next record on a survivor', result.leaderCrash)]),
+      row(`graceful: shutdown()${kcl3 ? ' of a non-leader' : ''} → next record elsewhere`, result.graceful),
     ],
   )
   console.log()
-  for (const [name, s] of [
-    ['crash', result.crash],
-    ['graceful', result.graceful],
-  ] as const) {
+  for (const [name, s] of [...crashes, ['graceful', result.graceful] as [string, CaseSummary]]) {
     console.log(
       `${name}: lease held elsewhere after p50 ${ms(s.heldP50)}, p100 ${ms(s.heldP100)} ms (the rest is reading); every shard (ms): ${s.sorted.map(ms).join(', ')}`,
     )

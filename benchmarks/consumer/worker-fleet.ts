@@ -47,6 +47,8 @@ export class WorkerProcess {
   readonly batches: WorkerEventOf<'batch'>[] = []
   /** When it last processed a batch of each shard. */
   readonly lastBatchAt = new Map<string, number>()
+  /** When startFleet told it to start its consumer (a cold start is timed from the first of these). */
+  startSentAt: number | undefined
   readonly #child: ChildProcess
   readonly #exited: Promise<void>
 
@@ -121,7 +123,10 @@ export async function startFleet(configs: readonly WorkerConfig[]): Promise<Work
   const workers = configs.map((config) => new WorkerProcess(config))
   try {
     await mustReach('every worker process loaded', () => workers.every((w) => w.has('ready')), 60_000)
-    for (const worker of workers) worker.send('start')
+    for (const worker of workers) {
+      worker.startSentAt = Date.now()
+      worker.send('start')
+    }
     await mustReach('every consumer started', () => workers.every((w) => w.has('started')), 60_000)
     return workers
   } catch (error) {

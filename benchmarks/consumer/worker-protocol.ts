@@ -10,8 +10,11 @@ export interface WorkerConfig {
   readonly streamName: string
   readonly applicationName: string
   readonly workerId: string
-  /** Set beyond the KCL defaults: only the cost part's watch-off setting sets anything. */
-  readonly options?: { readonly leaseExpiryWatchIntervalMillis?: number }
+  /**
+   * Set beyond the KCL defaults: the cost part's watch-off setting, and the KCL 3.x mode (only an explicit
+   * clientVersionConfig turns it on).
+   */
+  readonly options?: { readonly leaseExpiryWatchIntervalMillis?: number; readonly clientVersionConfig?: '3x' }
 }
 
 /**
