@@ -106,8 +106,13 @@ export class FaultJournal {
         ended('shardEnded')
       },
       shutdownRequested: async (input) => {
-        ended('shutdownRequested')
-        await checkpointing(() => input.checkpointer.checkpoint())
+        // The tenure ends when the application is done, after its final checkpoint: renewals while that
+        // checkpoint is slow (a hung DynamoDB call) keep a working processor's lease, not a zombie's.
+        try {
+          await checkpointing(() => input.checkpointer.checkpoint())
+        } finally {
+          ended('shutdownRequested')
+        }
       },
     }
   }
