@@ -211,6 +211,17 @@ describe('LeaseAssignmentManager on dynalite (kcl3-protocol §7)', () => {
     }
   })
 
+  it('splits a cold table evenly among equal idle workers whose start-up CPU differs', async () => {
+    const f = await fleet(12)
+    // Each first report carries its process's start-up CPU, which no lease caused.
+    await f.report('w1', 12)
+    await f.report('w2', 30)
+    await f.report('w3', 55)
+    await f.manager().runOnce(AbortSignal.timeout(10_000))
+    // Before the fix the capacity order gave 6-4-2.
+    expect(await f.owners()).toEqual({ w1: 4, w2: 4, w3: 4 })
+  })
+
   it('moves a live lease by graceful handoff when balancing, and assigns it once the handoff timed out', async () => {
     const f = await fleet(4)
     await f.report('busy', 90)
