@@ -250,9 +250,11 @@ export async function measureHandoff(backends: Backends, scenario: HandoffScenar
   try {
     const kcl3 = scenario.options?.clientVersionConfig !== undefined
     const crashes = await rounds(scenario.rounds, () => crashRound(backends, scenario, kcl3 ? 'non-leader' : 'any'))
-    const leaderCrashes = kcl3
-      ? await rounds(scenario.leaderCrashRounds ?? scenario.rounds, () => crashRound(backends, scenario, 'leader'))
-      : undefined
+    // BENCH_CONSUMER_KCL3_LEADER_ROUNDS=0 skips them (each waits out the leader lock's 120 s lease).
+    const leaderCrashes =
+      kcl3 && (scenario.leaderCrashRounds ?? scenario.rounds) > 0
+        ? await rounds(scenario.leaderCrashRounds ?? scenario.rounds, () => crashRound(backends, scenario, 'leader'))
+        : undefined
     const graceful = await rounds(scenario.rounds, () => gracefulRound(backends, scenario, kcl3 ? 'non-leader' : 'any'))
     const leaderFailures = (leaderCrashes?.failures ?? []).map((f) => `leader crash: ${f}`)
     return {

@@ -25,7 +25,7 @@
  *   BENCH_CONSUMER_SCALE_PUT_INTERVAL_MS 500  handoff at 8 × 64 (kinesis-local slows down with 64 shards)
  *   BENCH_CONSUMER_COST_WINDOW_MS     60000   cost and kcl3: window counted per setting
  *   BENCH_CONSUMER_KCL3_BALANCE_WAIT_MS 60000 kcl3: how long a cold fleet may take to balance
- *   BENCH_CONSUMER_KCL3_LEADER_ROUNDS 1       kcl3: leader-crash rounds (each waits up to 150 s)
+ *   BENCH_CONSUMER_KCL3_LEADER_ROUNDS 1       kcl3: leader-crash rounds (each waits up to 150 s; 0 skips them)
  *   BENCH_CONSUMER_KCL3_STEPS  balance,handoff,cost  kcl3: which of its steps
  */
 import { createKinesisClient } from '@kinesis-ts/shared'
@@ -101,7 +101,7 @@ export async function run(): Promise<void> {
         rounds,
         putIntervalMs: envNumber('BENCH_CONSUMER_PUT_INTERVAL_MS', 100),
         balanceWaitMs: envNumber('BENCH_CONSUMER_KCL3_BALANCE_WAIT_MS', 60_000),
-        leaderCrashRounds: envNumber('BENCH_CONSUMER_KCL3_LEADER_ROUNDS', 1),
+        leaderCrashRounds: envNumber('BENCH_CONSUMER_KCL3_LEADER_ROUNDS', 1, { zeroAllowed: true }),
       }
       const steps = (process.env.BENCH_CONSUMER_KCL3_STEPS ?? 'balance,handoff,cost').split(',')
       if (steps.includes('balance')) printBalance(scenario, await measureBalance(backends, scenario))

@@ -42,8 +42,13 @@ export function printRatio(name: string, ratio: number, target: number): void {
   console.log(`${name}: ${ratio.toFixed(2)}x (target >= ${target}x) ${ratio >= target ? 'PASS' : 'MISS'}`)
 }
 
-/** Environment knob with a default, e.g. envNumber('BENCH_RECORDS', 200_000). */
-export function envNumber(name: string, fallback: number): number {
-  const value = Number(process.env[name])
-  return Number.isFinite(value) && value > 0 ? value : fallback
+/**
+ * Environment knob with a default, e.g. envNumber('BENCH_RECORDS', 200_000). Unset, unparsable or
+ * below the minimum (by default anything not positive) gives the default; a count of rounds that may
+ * be skipped passes `{ zeroAllowed: true }`.
+ */
+export function envNumber(name: string, fallback: number, { zeroAllowed = false } = {}): number {
+  const raw = process.env[name]
+  const value = raw === undefined || raw.trim() === '' ? Number.NaN : Number(raw)
+  return Number.isFinite(value) && (value > 0 || (zeroAllowed && value === 0)) ? value : fallback
 }

@@ -144,6 +144,84 @@ describe('LeaseAssignmentManager on dynalite (kcl3-protocol §7)', () => {
     }
   })
 
+  it("moves a crashed worker's leases within the watch although the last full run saw no worker's metrics yet", async () => {
+    const f = await fleet(4)
+    const [a, b, c, d] = await f.leases.listLeases()
+    for (const [lease, owner] of [
+      [a, 'w1'],
+      [b, 'w1'],
+      [c, 'w2'],
+      [d, 'w2'],
+    ] as const)
+      await f.leases.assign(lease!, owner)
+    const controller = new AbortController()
+    // A leader that started before its fleet's first reports: its full run read no metrics.
+    const manager = f.manager({ leaseAssignmentIntervalMillis: 60_000 })
+    await manager.runOnce(controller.signal)
+    await f.report('w1', 10)
+    await f.report('w2', 10)
+    const live = renewers(f.tableName, f.leases, ['w1', 'w2'], controller.signal)
+    const running = manager.run(controller.signal)
+    try {
+      await expect.poll(() => live.lastRenewal.has('w2'), { timeout: 5_000 }).toBe(true)
+      live.crash('w2')
+      // Before the fix they waited for the next full run, 60 s away.
+      await expect.poll(f.owners, { timeout: FAILOVER + 5_000, interval: 20 }).toEqual({ w1: 4 })
+      const resumedAfter = performance.now() - live.lastRenewal.get('w2')!
+      expect(resumedAfter).toBeGreaterThanOrEqual(FAILOVER - 50)
+      console.info(`reassigned ${Math.round(resumedAfter)} ms after the crashed worker's last renewal`)
+    } finally {
+      controller.abort()
+      await Promise.all([running, live.done])
+    }
+  })
+
+  it('full runs never give leases to a worker whose leases all expired, though its metrics are the freshest and lowest', async () => {
+    const f = await fleet(6)
+    await f.report('w1', 50)
+    await f.report('w2', 5)
+    await f.report('w3', 50)
+    const controller = new AbortController()
+    // Full runs only, each balancing: Java's own cadence, shortened.
+    const manager = f.manager({
+      leaseAssignmentIntervalMillis: 100,
+      leaseExpiryWatchIntervalMillis: 0,
+      varianceBalancingFrequency: 1,
+      // Balancing moves by plain assign: no handoff left waiting on an old owner that never finishes it.
+      isGracefulLeaseHandoffEnabled: false,
+    })
+    const live = renewers(f.tableName, f.leases, ['w1', 'w2', 'w3'], controller.signal)
+    const running = manager.run(controller.signal)
+    try {
+      await expect.poll(async () => (await f.owners()).w2 ?? 0, { timeout: 5_000, interval: 20 }).toBeGreaterThan(0)
+      await expect.poll(() => live.lastRenewal.has('w2'), { timeout: 5_000 }).toBe(true)
+      live.crash('w2')
+      // Before the fix step 1 handed w2's expired leases back to w2, the emptiest worker, run after run.
+      await expect.poll(async () => (await f.owners()).w2 ?? 0, { timeout: FAILOVER + 5_000, interval: 20 }).toBe(0)
+      expect(await f.owners()).not.toHaveProperty('none')
+      // Many balancing runs later w2 (5 % CPU against 50 %) still gets nothing.
+      const until = performance.now() + 3 * FAILOVER
+      while (performance.now() < until) {
+        expect((await f.owners()).w2).toBeUndefined()
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+    } finally {
+      controller.abort()
+      await Promise.all([running, live.done])
+    }
+  })
+
+  it('splits a cold table evenly among equal idle workers whose start-up CPU differs', async () => {
+    const f = await fleet(12)
+    // Each first report carries its process's start-up CPU, which no lease caused.
+    await f.report('w1', 12)
+    await f.report('w2', 30)
+    await f.report('w3', 55)
+    await f.manager().runOnce(AbortSignal.timeout(10_000))
+    // Before the fix the capacity order gave 6-4-2.
+    expect(await f.owners()).toEqual({ w1: 4, w2: 4, w3: 4 })
+  })
+
   it('moves a live lease by graceful handoff when balancing, and assigns it once the handoff timed out', async () => {
     const f = await fleet(4)
     await f.report('busy', 90)

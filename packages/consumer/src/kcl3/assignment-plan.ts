@@ -163,6 +163,13 @@ export class Plan {
   /**
    * The worker with the most capacity (Java's PriorityQueue, reversed). Ties, which Java leaves to
    * heap order, go to the worker with fewer leases, then the smaller id, so an idle fleet is filled evenly.
+   *
+   * Beyond Java: while no lease carries a measured throughput (a cold table, an idle stream), the
+   * worker with fewer leases comes first and capacity only breaks ties. Java's own extrapolation is
+   * then by count (each lease adds average ÷ targetLeasePerWorker), but it starts from each worker's
+   * current metric, which on a fresh fleet is start-up noise that no lease caused (one worker's
+   * start-up CPU at twice another's gave 2-6-4 splits of 12 leases): the cold split it made stayed
+   * uneven until variance balancing, three runs (60 s) later, and that only moves on the metric.
    */
   poll(): Worker | undefined {
     let best = -1
@@ -175,9 +182,10 @@ export class Plan {
   #before(a: Worker, b: Worker): boolean {
     const ca = this.capacity(a)
     const cb = this.capacity(b)
-    if (ca !== cb) return ca > cb
     const la = this.leasesOf.get(a.id)?.size ?? 0
     const lb = this.leasesOf.get(b.id)?.size ?? 0
+    if (this.targetAverageThroughput === 0 && la !== lb) return la < lb
+    if (ca !== cb) return ca > cb
     return la !== lb ? la < lb : a.id < b.id
   }
 

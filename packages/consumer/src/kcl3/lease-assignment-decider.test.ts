@@ -139,6 +139,40 @@ describe('step 1: expired and unassigned leases (assignExpiredOrUnassignedLeases
   })
 })
 
+describe('step 1 while no lease carries a throughput (beyond Java: fewest leases first)', () => {
+  const cold = (n: number) => Array.from({ length: n }, (_, i) => observed(lease(`shard-${i}`)))
+
+  it('a cold table is split evenly whatever start-up CPU each worker reported', () => {
+    const leases = cold(12)
+    const after = owners(leases, plan(leases, [worker('w1', 12), worker('w2', 30), worker('w3', 55)]))
+    expect([count(after, 'w1'), count(after, 'w2'), count(after, 'w3')]).toEqual([4, 4, 4])
+    const odd = cold(13)
+    const oddAfter = owners(odd, plan(odd, [worker('w1', 12), worker('w2', 30), worker('w3', 55)]))
+    // The extra lease goes to the worker with the most capacity.
+    expect([count(oddAfter, 'w1'), count(oddAfter, 'w2'), count(oddAfter, 'w3')]).toEqual([5, 4, 4])
+  })
+
+  it("counts the leases a worker already holds: a crashed worker's unmeasured leases fill the emptiest survivor first", () => {
+    const leases = [
+      ...['a1', 'a2', 'a3'].map((k) => observed(lease(k, 'A', { throughputKBps: undefined }))),
+      observed(lease('b1', 'B', { throughputKBps: undefined })),
+      ...['x1', 'x2'].map((k) => observed(lease(k, 'X', { throughputKBps: undefined }), { expired: true })),
+    ]
+    // Java's capacity order gives A (the lower CPU) the first one: 4-2.
+    const after = owners(leases, plan(leases, [worker('A', 50), worker('B', 52)]))
+    expect([count(after, 'A'), count(after, 'B')]).toEqual([3, 3])
+  })
+
+  it('once a lease is measured the Java capacity order decides again', () => {
+    const leases = [observed(lease('hot', 'w3', { throughputKBps: 10 })), ...cold(2)]
+    const after = owners(
+      leases,
+      plan(leases, [worker('w1', 12), worker('w3', 55)], { reBalanceThresholdPercentage: 100 }),
+    )
+    expect([count(after, 'w1'), count(after, 'w3')]).toEqual([2, 1])
+  })
+})
+
 describe('step 2: variance balancing (balanceWorkerVariance)', () => {
   it('above its operating range though within the threshold: one lease moves (performAssignment_workerNotAboveReBalanceThresholdButAboveOperatingRange_asserReBalance)', () => {
     const leases = [

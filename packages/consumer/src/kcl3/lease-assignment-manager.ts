@@ -5,6 +5,7 @@ import { ExpiryTracker } from '../leases/lease-taker.js'
 import type { Lease } from '../leases/lease.js'
 import { runEvery } from '../loop.js'
 import type { ItemTable, LeaderDecider, WorkerMetricStats } from './contracts.js'
+import { CrashedWorkers } from './crashed-workers.js'
 import {
   type AssignmentThresholds,
   type AssignmentWrite,
@@ -22,6 +23,14 @@ const FAILED_RUNS_BEFORE_RELEASING_LEADERSHIP = 3
 
 /** Matches no worker id: the leader judges leases for the fleet, never as their owner. */
 const NO_WORKER = '\u0000kcl3-leader'
+
+/**
+ * The expiry pass reads the metrics again when it has an expired lease to move and its copy is older
+ * than this: the copy from the last full run can predate every live worker's first report (a leader
+ * that just started), which left a crashed worker's leases waiting up to a whole assignment interval.
+ * The bound keeps a fleet with nobody to receive them at one metrics read a second, not one a pass.
+ */
+const EXPIRED_LEASES_METRICS_MAX_AGE_MILLIS = 1_000
 
 export interface LeaseAssignmentManagerOptions extends Partial<AssignmentThresholds> {
   readonly leaseStore: LeaseStore
@@ -97,6 +106,8 @@ export class LeaseAssignmentManager {
   #failedRuns = 0
   #nextFullRunAt = 0
   #lastMetrics: readonly WorkerMetricStats[] = []
+  #metricsLoadedAt = Number.NEGATIVE_INFINITY
+  #crashed = new CrashedWorkers()
 
   constructor(options: LeaseAssignmentManagerOptions) {
     this.#o = options
@@ -185,21 +196,25 @@ export class LeaseAssignmentManager {
     this.#nextFullRunAt = 0
     this.#expiry = new ExpiryTracker(this.#o.failoverTimeMillis)
     this.#handoffs = new Map()
+    this.#crashed = new CrashedWorkers()
   }
 
   async #assign(fullRun: boolean, signal: AbortSignal): Promise<void> {
-    const [leases, metrics] = await Promise.all([
+    const [leases, loaded] = await Promise.all([
       this.#o.leaseStore.listLeases(signal, { consistent: false }),
-      fullRun ? this.#loadMetrics(signal) : Promise.resolve(this.#lastMetrics),
+      fullRun ? this.#loadMetrics(signal) : undefined,
     ])
     const now = performance.now()
     const observed = this.#observe(leases, now)
+    const metrics =
+      loaded ?? (this.#metricsTooOldFor(observed, now) ? await this.#loadMetrics(signal) : this.#lastMetrics)
     const balance = fullRun && this.#fullRuns++ % this.#balancingEvery === 0
-    const epochNow = (this.#o.now ?? Date.now)()
-    const workers = activeWorkerMetrics(metrics, epochNow, this.#o.workerMetricsReporterFreqInMillis)
     const moves = planAssignments({
       leases: observed,
-      workers: fullRun ? workers : this.#withoutSilentOwners(workers, observed),
+      workers: this.#crashed.live(
+        activeWorkerMetrics(metrics, (this.#o.now ?? Date.now)(), this.#o.workerMetricsReporterFreqInMillis),
+        observed,
+      ),
       balance,
       thresholds: this.#thresholds,
       random: this.#o.random,
@@ -208,13 +223,9 @@ export class LeaseAssignmentManager {
     await inParallel(writes, this.#parallel, (write) => this.#write(write, signal))
   }
 
-  /**
-   * The expiry pass only: a worker still owning an expired lease has stopped renewing (crashed), but
-   * its metrics stay "active" for up to 2 × the report period; it must not receive its own or others' leases.
-   */
-  #withoutSilentOwners(workers: WorkerMetricStats[], observed: readonly ObservedLease[]): WorkerMetricStats[] {
-    const silent = new Set(observed.filter((o) => o.expired).map((o) => actualOwner(o.lease)))
-    return workers.filter((w) => !silent.has(w.workerId))
+  /** An expired lease waits on the expiry pass; metrics read before the fleet reported would find it no receiver. */
+  #metricsTooOldFor(observed: readonly ObservedLease[], now: number): boolean {
+    return now - this.#metricsLoadedAt >= EXPIRED_LEASES_METRICS_MAX_AGE_MILLIS && observed.some((o) => o.expired)
   }
 
   /** Every read table's items; stale ones deleted on the way (Java: after each load). */
@@ -229,6 +240,7 @@ export class LeaseAssignmentManager {
       }
     }
     this.#lastMetrics = all
+    this.#metricsLoadedAt = performance.now()
     return all
   }
 
