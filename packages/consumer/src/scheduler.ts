@@ -34,8 +34,9 @@ export interface SchedulerOptions {
   /** Internal: run as a KCL 3.x worker (see kcl3/worker-mode.ts). */
   readonly kcl3Worker?: Kcl3WorkerSwitch | undefined
   /**
-   * Set when `clientVersionConfig` was given: the KCL 3.x mode decides the protocol at start(). Absent,
-   * the worker runs the 2.x protocol exactly as before the option existed.
+   * The KCL 3.x mode, which decides the protocol at start() (from `clientVersionConfig`, or from the
+   * lease table when it is unset). Absent only beside the internal kcl3Worker switch: then the protocol
+   * is the switch's, with no leader, metrics or migration state of this worker's own.
    */
   readonly kcl3Mode?: { readonly seams: Kcl3ModeSeams } | undefined
 }

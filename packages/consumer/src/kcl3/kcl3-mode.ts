@@ -6,6 +6,7 @@ import { ClientVersionChangeMonitor } from './client-version-change-monitor.js'
 import type { ClientVersion, CoordinatorLayout, WorkerMetricStatsReader } from './contracts.js'
 import { resolveCoordinatorLayout } from './coordinator-layout.js'
 import { CoordinatorStateStore } from './coordinator-state-store.js'
+import { defaultClientVersionConfig } from './default-client-version.js'
 import {
   type Kcl3ComponentContext,
   leaseAssignmentManagerFor,
@@ -15,7 +16,7 @@ import {
 import type { Kcl3ModeSeams } from './kcl3-mode-seams.js'
 import { DynamoDbLeaderLock } from './leader-lock.js'
 import { createLeaseOwnerIndexIfMissing } from './lease-owner-index-create.js'
-import { initializeMigrationState } from './migration-state.js'
+import { type ClientVersionConfig, initializeMigrationState } from './migration-state.js'
 import { WorkerMetricStatsStore } from './worker-metric-stats-store.js'
 
 /** Which lease algorithm the scheduler runs: the 2.x taker, or 3.x discovery of what the leader assigns. */
@@ -60,11 +61,14 @@ interface Prepared {
   readonly coordinatorState: CoordinatorStateStore
   readonly metrics: WorkerMetricStatsStore
   readonly version: ClientVersion
+  /** The config run: the one given, or the default's choice (see default-client-version.ts). */
+  readonly clientVersionConfig: ClientVersionConfig
 }
 
 /**
- * A consumer run with an explicit `clientVersionConfig`: the coordinator layout and the start client
- * version decided as Java 3.5 decides them, then the components of that version — the leader lock,
+ * Every consumer but the internal 3.x-worker switch's: the coordinator layout, the `clientVersionConfig`
+ * (given, or chosen from the table when not: default-client-version.ts) and the start client version
+ * decided as Java 3.5 decides them, then the components of that version — the leader lock,
  * the lease assignment manager and the metrics reporter in 3.x; the metrics, the index and the
  * readiness monitor in UPGRADE_FROM_2X — following the `Migration3.0` item as it changes.
  */
@@ -94,6 +98,11 @@ export class Kcl3Mode {
     return this.#prepared?.layout
   }
 
+  /** The config run (given, or the default's choice); valid after prepare(). */
+  get clientVersionConfig(): ClientVersionConfig | undefined {
+    return this.#prepared?.clientVersionConfig
+  }
+
   /** Every worker's WorkerMetricStats (graceful shutdown gives leases to the live ones); valid after prepare(). */
   get workerMetrics(): WorkerMetricStatsReader | undefined {
     return this.#prepared?.metrics
@@ -115,9 +124,19 @@ export class Kcl3Mode {
       timeoutMs,
     })
     const coordinatorState = new CoordinatorStateStore(dynamodb, layout, timeoutMs)
+    const chosen =
+      config.clientVersionConfig === undefined
+        ? await defaultClientVersionConfig({
+            dynamodb,
+            leaseTableName: config.tableName,
+            coordinatorState,
+            timeoutMs,
+            signal,
+          })
+        : { config: config.clientVersionConfig, reason: undefined }
     const start = await initializeMigrationState({
       store: coordinatorState,
-      config: config.clientVersionConfig,
+      config: chosen.config,
       workerId: config.workerId,
       signal,
     })
@@ -127,9 +146,23 @@ export class Kcl3Mode {
       readTables: layout.workerMetricsRead,
       timeoutMs,
     })
-    this.#prepared = { layout, coordinatorState, metrics, version: start.clientVersion }
+    this.#prepared = {
+      layout,
+      coordinatorState,
+      metrics,
+      version: start.clientVersion,
+      clientVersionConfig: chosen.config,
+    }
     this.#version = start.clientVersion
-    this.#o.logger.info({ clientVersion: start.clientVersion, layout: layout.kind }, 'KCL 3.x mode: start version')
+    this.#o.logger.info(
+      {
+        clientVersion: start.clientVersion,
+        layout: layout.kind,
+        clientVersionConfig: chosen.config,
+        ...(chosen.reason === undefined ? {} : { chosenByDefaultFrom: chosen.reason }),
+      },
+      'KCL 3.x mode: start version',
+    )
   }
 
   /**
