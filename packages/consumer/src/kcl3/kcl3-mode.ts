@@ -16,7 +16,7 @@ import {
 import type { Kcl3ModeSeams } from './kcl3-mode-seams.js'
 import { DynamoDbLeaderLock } from './leader-lock.js'
 import { createLeaseOwnerIndexIfMissing } from './lease-owner-index-create.js'
-import { type ClientVersionConfig, initializeMigrationState } from './migration-state.js'
+import { initializeMigrationState } from './migration-state.js'
 import { WorkerMetricStatsStore } from './worker-metric-stats-store.js'
 
 /** Which lease algorithm the scheduler runs: the 2.x taker, or 3.x discovery of what the leader assigns. */
@@ -61,8 +61,6 @@ interface Prepared {
   readonly coordinatorState: CoordinatorStateStore
   readonly metrics: WorkerMetricStatsStore
   readonly version: ClientVersion
-  /** The config run: the one given, or the default's choice (see default-client-version.ts). */
-  readonly clientVersionConfig: ClientVersionConfig
 }
 
 /**
@@ -96,11 +94,6 @@ export class Kcl3Mode {
 
   get layout(): CoordinatorLayout | undefined {
     return this.#prepared?.layout
-  }
-
-  /** The config run (given, or the default's choice); valid after prepare(). */
-  get clientVersionConfig(): ClientVersionConfig | undefined {
-    return this.#prepared?.clientVersionConfig
   }
 
   /** Every worker's WorkerMetricStats (graceful shutdown gives leases to the live ones); valid after prepare(). */
@@ -146,13 +139,7 @@ export class Kcl3Mode {
       readTables: layout.workerMetricsRead,
       timeoutMs,
     })
-    this.#prepared = {
-      layout,
-      coordinatorState,
-      metrics,
-      version: start.clientVersion,
-      clientVersionConfig: chosen.config,
-    }
+    this.#prepared = { layout, coordinatorState, metrics, version: start.clientVersion }
     this.#version = start.clientVersion
     this.#o.logger.info(
       {
