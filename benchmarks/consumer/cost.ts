@@ -22,7 +22,7 @@ import {
   unitsPerEventualScan,
 } from './cost-results.js'
 import type { Backends } from './handoff.js'
-import { seedLeaseTable } from './lease-seed.js'
+import { leaseTableShapeFor, seedLeaseTable } from './lease-seed.js'
 import { mustReach, startFleet, stopFleet } from './worker-fleet.js'
 import type { WorkerConfig } from './worker-protocol.js'
 
@@ -46,7 +46,7 @@ export async function costSample(
 ): Promise<CostSample & { readonly table: string; readonly steady: boolean }> {
   const app = `bench-cost-${randomUUID().slice(0, 8)}`
   const ids = Array.from({ length: scenario.workers }, (_, i) => `w${i}`)
-  const assigned = await seedLeaseTable(backends.dynamodb, app, scenario.shards, ids)
+  const assigned = await seedLeaseTable(backends.dynamodb, app, scenario.shards, ids, leaseTableShapeFor(options))
   const workers = await startFleet(
     ids.map((workerId) => ({
       kinesisEndpoint: backends.kinesisEndpoint,

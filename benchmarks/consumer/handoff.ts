@@ -14,7 +14,7 @@ import { diffTally, sumTallies } from './cost-results.js'
 import { type CaseSummary, type Round, heldTimes, redeliveries, resumeTimes, summarize } from './handoff-results.js'
 import { DEFAULT_LEADER_LEASE_DURATION_MS } from './leader.js'
 import { leaderOf } from './leader.js'
-import { seedLeaseTable } from './lease-seed.js'
+import { leaseTableShapeFor, seedLeaseTable } from './lease-seed.js'
 import { startPutLoop } from './put-loop.js'
 import { type WorkerProcess, mustReach, startFleet, stopFleet, until } from './worker-fleet.js'
 import type { WorkerConfig } from './worker-protocol.js'
@@ -75,7 +75,13 @@ interface Fleet {
 async function steadyFleet(backends: Backends, scenario: HandoffScenario, label: string): Promise<Fleet> {
   const app = `bench-${label}-${randomUUID().slice(0, 8)}`
   const ids = Array.from({ length: scenario.workers }, (_, i) => `w${i}`)
-  const assigned = await seedLeaseTable(backends.dynamodb, app, scenario.shards, ids)
+  const assigned = await seedLeaseTable(
+    backends.dynamodb,
+    app,
+    scenario.shards,
+    ids,
+    leaseTableShapeFor(scenario.options),
+  )
   const workers = await startFleet(
     ids.map((workerId) => ({
       kinesisEndpoint: backends.kinesisEndpoint,

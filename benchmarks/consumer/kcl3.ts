@@ -142,7 +142,7 @@ export async function measureModeCost(backends: Backends, scenario: CostScenario
 
 export function printModeCost(scenario: CostScenario, result: ModeCost): void {
   const rows: [string, CostFigures][] = [
-    ['2.x mode (no clientVersionConfig)', result.twoX],
+    ['2.x mode (no clientVersionConfig, a Java 2.x table)', result.twoX],
     ["3.x mode (clientVersionConfig '3x'; the fleet's leader included)", result.threeX],
   ]
   const seconds = result.windowMs.map((w) => `${Math.round(w / 1000)} s`).join(' and ')

@@ -33,16 +33,29 @@ function leaseItem(shard: Shard, owner: string): WriteRequest {
 }
 
 /**
- * Creates the table with the consumer's own table creation and writes the leases; returns each
- * worker's shards.
+ * The table shape a fleet on these options measures: with `clientVersionConfig` (3.x, or a migration)
+ * the Java 3.x table with the LeaseOwnerToLeaseKeyIndex; without it a Java 2.x table (no index), on which
+ * the default options run the 2.x protocol — what the 2.x figures claim to measure. (On a table with the
+ * index the default options would run 3.x.)
+ */
+export function leaseTableShapeFor(options: { readonly clientVersionConfig?: unknown } | undefined): {
+  readonly leaseOwnerIndex: boolean
+} {
+  return { leaseOwnerIndex: options?.clientVersionConfig !== undefined }
+}
+
+/**
+ * Creates the table with the consumer's own table creation (shaped by `leaseTableShapeFor`) and writes
+ * the leases; returns each worker's shards.
  */
 export async function seedLeaseTable(
   dynamodb: DynamoDBClient,
   tableName: string,
   shards: readonly Shard[],
   workerIds: readonly string[],
+  shape: { readonly leaseOwnerIndex: boolean },
 ): Promise<Map<string, string[]>> {
-  await ensureLeaseTable(dynamodb, tableName, AbortSignal.timeout(60_000))
+  await ensureLeaseTable(dynamodb, tableName, AbortSignal.timeout(60_000), shape)
   const assigned = roundRobin(
     shards.map((s) => s.ShardId!),
     workerIds,

@@ -5,8 +5,9 @@ import { PutRecordsCommand } from '@aws-sdk/client-kinesis'
 import { sleep } from '@kinesis-ts/shared'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { CONSUMER_DEFAULTS } from '../../packages/consumer/src/index.js'
+import { ensureLeaseTable } from '../../packages/consumer/src/leases/lease-table.js'
 import { waitFor } from '../consumer/support/harness.js'
-import { createStream, endpoints, kinesisClient, listAllShards, uniqueName } from '../support/aws.js'
+import { createStream, dynamoDBClient, endpoints, kinesisClient, listAllShards, uniqueName } from '../support/aws.js'
 
 /*
  * Failover and handoff between worker processes at the KCL default timings (failoverTimeMillis
@@ -17,7 +18,11 @@ import { createStream, endpoints, kinesisClient, listAllShards, uniqueName } fro
 const WORKER = fileURLToPath(new URL('./fixtures/worker.mjs', import.meta.url))
 const SLACK_MS = 4_000
 const kinesis = kinesisClient()
-afterAll(() => kinesis.destroy())
+const dynamodb = dynamoDBClient()
+afterAll(() => {
+  kinesis.destroy()
+  dynamodb.destroy()
+})
 
 interface WorkerEvent {
   readonly type: string
@@ -93,6 +98,9 @@ async function produce(stream: string) {
 
 async function twoWorkers(stream: string) {
   const app = uniqueName('failover')
+  // These are the 2.x failover targets (issue 14): a table shaped as Java 2.x leaves it (no
+  // LeaseOwnerToLeaseKeyIndex), on which the default options run the 2.x taker and expiry watch.
+  await ensureLeaseTable(dynamodb, app, AbortSignal.timeout(30_000), { leaseOwnerIndex: false })
   const a = new Worker('a', stream, app)
   workers.push(a)
   await waitFor('worker a holding every lease', () => a.leases().length === 4, 60_000)

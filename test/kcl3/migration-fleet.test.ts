@@ -132,8 +132,10 @@ describe('KCL 3.x mode: start-up refusals and the 2.x → 3.x migration', () => 
     const table = uniqueName('kcl3-migrate')
     const fleet = new Fleet(stream, table, MIGRATING)
     try {
-      // A 2.x fleet (the default options) consuming; then redeployed with compatibleWith2x one by one.
-      const old = await fleet.start('m1', { clientVersionConfig: undefined })
+      // A 2.x fleet consuming; then redeployed with compatibleWith2x one by one. The old worker runs the
+      // pure 2.x protocol explicitly: a Java 2.x table would lack the index, which dynalite cannot add, and on
+      // a table with it the default options would run 3.x.
+      const old = await fleet.start('m1', { clientVersionConfig: 'compatibleWith2xPhase1' })
       await putAll(kinesis, stream, records('a', 200))
       await waitFor('the 2.x worker consumed', () => fleet.journal.distinctData().size === 200)
       const first = await fleet.start('m1b')

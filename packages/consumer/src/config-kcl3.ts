@@ -6,19 +6,17 @@ import { leaderLockTiming } from './kcl3/leader-lock-item.js'
 import { CLIENT_VERSION_CONFIGS } from './kcl3/migration-state.js'
 
 /**
- * The KCL 3.x options (Java names and defaults, kcl3-protocol §11). Resolved and checked now; until the
- * 3.x worker, leader and metrics are wired together, every `clientVersionConfig` runs the 2.x protocol.
+ * The KCL 3.x options (Java names and defaults, kcl3-protocol §11), resolved and checked at construction.
+ * `clientVersionConfig` stays undefined when not given: start() chooses it from the lease table.
  */
 export function kcl3OptionsOf(options: KinesisConsumerOptions, failoverTimeMillis: number): ResolvedKcl3Options {
   // The leader lock's pair is checked where the lock lives (part A), once.
   const lock = leaderLockTiming(options)
   return {
-    clientVersionConfig: oneOf(
-      'clientVersionConfig',
-      options.clientVersionConfig,
-      CLIENT_VERSION_CONFIGS,
-      D.clientVersionConfig,
-    ),
+    clientVersionConfig:
+      options.clientVersionConfig === undefined
+        ? undefined
+        : oneOf('clientVersionConfig', options.clientVersionConfig, CLIENT_VERSION_CONFIGS),
     leaseAssignmentIntervalMillis: durationOption(
       'leaseAssignmentIntervalMillis',
       options.leaseAssignmentIntervalMillis,

@@ -144,8 +144,9 @@ export interface KinesisConsumerOptions {
    */
   cloudWatch?: CloudWatchOptions
   /**
-   * The Java `ClientVersionConfig` (camelCased); default '3x' as in Java. Accepted and resolved, but until
-   * the KCL 3.x worker is wired end to end every value runs today's 2.x protocol (see the README).
+   * The Java `ClientVersionConfig` (camelCased). Unset, start() chooses from the lease table: Java's
+   * default '3x' on a new table, one with the LeaseOwnerToLeaseKeyIndex or one with migration state; the
+   * 2.x protocol on a Java 2.x table (neither). See the README "Migrating / KCL 3.x".
    */
   clientVersionConfig?: ClientVersionConfig
   /** KCL 3.x: the leader's assignment run (default 2 × failoverTimeMillis); workers discover assigned leases faster. */
@@ -176,7 +177,8 @@ export type { ClientVersionConfig }
 
 /** The KCL 3.x options, defaults applied (kcl3-protocol §11). */
 export interface ResolvedKcl3Options {
-  readonly clientVersionConfig: ClientVersionConfig
+  /** As given; undefined: chosen from the lease table at start() (see KinesisConsumerOptions). */
+  readonly clientVersionConfig: ClientVersionConfig | undefined
   readonly leaseAssignmentIntervalMillis: number
   readonly workerMetricsReporterFreqInMillis: number
   readonly dynamoDbLockBasedLeaderLeaseDurationInMillis: number

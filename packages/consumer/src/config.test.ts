@@ -208,8 +208,9 @@ describe('resolveConsumerConfig', () => {
   })
 
   it('resolves the KCL 3.x options with the Java defaults (the assignment interval follows failoverTimeMillis)', () => {
+    // Unset stays unset: start() chooses it from the lease table.
+    expect(resolveConsumerConfig(base).clientVersionConfig).toBeUndefined()
     expect(resolveConsumerConfig(base)).toMatchObject({
-      clientVersionConfig: '3x',
       leaseAssignmentIntervalMillis: 20_000,
       workerMetricsReporterFreqInMillis: 30_000,
       dynamoDbLockBasedLeaderLeaseDurationInMillis: 120_000,

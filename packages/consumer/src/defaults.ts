@@ -69,7 +69,10 @@ export const CONSUMER_DEFAULTS = Object.freeze({
    * reached 11,977 ms of the 12,000 allowed (2 × 4 workers, a busy machine).
    */
   leaseExpiryWatchDivisor: 20,
-  /** Java CoordinatorConfig.clientVersionConfig: CLIENT_VERSION_CONFIG_3X. */
+  /**
+   * Java CoordinatorConfig.clientVersionConfig: CLIENT_VERSION_CONFIG_3X. Here what an unset option runs
+   * on a new or 3.x table; a Java 2.x table keeps the 2.x protocol (kcl3/default-client-version.ts).
+   */
   clientVersionConfig: '3x' as const,
   /** Java: leaseAssignmentIntervalMillis = 2 × failoverTimeMillis. */
   leaseAssignmentIntervalFactor: 2,

@@ -80,6 +80,7 @@ export class KinesisConsumer {
       maxAttempts: 3,
     })
     const context = { kinesis: this.#kinesis.client, dynamodb: this.#dynamodb.client, logger, metrics }
+    const kcl3Worker = kcl3WorkerSwitchOf(options)
     try {
       this.#scheduler = new Scheduler({
         ...context,
@@ -87,9 +88,12 @@ export class KinesisConsumer {
         sources: createRecordSourceFactory(config, context),
         host: createProcessorHost(config, context),
         events: this.#events,
-        kcl3Worker: kcl3WorkerSwitchOf(options),
-        // Only an explicit clientVersionConfig leaves the 2.x protocol (the default flips later).
-        kcl3Mode: options.clientVersionConfig === undefined ? undefined : { seams: kcl3ModeSeamsOf(options) },
+        kcl3Worker,
+        // The internal 3.x-worker switch alone runs discovery beside an outside leader, and nothing else.
+        kcl3Mode:
+          kcl3Worker !== undefined && options.clientVersionConfig === undefined
+            ? undefined
+            : { seams: kcl3ModeSeamsOf(options) },
       })
     } catch (error) {
       this.#destroyClients()

@@ -1,23 +1,30 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { KinesisClient } from '@aws-sdk/client-kinesis'
-import { ConfigurationError, type EventHub, type Logger, type MetricsSink, retry } from '@kinesis-ts/shared'
+import type { EventHub, Logger, MetricsSink } from '@kinesis-ts/shared'
 import type { ResolvedConsumerConfig } from './config.js'
 import type { ConsumerEvents } from './events.js'
 import type { WorkerMetricStatsReader } from './kcl3/contracts.js'
 import type { Kcl3ModeSeams } from './kcl3/kcl3-mode-seams.js'
 import { Kcl3Mode, type LeaseProtocol } from './kcl3/kcl3-mode.js'
-import { Kcl3WorkerCoordinator } from './kcl3/worker-coordinator.js'
-import { type Kcl3WorkerSwitch, discoveryIntervalOf } from './kcl3/worker-mode.js'
+import type { Kcl3WorkerSwitch } from './kcl3/worker-mode.js'
 import type { HeldLease } from './leases/held-lease.js'
-import { LeaseCoordinator } from './leases/lease-coordinator.js'
 import { LeaseStore } from './leases/lease-store.js'
-import { ensureLeaseTable } from './leases/lease-table.js'
 import { EventLoopWatch } from './liveness/event-loop-watch.js'
 import { type Stall, findStalls } from './liveness/shard-watchdog.js'
 import { pause, runEvery } from './loop.js'
 import { METRICS } from './metrics.js'
-import { SHARD_END, isSentinel, isShardEnd } from './records/sequence.js'
-import type { ProcessorHost, RecordSourceFactory, ShardDescriptor } from './seams.js'
+import { isShardEnd } from './records/sequence.js'
+import { cleanUpFinishedLeases } from './scheduler-cleanup.js'
+import {
+  type LeaseSide,
+  type LeaseSideContext,
+  discoveringLeaseSide,
+  leaseSideOf,
+  takingLeaseSide,
+} from './scheduler-lease-sides.js'
+import { describeShard } from './scheduler-shard-describe.js'
+import { initializeScheduler } from './scheduler-startup.js'
+import type { ProcessorHost, RecordSourceFactory } from './seams.js'
 import { ShardConsumer, type ShardProgress } from './shard-consumer.js'
 import { ShardSyncer } from './shard-sync/shard-syncer.js'
 import type { ExtendedSequenceNumber } from './types.js'
@@ -34,20 +41,15 @@ export interface SchedulerOptions {
   /** Internal: run as a KCL 3.x worker (see kcl3/worker-mode.ts). */
   readonly kcl3Worker?: Kcl3WorkerSwitch | undefined
   /**
-   * Set when `clientVersionConfig` was given: the KCL 3.x mode decides the protocol at start(). Absent,
-   * the worker runs the 2.x protocol exactly as before the option existed.
+   * The KCL 3.x mode, which decides the protocol at start() (from `clientVersionConfig`, or from the
+   * lease table when it is unset). Absent only beside the internal kcl3Worker switch: then the protocol
+   * is the switch's, with no leader, metrics or migration state of this worker's own.
    */
   readonly kcl3Mode?: { readonly seams: Kcl3ModeSeams } | undefined
 }
 
-/** What the scheduler needs of either protocol's lease side (2.x taking, or the 3.x worker's discovery). */
-type Leases = Pick<LeaseCoordinator, 'held' | 'get' | 'start' | 'stopTaking' | 'release' | 'forget' | 'stop'>
-
 /** How often held leases are checked for a live, moving consumer (in memory only: no I/O). */
 const WATCHDOG_INTERVAL_MILLIS = 1_000
-
-/** Java MultiStreamLease keys: account id, stream name, creation epoch, shard id. */
-const MULTI_STREAM_KEY = /^\d{12}:[^:]+:\d+:.+$/
 
 /** Audits in a row that must see a hash-range hole before a repair (Java leasesRecoveryAuditorInconsistencyConfidenceThreshold). */
 const HOLE_CONFIDENCE_THRESHOLD = 3
@@ -68,14 +70,15 @@ interface Running {
 }
 
 /**
- * The worker loop: the lease coordinator decides which shards are ours, a ShardConsumer runs per
+ * The worker loop, a pipeline: start-up (scheduler-startup.ts) decides the lease protocol, the lease
+ * side (scheduler-lease-sides.ts) decides which shards are ours, a ShardConsumer runs per
  * held lease, and side loops sync shards and clean up finished leases. Shutdown stops taking, lets
  * each consumer finish its batch and call shutdownRequested, then releases its lease.
  */
 export class Scheduler {
   readonly #options: SchedulerOptions
   readonly #store: LeaseStore
-  #coordinator: Leases
+  #coordinator: LeaseSide
   readonly #kcl3: Kcl3Mode | undefined
   readonly #syncer: ShardSyncer
   readonly #running = new Map<string, Running>()
@@ -117,7 +120,9 @@ export class Scheduler {
           })
     // The 2.x side until start() knows better: a KCL 3.x mode's protocol is read from the table.
     this.#coordinator =
-      options.kcl3Worker === undefined ? this.#leases2x() : this.#leases3x(options.kcl3Worker.workerMetrics)
+      options.kcl3Worker === undefined
+        ? takingLeaseSide(this.#leaseSideContext())
+        : discoveringLeaseSide(this.#leaseSideContext(), options.kcl3Worker.workerMetrics)
     this.#eventLoop = new EventLoopWatch({
       thresholdMillis: config.failoverTimeMillis / 3,
       logger,
@@ -125,51 +130,22 @@ export class Scheduler {
     })
   }
 
-  #leases3x(workerMetrics: WorkerMetricStatsReader | undefined): Leases {
-    const { config, logger, metrics } = this.#options
-    return new Kcl3WorkerCoordinator({
+  #leaseSideContext(): LeaseSideContext {
+    const { config, dynamodb, logger, metrics } = this.#options
+    return {
+      config,
       store: this.#store,
-      dynamodb: this.#options.dynamodb,
-      workerId: config.workerId,
-      failoverTimeMillis: config.failoverTimeMillis,
-      renewerIntervalMillis: config.leaseRenewerIntervalMillis,
-      discoveryIntervalMillis: discoveryIntervalOf(config),
-      maxLeaseRenewalThreads: config.maxLeaseRenewalThreads,
-      fenceMarginMillis: config.leaseFenceMarginMillis,
-      gracefulLeaseHandoffTimeoutMillis: config.gracefulLeaseHandoffTimeoutMillis,
-      workerMetricsReporterFreqInMillis: config.workerMetricsReporterFreqInMillis,
-      dynamoDbRequestTimeoutMillis: config.dynamoDbRequestTimeoutMillis,
-      workerMetrics,
+      dynamodb,
       logger,
       metrics,
       onAcquired: (held) => this.#onAcquired(held),
       onLost: (held) => this.#onLost(held),
       onHandoff: (held) => this.#handOff(held),
-    })
+    }
   }
 
-  #leases2x(): Leases {
-    const { config, logger, metrics } = this.#options
-    return new LeaseCoordinator({
-      store: this.#store,
-      workerId: config.workerId,
-      failoverTimeMillis: config.failoverTimeMillis,
-      renewerIntervalMillis: config.leaseRenewerIntervalMillis,
-      maxLeaseRenewalThreads: config.maxLeaseRenewalThreads,
-      fenceMarginMillis: config.leaseFenceMarginMillis,
-      takerIntervalMillis: config.leaseTakerIntervalMillis,
-      expiryWatchIntervalMillis: config.leaseExpiryWatchIntervalMillis,
-      maxLeasesForWorker: config.maxLeasesForWorker,
-      maxLeasesToStealAtOneTime: config.maxLeasesToStealAtOneTime,
-      logger,
-      metrics,
-      onAcquired: (held) => this.#onAcquired(held),
-      onLost: (held) => this.#onLost(held),
-    })
-  }
-
-  #leasesOf(protocol: LeaseProtocol): Leases {
-    return protocol === '3x' ? this.#leases3x(this.#kcl3?.workerMetrics) : this.#leases2x()
+  #leasesOf(protocol: LeaseProtocol): LeaseSide {
+    return leaseSideOf(protocol, this.#leaseSideContext(), this.#kcl3?.workerMetrics)
   }
 
   /**
@@ -214,51 +190,6 @@ export class Scheduler {
     else running.consumer?.requestShutdown()
   }
 
-  /**
-   * The lease table, the first shard sync and the retrieval setup (fan-out registration). Transient
-   * failures (a backend not up yet, throttling, 5xx) are tried again as the Java KCL does, up to
-   * maxInitializationAttempts with schedulerInitializationBackoffTimeMillis between; a terminal one
-   * (a missing stream, denied access) rejects start() at once.
-   */
-  async #initialize(signal: AbortSignal): Promise<void> {
-    const { config, dynamodb, sources, logger } = this.#options
-    const { maxInitializationAttempts, schedulerInitializationBackoffTimeMillis: pauseMs } = config
-    await retry(
-      async () => {
-        await ensureLeaseTable(dynamodb, config.tableName, signal)
-        await this.#refuseMultiStreamTable(signal)
-        await this.#kcl3?.prepare(signal)
-        if (await this.#mayCreateLeases(signal)) await this.#syncer.initialSync(signal)
-        await sources.start?.(signal)
-      },
-      {
-        signal,
-        maxAttempts: maxInitializationAttempts,
-        // The same pause every time, as the Java KCL's schedulerInitializationBackoffTimeMillis.
-        baseMs: pauseMs,
-        maxMs: pauseMs,
-        jitter: 'none',
-        onRetry: (error, { attempt }) =>
-          logger.warn({ err: error, attempt, maxInitializationAttempts }, 'initialization failed; trying again'),
-      },
-    )
-  }
-
-  /**
-   * A Java multi-stream application keys its leases `account:stream:epoch:shardId`. Read as shard ids
-   * they would be taken and never processed, so such a table is refused until multi-stream exists here.
-   */
-  async #refuseMultiStreamTable(signal: AbortSignal): Promise<void> {
-    const { tableName } = this.#options.config
-    const multiStream = (await this.#store.listLeases(signal)).find((lease) => MULTI_STREAM_KEY.test(lease.leaseKey))
-    if (multiStream === undefined) return
-    throw new ConfigurationError(
-      'tableName',
-      `a single-stream lease table; ${tableName} holds multi-stream leases (e.g. ${JSON.stringify(multiStream.leaseKey)}), which kinesis-ts does not support yet`,
-      tableName,
-    )
-  }
-
   /** Shard ids whose leases this worker holds. */
   get leaseKeys(): string[] {
     return this.#coordinator.held.map((held) => held.leaseKey)
@@ -288,7 +219,20 @@ export class Scheduler {
   async start(signal: AbortSignal): Promise<void> {
     const { config, logger } = this.#options
     try {
-      await this.#initialize(signal)
+      const { dynamodb, sources } = this.#options
+      await initializeScheduler(
+        {
+          config,
+          dynamodb,
+          sources,
+          logger,
+          store: this.#store,
+          syncer: this.#syncer,
+          kcl3: this.#kcl3,
+          mayCreateLeases: (s) => this.#mayCreateLeases(s),
+        },
+        signal,
+      )
     } catch (error) {
       // A start that failed after the KCL 3.x mode began (its leader lock heartbeats) leaves nothing running.
       await this.#kcl3?.stop()
@@ -398,7 +342,11 @@ export class Scheduler {
     let restart = false
     running.done = (async () => {
       await previous
-      const shard = await this.#describe(held)
+      const { config } = this.#options
+      const shard = await describeShard(
+        { config, store: this.#store, syncer: this.#syncer, logger, signal: this.#loops.signal },
+        held,
+      )
       if (shard === undefined || held.lost) return
       const consumer = new ShardConsumer({ ...this.#options, held, shard, store: this.#store, syncer: this.#syncer })
       running.consumer = consumer
@@ -421,73 +369,19 @@ export class Scheduler {
     this.#running.set(held.leaseKey, running)
   }
 
-  async #describe(held: HeldLease): Promise<ShardDescriptor | undefined> {
-    const { config, logger } = this.#options
-    let range = held.lease.hashKeyRange
-    for (let attempt = 0; range === undefined; attempt++) {
-      try {
-        range = await this.#syncer.hashRangeOf(held.leaseKey, held.lostSignal)
-        if (range === undefined) {
-          // Gone from the stream (trimmed past retention, or a re-created stream): nothing left to
-          // read. It ends here, so its children can start and cleanup can delete its lease.
-          logger.error({ shardId: held.leaseKey }, 'shard not found in ListShards: marking its lease SHARD_END')
-          await held.write((lease) => this.#store.checkpoint(lease, config.workerId, SHARD_END))
-          return undefined
-        }
-        await this.#store.setHashKeyRange(held.leaseKey, range)
-      } catch (error) {
-        logger.warn({ err: error, shardId: held.leaseKey }, 'could not read the shard hash range')
-        if (!(await pause(1_000 * Math.min(attempt + 1, 10), AbortSignal.any([held.lostSignal, this.#loops.signal])))) {
-          return undefined
-        }
-      }
-    }
-    return { shardId: held.leaseKey, streamName: config.streamName, streamARN: config.streamARN, ...range }
-  }
-
-  /**
-   * Deletes leases of finished shards once every child has a lease that has started, parents first
-   * (as the Java LeaseCleanupManager): a child deleted before its parent would leave the parent's
-   * child lookup failing forever. A finished shard with no children is deleted once ListShards no
-   * longer lists it.
-   */
-  async #cleanup(): Promise<void> {
-    for (const held of this.#coordinator.held) {
-      if (!isShardEnd(held.lease.checkpoint) || this.#running.has(held.leaseKey)) continue
-      const parents = await Promise.all(
-        held.lease.parentShardIds.map((parent) => this.#store.getLease(parent, this.#loops.signal)),
-      )
-      if (parents.some((parent) => parent !== undefined)) continue
-      const children = await this.#childrenOf(held)
-      if (children.length === 0) {
-        if (!(await this.#syncer.shardExists(held.leaseKey, this.#loops.signal))) await this.#delete(held)
-        continue
-      }
-      const leases = await Promise.all(children.map((child) => this.#store.getLease(child, this.#loops.signal)))
-      const started = leases.every(
-        (lease) =>
-          lease !== undefined && (isShardEnd(lease.checkpoint) || !isSentinel(lease.checkpoint.sequenceNumber)),
-      )
-      if (started) await this.#delete(held)
-    }
-  }
-
-  async #delete(held: HeldLease): Promise<void> {
-    if (!(await this.#store.deleteLease(held.leaseKey))) return
-    this.#coordinator.forget(held.leaseKey)
-    this.#options.metrics.put(METRICS.cleanedLeases, 1, 'Count')
-    this.#options.logger.info({ shardId: held.leaseKey }, 'deleted the lease of a finished shard')
-  }
-
-  /**
-   * A finished lease's children: as recorded on it, or (a lease from an older Java KCL, or one whose
-   * owner died before recording them) from ListShards, creating any child lease that is missing.
-   */
-  async #childrenOf(held: HeldLease): Promise<readonly string[]> {
-    if (held.lease.childShardIds.length > 0) return held.lease.childShardIds
-    const found = await this.#syncer.childShardsOf(held.leaseKey, this.#loops.signal)
-    if (found.length > 0) await this.#syncer.createChildLeases(held.leaseKey, found)
-    return found.map((child) => child.shardId)
+  #cleanup(): Promise<void> {
+    const { logger, metrics } = this.#options
+    return cleanUpFinishedLeases(
+      {
+        store: this.#store,
+        syncer: this.#syncer,
+        logger,
+        metrics,
+        leases: () => this.#coordinator,
+        running: (leaseKey) => this.#running.has(leaseKey),
+      },
+      this.#loops.signal,
+    )
   }
 
   async #release(held: HeldLease): Promise<void> {

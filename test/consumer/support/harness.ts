@@ -9,7 +9,9 @@ import {
   type ProcessRecordsInput,
   type ShardRecordProcessor,
 } from '../../../packages/consumer/src/index.js'
+import { KCL3_WORKER_MODE } from '../../../packages/consumer/src/kcl3/worker-mode.js'
 import { leaseFromItem } from '../../../packages/consumer/src/leases/lease-serializer.js'
+import { ensureLeaseTable } from '../../../packages/consumer/src/leases/lease-table.js'
 import type { Lease } from '../../../packages/consumer/src/leases/lease.js'
 import { dynamoDBClient, kinesisClient, listAllShards } from '../../support/aws.js'
 
@@ -114,6 +116,17 @@ function delivery(workerId: string, shardId: string, r: KinesisClientRecord): De
   }
 }
 
+export interface FleetSetup {
+  /**
+   * The lease table a fleet on default options starts with (one given `clientVersionConfig` or the
+   * internal 3.x-worker switch always makes its own): 'kcl2' (the default) pre-creates it as a Java 2.x
+   * worker leaves it, without the LeaseOwnerToLeaseKeyIndex, so the default options run the 2.x protocol
+   * that FAST is tuned for (taker, steal, expiry watch); 'none' lets the first worker create it, as a new
+   * application's does, and the default options then run KCL 3.x.
+   */
+  readonly leaseTable?: 'kcl2' | 'none'
+}
+
 /** Workers of one application in one test; everything is shut down by `close()`. */
 export class Fleet {
   readonly kinesis = kinesisClient()
@@ -122,13 +135,17 @@ export class Fleet {
   readonly journal = new Journal()
   readonly #base: Omit<KinesisConsumerOptions, 'processorFactory'>
   readonly #behaviour: ProcessorBehaviour
+  readonly #setup: FleetSetup
+  #tableChecked = false
 
   constructor(
     streamName: string,
     applicationName: string,
     options: Partial<KinesisConsumerOptions> = {},
     behaviour: ProcessorBehaviour = {},
+    setup: FleetSetup = {},
   ) {
+    this.#setup = setup
     this.#base = {
       streamName,
       applicationName,
@@ -146,15 +163,28 @@ export class Fleet {
     options: Partial<KinesisConsumerOptions> = {},
     behaviour: ProcessorBehaviour = this.#behaviour,
   ): Promise<KinesisConsumer> {
-    const worker = new KinesisConsumer({
+    const merged: KinesisConsumerOptions = {
       ...this.#base,
       workerId,
       processorFactory: () => journalingProcessor(this.journal, () => workerId, behaviour),
       ...options,
-    })
+    }
+    await this.#kcl2TableFor(merged)
+    const worker = new KinesisConsumer(merged)
     this.workers.push(worker)
     await worker.start()
     return worker
+  }
+
+  /** Once per fleet, before its first worker on default options: see FleetSetup.leaseTable. */
+  async #kcl2TableFor(options: KinesisConsumerOptions): Promise<void> {
+    if (this.#tableChecked) return
+    this.#tableChecked = true
+    const defaults = options.clientVersionConfig === undefined && !(KCL3_WORKER_MODE in options)
+    if (!defaults || (this.#setup.leaseTable ?? 'kcl2') !== 'kcl2') return
+    const table = options.tableName ?? options.applicationName
+    // A table the test made itself is left as it is (a no-op when it exists).
+    await ensureLeaseTable(this.dynamodb, table, AbortSignal.timeout(30_000), { leaseOwnerIndex: false })
   }
 
   /** The lease table as the workers left it (skipping non-lease items). */

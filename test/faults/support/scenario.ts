@@ -4,6 +4,7 @@ import { type Logger, ShardMap, hashKeyOf, sleep } from '@kinesis-ts/shared'
 import { localCredentials } from '@kinesis-ts/shared/testing'
 import { KinesisConsumer, type KinesisConsumerOptions } from '../../../packages/consumer/src/index.js'
 import { leaseFromItem } from '../../../packages/consumer/src/leases/lease-serializer.js'
+import { ensureLeaseTable } from '../../../packages/consumer/src/leases/lease-table.js'
 import type { Lease } from '../../../packages/consumer/src/leases/lease.js'
 import { FAST } from '../../consumer/support/harness.js'
 import { createStream, dynamoDBClient, endpoints, kinesisClient, listAllShards, uniqueName } from '../../support/aws.js'
@@ -141,6 +142,9 @@ export class Scenario {
 
   async #setUp(shards: number): Promise<void> {
     this.streamName = await createStream(this.kinesis, shards, 'faults')
+    // The scenarios check the 2.x lease protocol (taker, fencing, expiry): a Java-2.x-shaped table (no
+    // LeaseOwnerToLeaseKeyIndex), on which the default options run it.
+    await ensureLeaseTable(this.dynamodb, this.applicationName, AbortSignal.timeout(30_000), { leaseOwnerIndex: false })
     // Different seeds for the two proxies, both from the scenario's.
     this.dynamoProxy = await startFaultProxy(endpoints().dynamodb, { seed: this.seed * 2 + 1 })
     this.kinesisProxy = await startFaultProxy(endpoints().kinesis, { seed: this.seed * 2 + 2 })

@@ -6,6 +6,7 @@ import { ClientVersionChangeMonitor } from './client-version-change-monitor.js'
 import type { ClientVersion, CoordinatorLayout, WorkerMetricStatsReader } from './contracts.js'
 import { resolveCoordinatorLayout } from './coordinator-layout.js'
 import { CoordinatorStateStore } from './coordinator-state-store.js'
+import { defaultClientVersionConfig } from './default-client-version.js'
 import {
   type Kcl3ComponentContext,
   leaseAssignmentManagerFor,
@@ -63,8 +64,9 @@ interface Prepared {
 }
 
 /**
- * A consumer run with an explicit `clientVersionConfig`: the coordinator layout and the start client
- * version decided as Java 3.5 decides them, then the components of that version — the leader lock,
+ * Every consumer but the internal 3.x-worker switch's: the coordinator layout, the `clientVersionConfig`
+ * (given, or chosen from the table when not: default-client-version.ts) and the start client version
+ * decided as Java 3.5 decides them, then the components of that version — the leader lock,
  * the lease assignment manager and the metrics reporter in 3.x; the metrics, the index and the
  * readiness monitor in UPGRADE_FROM_2X — following the `Migration3.0` item as it changes.
  */
@@ -115,9 +117,19 @@ export class Kcl3Mode {
       timeoutMs,
     })
     const coordinatorState = new CoordinatorStateStore(dynamodb, layout, timeoutMs)
+    const chosen =
+      config.clientVersionConfig === undefined
+        ? await defaultClientVersionConfig({
+            dynamodb,
+            leaseTableName: config.tableName,
+            coordinatorState,
+            timeoutMs,
+            signal,
+          })
+        : { config: config.clientVersionConfig, reason: undefined }
     const start = await initializeMigrationState({
       store: coordinatorState,
-      config: config.clientVersionConfig,
+      config: chosen.config,
       workerId: config.workerId,
       signal,
     })
@@ -129,7 +141,15 @@ export class Kcl3Mode {
     })
     this.#prepared = { layout, coordinatorState, metrics, version: start.clientVersion }
     this.#version = start.clientVersion
-    this.#o.logger.info({ clientVersion: start.clientVersion, layout: layout.kind }, 'KCL 3.x mode: start version')
+    this.#o.logger.info(
+      {
+        clientVersion: start.clientVersion,
+        layout: layout.kind,
+        clientVersionConfig: chosen.config,
+        ...(chosen.reason === undefined ? {} : { chosenByDefaultFrom: chosen.reason }),
+      },
+      'KCL 3.x mode: start version',
+    )
   }
 
   /**

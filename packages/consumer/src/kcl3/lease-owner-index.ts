@@ -13,6 +13,16 @@ export async function isLeaseOwnerIndexActive(
   timeoutMs: number,
   signal?: AbortSignal,
 ): Promise<boolean> {
+  return (await leaseOwnerIndexStatus(dynamodb, leaseTableName, timeoutMs, signal)) === 'ACTIVE'
+}
+
+/** The index's IndexStatus (CREATING, ACTIVE, ...; '' if DynamoDB gave none), or 'MISSING' when the table has no such index. */
+export async function leaseOwnerIndexStatus(
+  dynamodb: DynamoDBClient,
+  leaseTableName: string,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<string> {
   const { Table } = await boundedSend<DescribeTableCommandOutput>(
     dynamodb,
     'DescribeTable',
@@ -21,5 +31,5 @@ export async function isLeaseOwnerIndexActive(
     signal,
   )
   const index = Table?.GlobalSecondaryIndexes?.find((candidate) => candidate.IndexName === LEASE_OWNER_INDEX)
-  return index?.IndexStatus === 'ACTIVE'
+  return index === undefined ? 'MISSING' : (index.IndexStatus ?? '')
 }

@@ -19,12 +19,37 @@ async function tableStatus(client: DynamoDBClient, tableName: string, signal: Ab
   }
 }
 
+const LEASE_OWNER_INDEX_DEFINITION = {
+  IndexName: LEASE_OWNER_INDEX,
+  KeySchema: [
+    { AttributeName: 'leaseOwner', KeyType: 'HASH' as const },
+    { AttributeName: 'leaseKey', KeyType: 'RANGE' as const },
+  ],
+  Projection: { ProjectionType: 'KEYS_ONLY' as const },
+}
+
+export interface EnsureLeaseTableOptions {
+  /**
+   * Create the LeaseOwnerToLeaseKeyIndex GSI with the table (default true), as a Java 3.x table has it.
+   * False builds a table shaped as Java KCL 2.x leaves it (tests and benchmarks of the 2.x protocol:
+   * without coordinator state such a table runs 2.x under the default options, see kcl3/default-client-version.ts).
+   */
+  readonly leaseOwnerIndex?: boolean
+}
+
 /**
- * Creates the lease table as the Java KCL does (PAY_PER_REQUEST, hash key leaseKey, the
- * LeaseOwnerToLeaseKeyIndex GSI) unless it exists, then waits until it is ACTIVE.
+ * Creates the lease table as the Java KCL 3.x does (PAY_PER_REQUEST, hash key leaseKey, the
+ * LeaseOwnerToLeaseKeyIndex GSI) unless it exists, then waits until it is ACTIVE. The index is part of
+ * CreateTable here, where Java adds it by UpdateTable right after: dynalite accepts it only in CreateTable.
  */
-export async function ensureLeaseTable(client: DynamoDBClient, tableName: string, signal: AbortSignal): Promise<void> {
+export async function ensureLeaseTable(
+  client: DynamoDBClient,
+  tableName: string,
+  signal: AbortSignal,
+  options: EnsureLeaseTableOptions = {},
+): Promise<void> {
   if ((await tableStatus(client, tableName, signal)) === undefined) {
+    const withIndex = options.leaseOwnerIndex ?? true
     try {
       await client.send(
         new CreateTableCommand({
@@ -32,19 +57,10 @@ export async function ensureLeaseTable(client: DynamoDBClient, tableName: string
           BillingMode: 'PAY_PER_REQUEST',
           AttributeDefinitions: [
             { AttributeName: 'leaseKey', AttributeType: 'S' },
-            { AttributeName: 'leaseOwner', AttributeType: 'S' },
+            ...(withIndex ? [{ AttributeName: 'leaseOwner', AttributeType: 'S' as const }] : []),
           ],
           KeySchema: [{ AttributeName: 'leaseKey', KeyType: 'HASH' }],
-          GlobalSecondaryIndexes: [
-            {
-              IndexName: LEASE_OWNER_INDEX,
-              KeySchema: [
-                { AttributeName: 'leaseOwner', KeyType: 'HASH' },
-                { AttributeName: 'leaseKey', KeyType: 'RANGE' },
-              ],
-              Projection: { ProjectionType: 'KEYS_ONLY' },
-            },
-          ],
+          ...(withIndex ? { GlobalSecondaryIndexes: [LEASE_OWNER_INDEX_DEFINITION] } : {}),
         }),
         { abortSignal: signal },
       )
