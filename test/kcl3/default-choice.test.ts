@@ -62,11 +62,41 @@ describe('clientVersionConfig unset: chosen at start() from the lease table', ()
       await putAll(kinesis, stream, records('b', 100))
       await waitFor('every record', () => fleet.journal.distinctData().size === 100, 60_000)
       // The 2.x taker: b takes (steals) its share; no leader would ever assign one to it.
-      await waitFor('both holding leases', () => a.leases.length > 0 && b.leases.length > 0, 30_000)
-      expect(a.leases.length + b.leases.length).toBe(4)
+      // A steal moves one lease through a moment where neither holds it: wait for a settled split.
+      await waitFor(
+        'both holding leases, all four held',
+        () => a.leases.length > 0 && b.leases.length > 0 && a.leases.length + b.leases.length === 4,
+        30_000,
+      )
       expect(await entityTypes(table)).toEqual([])
       const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: table }))
       expect(Table?.GlobalSecondaryIndexes).toBeUndefined()
+    } finally {
+      await fleet.close()
+    }
+  })
+
+  it('a table with the index and leases but no coordinator state (a 2.x fleet of an earlier kinesis-ts): the 2.x protocol, nothing of 3.x written', async () => {
+    const stream = await createStream(kinesis, 4)
+    const table = uniqueName('default-ts2x')
+    await ensureLeaseTable(dynamodb, table, AbortSignal.timeout(30_000))
+    const fleet = new Fleet(stream, table, DEFAULTS_FAST, {}, { leaseTable: 'none' })
+    try {
+      // The earlier release ran the 2.x protocol on a table it made with the index.
+      const old = await fleet.start('old', { clientVersionConfig: 'compatibleWith2xPhase1' })
+      await waitFor('the old worker holding every lease', () => old.leases.length === 4, 30_000)
+      const joined = await fleet.start('new')
+      await putAll(kinesis, stream, records('c', 100))
+      await waitFor('every record', () => fleet.journal.distinctData().size === 100, 60_000)
+      // Only the 2.x taker moves leases here: a 3.x worker waits for a leader that never assigns.
+      // A steal moves one lease through a moment where neither holds it: wait for a settled split.
+      await waitFor(
+        'both holding leases, all four held',
+        () => old.leases.length > 0 && joined.leases.length > 0 && old.leases.length + joined.leases.length === 4,
+        30_000,
+      )
+      expect(await entityTypes(table)).toEqual([])
+      expect(await item(table, 'Migration3.0')).toBeUndefined()
     } finally {
       await fleet.close()
     }

@@ -1,11 +1,16 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { type DynamoDBClient, ScanCommand, type ScanCommandOutput } from '@aws-sdk/client-dynamodb'
 import { CONSUMER_DEFAULTS as D } from '../defaults.js'
 import type { CoordinatorStateStore } from './coordinator-state-store.js'
+import { boundedSend, s } from './dynamo-calls.js'
 import { leaseOwnerIndexStatus } from './lease-owner-index.js'
 import { type ClientVersionConfig, readMigrationState } from './migration-state.js'
 
 /** Why the default options chose what they chose (logged at start-up, asserted by the tests). */
-export type DefaultChoiceReason = 'migration-state' | 'lease-owner-index' | 'kcl2-table'
+export type DefaultChoiceReason =
+  | 'migration-state'
+  | 'lease-owner-index'
+  | 'kcl2-table'
+  | 'leases-without-migration-state'
 
 export interface DefaultClientVersionChoice {
   readonly config: ClientVersionConfig
@@ -27,8 +32,13 @@ export interface DefaultClientVersionOptions {
  *
  * - a `Migration3.0` item → Java's default, '3x': the stored version wins (a `3X_WITH_ROLLBACK` is
  *   finished to `3X`), exactly as a Java 3.x worker with default options follows it;
- * - no item but the `LeaseOwnerToLeaseKeyIndex` (a table this worker or a Java 3.x worker created) → '3x';
- * - neither (a Java KCL 2.x table) → 'compatibleWith2xPhase1': the 2.x protocol, writing nothing of 3.x.
+ * - no item, the `LeaseOwnerToLeaseKeyIndex`, no lease yet (a table just created by this worker or a
+ *   Java 3.x worker) → '3x';
+ * - no item, the index and leases → 'compatibleWith2xPhase1': a 2.x fleet of an earlier kinesis-ts, which
+ *   made the index for its handoffs. A Java 3.x worker writes the item before any lease exists, so leases
+ *   without it were made by 2.x workers still taking and stealing, which a 3.x leader must not run beside;
+ * - neither item nor index (a Java KCL 2.x table) → 'compatibleWith2xPhase1': the 2.x protocol, writing
+ *   nothing of 3.x.
  *
  * Java 3.x with default options on that last table writes `CLIENT_VERSION_3X`, adds the index by
  * UpdateTable, waits for it and runs the leader-based assignment — beside 2.x workers still taking and
@@ -47,6 +57,38 @@ export async function defaultClientVersionConfig(
   }
   const index = await leaseOwnerIndexStatus(dynamodb, leaseTableName, timeoutMs, signal)
   // Any status: an index still being built is a 3.x table being created, or a migration under way.
-  if (index !== 'MISSING') return { config: D.clientVersionConfig, reason: 'lease-owner-index' }
-  return { config: 'compatibleWith2xPhase1', reason: 'kcl2-table' }
+  if (index === 'MISSING') return { config: 'compatibleWith2xPhase1', reason: 'kcl2-table' }
+  if (await holdsAnyLease(dynamodb, leaseTableName, timeoutMs, signal)) {
+    return { config: 'compatibleWith2xPhase1', reason: 'leases-without-migration-state' }
+  }
+  return { config: D.clientVersionConfig, reason: 'lease-owner-index' }
+}
+
+/** Whether the table holds a lease item (entityType missing or LEASE), read consistently, page by page. */
+async function holdsAnyLease(
+  dynamodb: DynamoDBClient,
+  table: string,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+): Promise<boolean> {
+  let start: ScanCommandOutput['LastEvaluatedKey']
+  do {
+    const page = await boundedSend<ScanCommandOutput>(
+      dynamodb,
+      'Scan',
+      new ScanCommand({
+        TableName: table,
+        ConsistentRead: true,
+        ProjectionExpression: 'leaseKey',
+        FilterExpression: 'attribute_not_exists(entityType) OR entityType = :lease',
+        ExpressionAttributeValues: { ':lease': s('LEASE') },
+        ExclusiveStartKey: start,
+      }),
+      timeoutMs,
+      signal,
+    )
+    if ((page.Items ?? []).length > 0) return true
+    start = page.LastEvaluatedKey
+  } while (start !== undefined)
+  return false
 }
