@@ -5,19 +5,20 @@ import type { UserRecord, UserRecordResult } from './types.js'
 import type { CheckedRecord } from './validate.js'
 
 /**
- * Makes the promise addUserRecord returns and keeps its resolving functions, without a closure per
+ * Makes the promise addUserRecord returns and keeps its resolve function, without a closure per
  * call: `capture` is one function for the producer's lifetime, so a record costs the Promise and its
- * two settlers, not also an executor closure and its context.
+ * resolving functions, not also an executor closure and its context. Only `resolve` is kept (a
+ * failure resolves with a rejected promise, see settlement.ts): a record waits about a second in a
+ * busy producer, so whatever it holds survives young-generation collections and is copied by each
+ * of them; the reject function not held dies young.
  */
 export class PromiseSettlers {
-  resolve: (result: UserRecordResult) => void = noop
-  reject: (error: unknown) => void = noop
-  readonly #capture = (resolve: (result: UserRecordResult) => void, reject: (error: unknown) => void): void => {
+  resolve: (result: UserRecordResult | PromiseLike<UserRecordResult>) => void = noop
+  readonly #capture = (resolve: (result: UserRecordResult | PromiseLike<UserRecordResult>) => void): void => {
     this.resolve = resolve
-    this.reject = reject
   }
 
-  /** A new promise; its settlers are in `resolve` and `reject` until the next call. */
+  /** A new promise; its resolve function is in `resolve` until the next call. */
   next(): Promise<UserRecordResult> {
     return new Promise(this.#capture)
   }
@@ -56,6 +57,5 @@ export function pendingUserRecord(
     attempts: undefined,
     settled: false,
     resolve: settlers.resolve,
-    reject: settlers.reject,
   }
 }

@@ -33,8 +33,8 @@ export interface PendingUserRecord {
   /** Its failed tries so far (undefined before the first failure). */
   attempts: Attempt[] | undefined
   settled: boolean
-  resolve(result: UserRecordResult): void
-  reject(error: unknown): void
+  /** Its promise's resolve function; it fails by being resolved with a rejected promise. */
+  resolve(result: UserRecordResult | PromiseLike<UserRecordResult>): void
 }
 
 /** One entry of a PutRecords request: an aggregate of user records, or one user record as it is. */
