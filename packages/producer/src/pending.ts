@@ -16,8 +16,10 @@ export interface PendingUserRecord {
    * an explicit hash key.
    */
   readonly partitionKeySlot: PartitionKeyEntry | undefined
-  /** The producer's own copy of the caller's bytes. */
+  /** The producer's own copy of the caller's bytes (may be a new view on each read: read it once). */
   readonly data: Uint8Array
+  /** data.length, without making a view. */
+  readonly dataLength: number
   /** data + partition key (+ encoded headers), as counted against maxBufferedBytes. */
   readonly bytes: number
   /** Its headers as KPL tags (undefined: none): such a record only ever goes inside an aggregate. */

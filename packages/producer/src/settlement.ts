@@ -46,7 +46,7 @@ export class Settlement {
     const firstTry: readonly Attempt[] = Object.freeze([attempt])
     let dataBytes = 0
     for (let i = 0; i < users.length; i++) {
-      dataBytes += users[i]!.data.length
+      dataBytes += users[i]!.dataLength
       this.resolveUser(users[i]!, attempt, firstTry, shardId, sequenceNumber, users.length > 1 ? i : 0)
     }
     const label = target.label

@@ -47,6 +47,7 @@ export function testUser(
     hashKey: entry ?? hashKeyParts(BigInt(options.explicitHashKey!)),
     partitionKeySlot: entry,
     data,
+    dataLength: data.length,
     bytes: size + Buffer.byteLength(partitionKey) + (tags?.length ?? 0),
     tags,
     target: options.target ?? testTarget,
