@@ -9,7 +9,7 @@ import type { CheckedRecord } from './validate.js'
  * Makes the promise addUserRecord returns and keeps its resolve function, without a closure per
  * call: `capture` is one function for the producer's lifetime, so a record costs the Promise and its
  * resolving functions, not also an executor closure and its context. Only `resolve` is kept (a
- * failure resolves with a rejected promise, see settlement.ts): a record waits about a second in a
+ * failure resolves with a Rejection thenable, see settlement.ts): a record waits about a second in a
  * busy producer, so whatever it holds survives young-generation collections and is copied by each
  * of them; the reject function not held dies young.
  */

@@ -35,7 +35,7 @@ export interface PendingUserRecord {
   /** Its failed tries so far (undefined before the first failure). */
   attempts: Attempt[] | undefined
   settled: boolean
-  /** Its promise's resolve function; it fails by being resolved with a rejected promise. */
+  /** Its promise's resolve function; it fails by being resolved with a Rejection (see settlement.ts). */
   resolve(result: UserRecordResult | PromiseLike<UserRecordResult>): void
 }
 
