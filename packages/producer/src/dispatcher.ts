@@ -55,11 +55,18 @@ export class Dispatcher {
     for (const { batch } of this.#inFlight) yield* batch.records
   }
 
-  /** A user record joined `lane`: sends at once when that filled it, else wakes when its buffering time is up. */
+  /**
+   * A user record joined `lane`: sends once the current burst of adds is over when that filled it,
+   * else wakes when its buffering time is up.
+   */
   added(lane: ShardLane, user: PendingUserRecord, now: number): void {
     if (lane.queue.size === 1) this.#wake.arm(user.arrivedAt + this.#options.recordMaxBufferedTime, now)
-    // On the record that fills it, not on every one after (a busy lane keeps filling).
-    if (this.#deps.collector.filledBy(lane, user)) this.drain()
+    // On the record that fills it, not on every one after (a busy lane keeps filling). Not at once:
+    // a caller adding many records in one go would send a request per full aggregate while it adds,
+    // each with its fixed cost (signing, the SDK's stack, a socket write); after the burst, one request
+    // takes the full aggregates of every lane (measured at 80 ms, 300k × 100 B, preserveOrder: false:
+    // 587 requests for 907 entries before).
+    if (this.#deps.collector.filledBy(lane, user)) this.drainSoon()
   }
 
   /** Sends requests while connections are free and lanes may send. */

@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events'
 import { ClosedError, HashKeyCache, type MetricSummary } from '@kinesis-ts/shared'
 import { Admission } from './backpressure.js'
 import { type KinesisProducerOptions, type ResolvedProducerConfig, resolveProducerConfig } from './config.js'
+import { DataSlabs } from './data-slabs.js'
 import { FlushTracker } from './flush-tracker.js'
 import { PromiseSettlers, pendingUserRecord } from './intake.js'
 import type { PendingUserRecord } from './pending.js'
@@ -29,6 +30,7 @@ export class KinesisProducer {
   readonly #hashKeys: HashKeyCache
   readonly #admission: Admission<PendingUserRecord>
   readonly #settlers = new PromiseSettlers()
+  readonly #slabs = new DataSlabs()
   readonly #flushes = new FlushTracker()
   readonly #pipeline: Pipeline
   readonly #abort = new AbortController()
@@ -97,7 +99,7 @@ export class KinesisProducer {
     const settlers = this.#settlers
     const promise = settlers.next()
     const now = performance.now()
-    const user = pendingUserRecord(checked, record, target, generation, this.#hashKeys, settlers, now)
+    const user = pendingUserRecord(checked, record, target, generation, this.#hashKeys, settlers, this.#slabs, now)
     if (admitted) this.#start(user, now)
     else this.#admission.wait(user)
     return promise

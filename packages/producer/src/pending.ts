@@ -16,8 +16,10 @@ export interface PendingUserRecord {
    * an explicit hash key.
    */
   readonly partitionKeySlot: PartitionKeyEntry | undefined
-  /** The producer's own copy of the caller's bytes. */
+  /** The producer's own copy of the caller's bytes (may be a new view on each read: read it once). */
   readonly data: Uint8Array
+  /** data.length, without making a view. */
+  readonly dataLength: number
   /** data + partition key (+ encoded headers), as counted against maxBufferedBytes. */
   readonly bytes: number
   /** Its headers as KPL tags (undefined: none): such a record only ever goes inside an aggregate. */
@@ -33,8 +35,8 @@ export interface PendingUserRecord {
   /** Its failed tries so far (undefined before the first failure). */
   attempts: Attempt[] | undefined
   settled: boolean
-  resolve(result: UserRecordResult): void
-  reject(error: unknown): void
+  /** Its promise's resolve function; it fails by being resolved with a Rejection (see settlement.ts). */
+  resolve(result: UserRecordResult | PromiseLike<UserRecordResult>): void
 }
 
 /** One entry of a PutRecords request: an aggregate of user records, or one user record as it is. */

@@ -15,11 +15,13 @@ describe('KinesisProducer with preserveOrder at a 200 ms round trip', () => {
     await producer.addUserRecord({ partitionKey: 'warm-up', data: 'x' })
     expect(stub.puts).toHaveLength(1)
 
-    // 6000 records of 100 bytes over 50 keys, added at once: ~600 KB for one shard.
+    // 6000 records of 100 bytes over 50 keys, ~600 KB for one shard: a burst that fills an aggregate
+    // (a full lane sends once the burst of adds is over), then the rest at once.
     const keys = 50
     const total = 6_000
     const pending = []
     for (let i = 0; i < total; i++) {
+      if (i === 500) await new Promise((resolve) => setImmediate(resolve))
       const key = `key-${i % keys}`
       const data = `${key}/${String(Math.floor(i / keys)).padStart(4, '0')}/`.padEnd(100, '.')
       pending.push(producer.addUserRecord({ partitionKey: key, data }))

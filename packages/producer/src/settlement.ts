@@ -46,7 +46,7 @@ export class Settlement {
     const firstTry: readonly Attempt[] = Object.freeze([attempt])
     let dataBytes = 0
     for (let i = 0; i < users.length; i++) {
-      dataBytes += users[i]!.data.length
+      dataBytes += users[i]!.dataLength
       this.resolveUser(users[i]!, attempt, firstTry, shardId, sequenceNumber, users.length > 1 ? i : 0)
     }
     const label = target.label
@@ -100,16 +100,38 @@ export class Settlement {
     const attempts = user.attempts === undefined ? [] : [...user.attempts]
     if (last !== undefined) attempts.push(last)
     this.#settle(user)
-    user.reject(
-      new UserRecordFailedError(
-        { successful: false, shardId: undefined, sequenceNumber: undefined, subSequenceNumber: 0, attempts },
-        user.source,
-      ),
+    const error = new UserRecordFailedError(
+      { successful: false, shardId: undefined, sequenceNumber: undefined, subSequenceNumber: 0, attempts },
+      user.source,
     )
+    // The record keeps only its promise's resolve function (see PromiseSettlers): resolved with a
+    // Rejection, the promise rejects with its error.
+    user.resolve(new Rejection(error))
   }
 
   #settle(user: PendingUserRecord): void {
     user.settled = true
     this.#onSettled(user)
+  }
+}
+
+/**
+ * A thenable that rejects with `error`: resolving a promise with it rejects that promise (one
+ * microtask later), with no promise of its own that could be reported as an unhandled rejection.
+ */
+export class Rejection implements PromiseLike<never> {
+  readonly error: unknown
+
+  constructor(error: unknown) {
+    this.error = error
+  }
+
+  // biome-ignore lint/suspicious/noThenProperty: a thenable on purpose, see the class comment.
+  then<A = never, B = never>(
+    _onFulfilled?: ((value: never) => A | PromiseLike<A>) | null,
+    onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): PromiseLike<A | B> {
+    onRejected?.(this.error)
+    return this as PromiseLike<never>
   }
 }

@@ -2,6 +2,7 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis'
 import { PartitionKeyEntry, encodeHeaderTags, hashKeyOf, hashKeyParts } from '@kinesis-ts/shared'
 import type { PendingUserRecord } from './pending.js'
+import { Rejection } from './settlement.js'
 import type { StreamTarget } from './stream-target.js'
 import type { UserRecordResult } from './types.js'
 
@@ -46,6 +47,7 @@ export function testUser(
     hashKey: entry ?? hashKeyParts(BigInt(options.explicitHashKey!)),
     partitionKeySlot: entry,
     data,
+    dataLength: data.length,
     bytes: size + Buffer.byteLength(partitionKey) + (tags?.length ?? 0),
     tags,
     target: options.target ?? testTarget,
@@ -55,10 +57,8 @@ export function testUser(
     settled: false,
     outcome: undefined,
     resolve: (result) => {
-      user.outcome = { result }
-    },
-    reject: (error) => {
-      user.outcome = { error }
+      // A failure comes as a Rejection (see Settlement.failUser).
+      user.outcome = result instanceof Rejection ? { error: result.error } : { result: result as UserRecordResult }
     },
   }
   return user

@@ -11,8 +11,10 @@ import type { UserRecord } from './types.js'
 
 export interface CheckedRecord {
   readonly partitionKey: string
-  /** The producer's own copy of the data: the caller may reuse its buffer once the call returns. */
-  readonly data: Uint8Array
+  /** The caller's data, not copied yet (see DataSlabs). */
+  readonly rawData: Uint8Array | string
+  /** Its length in bytes (UTF-8 for a string). */
+  readonly dataLength: number
   /** Normalized decimal, when given. */
   readonly explicitHashKey: string | undefined
   readonly explicitHashKeyValue: bigint | undefined
@@ -39,16 +41,13 @@ export function checkUserRecord(
   const { partitionKey, explicitHashKey } = record
   validatePartitionKey(partitionKey, 'partitionKey')
   const raw: unknown = record.data
-  let data: Uint8Array
-  // Copied now, not when the record leaves: a caller that refills its buffer after addUserRecord
-  // returns (a pooled or reused Buffer) must not change what is sent. Buffer.from copies small
-  // records into Node's shared pool, so the copy costs no allocation of its own.
-  if (raw instanceof Uint8Array) data = Buffer.from(raw)
-  else if (typeof raw === 'string') data = Buffer.from(raw, 'utf8')
+  let dataLength: number
+  if (raw instanceof Uint8Array) dataLength = raw.length
+  else if (typeof raw === 'string') dataLength = Buffer.byteLength(raw, 'utf8')
   else throw new InvalidArgumentError('data', 'must be a Uint8Array, a Buffer or a string', raw)
   const keyBytes = Buffer.byteLength(partitionKey)
   const tags = headers === undefined ? undefined : encodeHeaderTags(headers)
-  const bytes = data.length + keyBytes + (tags === undefined ? 0 : tags.length)
+  const bytes = dataLength + keyBytes + (tags === undefined ? 0 : tags.length)
   if (bytes > maxUserRecordSize) {
     const what = tags === undefined ? 'data + partitionKey' : 'data + partitionKey + headers'
     throw new InvalidArgumentError(
@@ -58,9 +57,20 @@ export function checkUserRecord(
   }
   const value = explicitHashKey === undefined ? undefined : parseExplicitHashKey(explicitHashKey, 'explicitHashKey')
   const normalized = value?.toString(10)
-  if (tags !== undefined)
+  if (tags !== undefined) {
+    // Rare enough for a string's bytes to be made twice.
+    const data = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw
     checkTaggedRecord(data, partitionKey, keyBytes, normalized, tags, maxUserRecordSize, aggregationEnabled)
-  return { partitionKey, data, explicitHashKey: normalized, explicitHashKeyValue: value, bytes, tags }
+  }
+  return {
+    partitionKey,
+    rawData: raw,
+    dataLength,
+    explicitHashKey: normalized,
+    explicitHashKeyValue: value,
+    bytes,
+    tags,
+  }
 }
 
 /**

@@ -35,6 +35,8 @@ export class AggregateBuilder {
   #bodyBytes = 0
   #pendingPartitionKey: KeySlot | undefined
   #pendingExplicitHashKey: KeySlot | undefined
+  /** `record.data` as #growth read it: a record's `data` may be a getter making a view per read. */
+  #pendingData: Uint8Array | undefined
 
   /** User records added so far. */
   get count(): number {
@@ -131,9 +133,11 @@ export class AggregateBuilder {
         growth += delimitedFieldLength(ehkSlot.byteLength)
       }
     }
+    const data = record.data
     this.#pendingPartitionKey = pkSlot
     this.#pendingExplicitHashKey = ehkSlot
-    return growth + delimitedFieldLength(recordBodyLength(pkIndex, ehkIndex, record.data.length, record.tags))
+    this.#pendingData = data
+    return growth + delimitedFieldLength(recordBodyLength(pkIndex, ehkIndex, data.length, record.tags))
   }
 
   #append(record: AggregationInput, growth: number): void {
@@ -147,7 +151,8 @@ export class AggregateBuilder {
       if (this.#explicitHashKeys.indexOf(ehkSlot) < 0) this.#explicitHashKeys.add(ehkSlot)
       this.#explicitHashKeyIndexes.push(ehkSlot.index)
     }
-    this.#data.push(record.data)
+    this.#data.push(this.#pendingData!)
+    this.#pendingData = undefined
     this.#tags.push(record.tags)
     this.#bodyBytes += growth
   }
