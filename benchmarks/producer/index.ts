@@ -7,7 +7,8 @@
  * - (a) against shard limits at each round trip: delivered records/s (steady state), % of the shards' byte
  *   capacity, throttles per delivered record, order violations, lost and wrong-shard records;
  * - (b) client CPU per delivered record (process.cpuUsage of the contender), hot and unique keys, 100 B and 1 KiB;
- * - (c) peak RSS with 1M records offered (the caller keeps up to the window un-awaited).
+ * - (c) peak RSS with 1M records offered (the caller keeps up to the window un-awaited), with the sampled
+ *   peaks of the V8 heap and of the memory outside it, which say what to cut.
  * A contender that loses records, puts them on a shard that does not own them or stops is not ranked.
  *
  * Knobs (environment variables):

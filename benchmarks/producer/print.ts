@@ -151,13 +151,23 @@ export function printCpuRun(scenario: Scenario, runs: ReadonlyMap<ContenderId, R
 export function printRssRun(scenario: Scenario, runs: ReadonlyMap<ContenderId, RunResult>, verdicts: Verdicts): void {
   printTable(
     `(c) peak RSS with ${count(scenario.total)} records offered: ${scenario.bytes} B, ${keysOf(scenario.keys)}, ${scenario.delayMs} ms round trips`,
-    ['contender', 'status', 'delivered', 'delivered rec/s', 'peak RSS MB'],
+    [
+      'contender',
+      'status',
+      'delivered',
+      'delivered rec/s',
+      'peak RSS MB',
+      'of it: peak heap MB',
+      'peak outside heap MB',
+    ],
     [...runs.values()].map((run) => [
       run.contender,
       status(run),
       count(run.delivered),
       steadyRate(run),
       String(run.peakRssMb),
+      String(run.peakHeapMb),
+      String(run.peakExternalMb),
     ]),
   )
   for (const run of runs.values()) {

@@ -112,6 +112,8 @@ export async function runContender(config: ContenderConfig): Promise<ContenderRe
       endedAt: 0,
       cpuMicros: 0,
       peakRssMb: 0,
+      peakHeapMb: 0,
+      peakExternalMb: 0,
       error: `the process failed: ${stderr || String(cause)}`,
     }
   }

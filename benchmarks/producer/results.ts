@@ -62,6 +62,8 @@ export interface RunResult {
   readonly foreign: number
   readonly cpuMicrosPerRecord: number
   readonly peakRssMb: number
+  readonly peakHeapMb: number
+  readonly peakExternalMb: number
   /** Why the contender is not ranked: it loses records, misroutes them, or stopped. */
   readonly disqualified: string | undefined
   readonly unknownOperations: Readonly<Record<string, number>>
@@ -171,6 +173,8 @@ export function summarize(name: string, contender: ContenderReport, endpoint: En
     foreign: ledger.foreign,
     cpuMicrosPerRecord: delivered === 0 ? Number.POSITIVE_INFINITY : contender.cpuMicros / delivered,
     peakRssMb: contender.peakRssMb,
+    peakHeapMb: contender.peakHeapMb,
+    peakExternalMb: contender.peakExternalMb,
     disqualified,
     unknownOperations: counters.unknownOperations,
   }

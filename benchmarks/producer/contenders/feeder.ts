@@ -1,4 +1,5 @@
 import { Workload, type WorkloadShape } from '../workload.js'
+import type { MemoryPeaks } from './memory-peaks.js'
 
 export const epochNow = () => performance.timeOrigin + performance.now()
 
@@ -19,6 +20,9 @@ export interface ContenderReport {
   readonly cpuMicros: number
   /** The kernel's peak RSS of the contender process. */
   readonly peakRssMb: number
+  /** Sampled peaks of its V8 heap and of the memory outside the heap (see MemoryPeakSampler). */
+  readonly peakHeapMb: number
+  readonly peakExternalMb: number
   /** Why the run stopped early, when it did. */
   readonly error?: string
 }
@@ -116,7 +120,7 @@ export class Feeder {
     }
   }
 
-  report(contender: string, cpuMicros: number, error?: string): ContenderReport {
+  report(contender: string, cpuMicros: number, memory: MemoryPeaks, error?: string): ContenderReport {
     const bits = new Uint8Array(Math.ceil(this.total / 8))
     for (let id = 0; id < this.total; id++)
       if (this.#state[id] === 1) bits[id >>> 3] = bits[id >>> 3]! | (1 << (id & 7))
@@ -132,6 +136,7 @@ export class Feeder {
       endedAt: epochNow(),
       cpuMicros,
       peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+      ...memory,
       ...(error === undefined ? {} : { error }),
     }
   }

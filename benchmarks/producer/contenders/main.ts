@@ -8,6 +8,7 @@ import type { Contender } from './context.js'
 import { Feeder } from './feeder.js'
 import type { ContenderConfig, ContenderId } from './ids.js'
 import { kinesisTs } from './kinesis-ts.js'
+import { MemoryPeakSampler } from './memory-peaks.js'
 import { naive } from './naive.js'
 
 const CONTENDERS: Record<ContenderId, Contender> = {
@@ -23,9 +24,10 @@ const contender = CONTENDERS[config.contender]
 if (contender === undefined) throw new Error(`unknown contender ${config.contender}`)
 const feeder = new Feeder({ total: config.total, bytes: config.bytes, keys: config.keys }, config.window)
 const cpu = process.cpuUsage()
+const memory = new MemoryPeakSampler()
 const report = (error?: string) => {
   const used = process.cpuUsage(cpu)
-  console.log(JSON.stringify(feeder.report(config.contender, used.user + used.system, error)))
+  console.log(JSON.stringify(feeder.report(config.contender, used.user + used.system, memory.stop(), error)))
   // A contender that stalled or timed out may still hold sockets and timers: its report is out, nothing else matters.
   process.exit(0)
 }
