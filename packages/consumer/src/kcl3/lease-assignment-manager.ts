@@ -171,6 +171,7 @@ export class LeaseAssignmentManager {
     try {
       if (!(await this.#o.leader.isLeader(signal))) {
         this.#leading = false
+        // A failed watch is no failed leader run (see #watchAsFollower).
         if (this.#o.leader.followsFastLeader === true) await this.#watchAsFollower(signal)
         return
       }
@@ -215,10 +216,17 @@ export class LeaseAssignmentManager {
   /**
    * Issue 17: a follower of a fast (TypeScript) leader times the lease counters as a leader does
    * (one eventually consistent scan per tick), so that on taking over from a crashed leader it can
-   * assign that leader's leases at once instead of after another failoverTimeMillis.
+   * assign that leader's leases at once instead of after another failoverTimeMillis. A failed scan is
+   * logged, never counted towards releasing a lock this worker does not hold.
    */
   async #watchAsFollower(signal: AbortSignal): Promise<void> {
-    const leases = await this.#o.leaseStore.listLeases(signal, { consistent: false })
+    let leases: Lease[]
+    try {
+      leases = await this.#o.leaseStore.listLeases(signal, { consistent: false })
+    } catch (error) {
+      if (!signal.aborted) this.#o.onError(error)
+      return
+    }
     const now = performance.now()
     this.#observe(leases, now)
     this.#watchedAt = now
