@@ -36,7 +36,7 @@ export interface HandoffScenario {
   readonly putIntervalMs: number
   /** Worker options beyond the defaults (the KCL 3.x mode). */
   readonly options?: WorkerConfig['options']
-  /** KCL 3.x mode: rounds that crash the leader (each waits out the leader lock's lease, 120 s). */
+  /** KCL 3.x mode: rounds that crash the leader (a TypeScript leader's fast lease: failoverTimeMillis). */
   readonly leaderCrashRounds?: number
 }
 
@@ -51,7 +51,9 @@ export const GRACEFUL_TARGET_MS = 2_000
 const RESUME_WAIT_MS = FAILOVER + 20_000
 /**
  * After the leader's crash nobody assigns the dead worker's leases until another worker takes the leader
- * lock, whose lease (dynamoDbLockBasedLeaderLeaseDurationInMillis) runs 120 s from the last heartbeat.
+ * lock. A TypeScript leader's fast lease (failoverTimeMillis) lets its TypeScript followers do so within
+ * failoverTimeMillis; the wait still allows for the Java lease (dynamoDbLockBasedLeaderLeaseDurationInMillis,
+ * 120 s), so a regression shows as a MISS with its figure rather than a broken-off round.
  */
 const LEADER_RESUME_WAIT_MS = DEFAULT_LEADER_LEASE_DURATION_MS + RESUME_WAIT_MS
 

@@ -39,6 +39,12 @@ export interface LeaderDecider {
    * after failing 3 runs in a row, so a healthier worker can lead.
    */
   releaseLeadershipIfHeld?(signal: AbortSignal): Promise<void>
+  /**
+   * kinesis-ts: true while this worker follows a leader that promised a fast lease (a TypeScript
+   * leader): it may take over within failoverTimeMillis of that leader's crash, so it watches the
+   * lease counters meanwhile to judge the dead leader's leases at once.
+   */
+  readonly followsFastLeader?: boolean
 }
 
 /** The stored Java `ClientVersion` of the `Migration3.0` item (`CLIENT_VERSION_INIT` is never stored). */

@@ -262,6 +262,14 @@ export class Kcl3Mode {
       leaseDurationMillis: config.dynamoDbLockBasedLeaderLeaseDurationInMillis,
       heartbeatPeriodMillis: config.dynamoDbLockBasedLeaderHeartbeatPeriodInMillis,
       timeoutMs: config.dynamoDbRequestTimeoutMillis,
+      // Issue 17: a crashed TypeScript leader is replaced within failoverTimeMillis, watched at the
+      // expiry watch's cadence; the watch off (0, Java timing) leaves the Java lock alone.
+      ...(config.leaseExpiryWatchIntervalMillis > 0
+        ? {
+            fastLeaseDurationMillis: config.failoverTimeMillis,
+            fastWatchIntervalMillis: config.leaseExpiryWatchIntervalMillis,
+          }
+        : {}),
       onError: (error) => logger.warn({ err: error }, 'leader lock call failed'),
     })
     lock.start()

@@ -4,10 +4,12 @@ import { requiredIntegerOption, requiredStringOption } from '@kinesis-ts/shared'
 import type { ItemTable, LeaderDecider } from './contracts.js'
 import { boundedSend, isConditionFailed } from './dynamo-calls.js'
 import {
+  type LeaderLockCadence,
   type LeaderLockItem,
   type LeaderLockTiming,
   type LockWrite,
   heartbeatLeaderLockCommand,
+  leaderLockCadence,
   leaderLockFromItem,
   leaderLockTiming,
   putLeaderLockCommand,
@@ -21,6 +23,13 @@ import { runEveryAfter } from './periodic.js'
  * TypeScript worker and Java workers elect one leader between them. Nobody trusts a wall clock: a
  * lock is dead only once the same recordVersionNumber stayed unchanged, on the observer's own
  * monotonic clock, longer than the leaseDuration stored in the item.
+ *
+ * kinesis-ts, beyond Java (issue 17): a TypeScript leader given a fast lease (failoverTimeMillis)
+ * heartbeats every third of it, counts itself leader no longer than it after its last confirmed
+ * write, and stores it in the item beside the Java leaseDuration. TypeScript followers of such an
+ * item read it every watch interval and take over once its version stood still for the fast lease;
+ * Java workers see an ordinary lock and keep their 120 s rule, and a lock a Java worker wrote carries
+ * no fast lease, so TypeScript followers give it the Java rule too.
  */
 
 export interface DynamoDbLeaderLockOptions {
@@ -38,6 +47,16 @@ export interface DynamoDbLeaderLockOptions {
   readonly onError?: (error: unknown) => void
   /** Monotonic milliseconds; `performance.now` unless a test steps time itself. */
   readonly now?: () => number
+  /**
+   * kinesis-ts: the fast lease this worker promises when it leads (failoverTimeMillis); undefined
+   * leads exactly as Java does.
+   */
+  readonly fastLeaseDurationMillis?: number | undefined
+  /**
+   * How often a follower reads a lock that carries a fast lease (eventually consistent); default the
+   * heartbeat period. A lock without one is read at most once per heartbeat period, as in Java.
+   */
+  readonly fastWatchIntervalMillis?: number | undefined
 }
 
 interface HeldLock {
@@ -48,7 +67,10 @@ interface HeldLock {
 
 interface ObservedLock {
   readonly recordVersionNumber: string
-  readonly leaseDurationMillis: number
+  /** How long this version must stand still before it is dead: the item's fast lease, else its leaseDuration. */
+  readonly expiresAfterMillis: number
+  /** The version carries a TypeScript leader's fast lease: watched at the fast cadence. */
+  readonly fast: boolean
   readonly firstSeenAt: number
 }
 
@@ -64,6 +86,7 @@ export class DynamoDbLeaderLock implements LeaderDecider {
   readonly #timeoutMs: number
   readonly #onError: (error: unknown) => void
   readonly #now: () => number
+  readonly #cadence: LeaderLockCadence
   #held: HeldLock | undefined
   #observed: ObservedLock | undefined
   #lastCheckAt: number | undefined
@@ -91,10 +114,19 @@ export class DynamoDbLeaderLock implements LeaderDecider {
     this.#timeoutMs = requiredIntegerOption('dynamoDbRequestTimeoutMillis', options.timeoutMs, 1)
     this.#onError = options.onError ?? (() => {})
     this.#now = options.now ?? (() => performance.now())
+    this.#cadence = leaderLockCadence(this.#timing, options.fastLeaseDurationMillis, options.fastWatchIntervalMillis)
   }
 
   get timing(): LeaderLockTiming {
     return this.#timing
+  }
+
+  /**
+   * A follower of a lock that carries a fast lease: its takeover comes within the fast lease of the
+   * leader's last heartbeat, so the lease assignment manager watches lease counters meanwhile.
+   */
+  get followsFastLeader(): boolean {
+    return this.#started && this.#stopping === undefined && this.#held === undefined && this.#observed?.fast === true
   }
 
   /** Begins answering isLeader; aborting `signal` is the same as stop(). */
@@ -140,12 +172,13 @@ export class DynamoDbLeaderLock implements LeaderDecider {
     if (!this.#started || this.#stopping !== undefined) return false
     const held = this.#held
     if (held !== undefined) {
-      // Heartbeats failing for a whole lease duration: others may take the lock from now on.
-      if (this.#now() - held.confirmedAt < this.#timing.leaseDurationMillis) return true
+      // Heartbeats failing for a whole (fast) lease: others may take the lock from now on.
+      if (this.#now() - held.confirmedAt < this.#cadence.holdMillis) return true
       this.#drop()
     }
     const lastCheckAt = this.#lastCheckAt
-    if (lastCheckAt !== undefined && this.#now() - lastCheckAt < this.#timing.heartbeatPeriodMillis) return false
+    const every = this.#observed?.fast === true ? this.#cadence.fastWatchMillis : this.#timing.heartbeatPeriodMillis
+    if (lastCheckAt !== undefined && this.#now() - lastCheckAt < every) return false
     this.#lastCheckAt = this.#now()
     return this.#tryAcquire(signal)
   }
@@ -157,29 +190,34 @@ export class DynamoDbLeaderLock implements LeaderDecider {
   }
 
   async #tryAcquire(signal: AbortSignal): Promise<boolean> {
-    const current = await this.#read(signal)
+    // Watching a fast lock reads eventually consistent (half the cost); see readLeaderLockCommand.
+    const current = await this.#read(signal, this.#observed?.fast !== true)
     if (current === undefined) return this.#write(undefined, signal)
     if (this.#adoptUnanswered(current)) return true
     const rvn = current.recordVersionNumber ?? ''
     const observed = this.#observed
     if (observed === undefined || observed.recordVersionNumber !== rvn) {
       // A new version: alive as far as we know. Its clock starts now, after the read answered.
+      // The rule the version's writer promised: its fast lease if it wrote one (only TypeScript does), else the Java one.
+      const stored = current.leaseDurationMillis ?? this.#timing.leaseDurationMillis
+      const fast = current.fastLeaseDurationMillis
       this.#observed = {
         recordVersionNumber: rvn,
-        leaseDurationMillis: current.leaseDurationMillis ?? this.#timing.leaseDurationMillis,
+        expiresAfterMillis: fast === undefined ? stored : Math.min(stored, fast),
+        fast: fast !== undefined,
         firstSeenAt: this.#now(),
       }
       return false
     }
-    if (this.#now() - observed.firstSeenAt <= observed.leaseDurationMillis) return false
+    if (this.#now() - observed.firstSeenAt <= observed.expiresAfterMillis) return false
     return this.#write(rvn, signal)
   }
 
-  async #read(signal: AbortSignal | undefined): Promise<LeaderLockItem | undefined> {
+  async #read(signal: AbortSignal | undefined, consistent = true): Promise<LeaderLockItem | undefined> {
     const { Item: found } = await boundedSend<GetItemCommandOutput>(
       this.#dynamodb,
       'GetItem',
-      readLeaderLockCommand(this.#table),
+      readLeaderLockCommand(this.#table, consistent),
       this.#timeoutMs,
       signal,
     )
@@ -225,14 +263,14 @@ export class DynamoDbLeaderLock implements LeaderDecider {
     if (current.ownerName !== this.#workerId || current.recordVersionNumber === undefined) return false
     const sentAt = this.#unanswered.get(current.recordVersionNumber)
     // Past a lease duration since that write others may already count it dead: not ours to use.
-    if (sentAt === undefined || this.#now() - sentAt >= this.#timing.leaseDurationMillis) return false
+    if (sentAt === undefined || this.#now() - sentAt >= this.#cadence.holdMillis) return false
     this.#hold(current.recordVersionNumber, sentAt)
     return true
   }
 
   #startHeartbeat(): void {
     const controller = new AbortController()
-    const period = this.#timing.heartbeatPeriodMillis
+    const period = this.#cadence.heartbeatEveryMillis
     // The first heartbeat is one period after acquiring, as the lock client's background thread.
     const done = runEveryAfter(period, period, controller.signal, () => this.#sendHeartbeat(), this.#onError)
     this.#heartbeat = { controller, done }
@@ -299,6 +337,11 @@ export class DynamoDbLeaderLock implements LeaderDecider {
   }
 
   #lockWrite(recordVersionNumber: string): LockWrite {
-    return { ownerName: this.#workerId, leaseDurationMillis: this.#timing.leaseDurationMillis, recordVersionNumber }
+    return {
+      ownerName: this.#workerId,
+      leaseDurationMillis: this.#timing.leaseDurationMillis,
+      recordVersionNumber,
+      fastLeaseDurationMillis: this.#cadence.fastLeaseMillis,
+    }
   }
 }

@@ -108,6 +108,8 @@ export class LeaseAssignmentManager {
   #lastMetrics: readonly WorkerMetricStats[] = []
   #metricsLoadedAt = Number.NEGATIVE_INFINITY
   #crashed = new CrashedWorkers()
+  /** When this worker, a follower of a fast leader, last timed the lease counters (monotonic ms). */
+  #watchedAt: number | undefined
 
   constructor(options: LeaseAssignmentManagerOptions) {
     this.#o = options
@@ -169,6 +171,8 @@ export class LeaseAssignmentManager {
     try {
       if (!(await this.#o.leader.isLeader(signal))) {
         this.#leading = false
+        // A failed watch is no failed leader run (see #watchAsFollower).
+        if (this.#o.leader.followsFastLeader === true) await this.#watchAsFollower(signal)
         return
       }
       if (!this.#leading) this.#takeOver()
@@ -188,15 +192,44 @@ export class LeaseAssignmentManager {
     }
   }
 
-  /** A new leader starts with no memory (Java prepareAfterLeaderSwitch): owned leases expire only after its own failover wait. */
+  /**
+   * A new leader starts with no memory (Java prepareAfterLeaderSwitch): owned leases expire only after
+   * its own failover wait. Unless it watched the counters as a follower until now: those observations
+   * are its own, on its own clock, so a counter that stood still through them for failoverTimeMillis
+   * is expired by the very rule a leader applies, and a live owner's moving counters never are.
+   */
   #takeOver(): void {
     this.#leading = true
     this.#fullRuns = 0
     this.#failedRuns = 0
     this.#nextFullRunAt = 0
+    this.#crashed = new CrashedWorkers()
+    const watchedAt = this.#watchedAt
+    this.#watchedAt = undefined
+    // A gap in the watch is harmless (an unchanged counter stood still through it too), but a long
+    // one could hide a lease deleted and created again: past failoverTimeMillis, start afresh.
+    if (watchedAt !== undefined && performance.now() - watchedAt <= this.#o.failoverTimeMillis) return
     this.#expiry = new ExpiryTracker(this.#o.failoverTimeMillis)
     this.#handoffs = new Map()
-    this.#crashed = new CrashedWorkers()
+  }
+
+  /**
+   * Issue 17: a follower of a fast (TypeScript) leader times the lease counters as a leader does
+   * (one eventually consistent scan per tick), so that on taking over from a crashed leader it can
+   * assign that leader's leases at once instead of after another failoverTimeMillis. A failed scan is
+   * logged, never counted towards releasing a lock this worker does not hold.
+   */
+  async #watchAsFollower(signal: AbortSignal): Promise<void> {
+    let leases: Lease[]
+    try {
+      leases = await this.#o.leaseStore.listLeases(signal, { consistent: false })
+    } catch (error) {
+      if (!signal.aborted) this.#o.onError(error)
+      return
+    }
+    const now = performance.now()
+    this.#observe(leases, now)
+    this.#watchedAt = now
   }
 
   async #assign(fullRun: boolean, signal: AbortSignal): Promise<void> {
