@@ -20,7 +20,8 @@
  *   BENCH_CONSUMER_RECORDS            20000   throughput: records in the stream
  *   BENCH_CONSUMER_SHARDS             4       throughput: shards
  *   BENCH_CONSUMER_MAX_RECORDS        1000    throughput: Limit / maxRecords
- *   BENCH_CONSUMER_SCALE              0       1: the handoff also at 8 workers × 64 shards
+ *   BENCH_CONSUMER_SCALE              0       1: the handoff also at 8 workers × 64 shards; only: just that
+ *   BENCH_CONSUMER_TRACE              0       1: workers write TRACE lines to stderr (worker-trace.ts)
  *   BENCH_CONSUMER_PUT_INTERVAL_MS    100     handoff at 2 × 4: one record per shard this often
  *   BENCH_CONSUMER_SCALE_PUT_INTERVAL_MS 500  handoff at 8 × 64 (kinesis-local slows down with 64 shards)
  *   BENCH_CONSUMER_COST_WINDOW_MS     60000   cost and kcl3: window counted per setting
@@ -82,8 +83,9 @@ export async function run(): Promise<void> {
     }
     if (parts.some((p) => p !== 'throughput')) await bundleWorker()
     if (parts.includes('handoff')) {
-      await handoffAt(backends, 2, 4, rounds, envNumber('BENCH_CONSUMER_PUT_INTERVAL_MS', 100))
-      if (process.env.BENCH_CONSUMER_SCALE === '1') {
+      const scale = process.env.BENCH_CONSUMER_SCALE
+      if (scale !== 'only') await handoffAt(backends, 2, 4, rounds, envNumber('BENCH_CONSUMER_PUT_INTERVAL_MS', 100))
+      if (scale === '1' || scale === 'only') {
         await handoffAt(backends, 8, 64, rounds, envNumber('BENCH_CONSUMER_SCALE_PUT_INTERVAL_MS', 500))
       }
     }

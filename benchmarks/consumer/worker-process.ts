@@ -5,9 +5,11 @@
  */
 import { createInterface } from 'node:readline'
 import { CONSUMER_DEFAULTS, KinesisConsumer, type ShardRecordProcessor } from '@kinesis-ts/consumer'
+import { createKinesisClient } from '@kinesis-ts/shared'
 import { createDynamoDBClient } from '@kinesis-ts/shared/dynamodb'
 import { tallyRequests } from './dynamodb-tally.js'
 import type { WorkerCommand, WorkerConfig, WorkerEvent } from './worker-protocol.js'
+import { TRACING, traceCalls, traceEventLoop, traceLine, traceLogger } from './worker-trace.js'
 
 type Payload = WorkerEvent extends infer E ? (E extends WorkerEvent ? Omit<E, 'workerId' | 'at'> : never) : never
 
@@ -25,6 +27,20 @@ const dynamodb = createDynamoDBClient({
   maxAttempts: 3,
 })
 const tally = tallyRequests(dynamodb)
+// The client the consumer would build itself, given here only to trace its calls.
+const kinesis = TRACING
+  ? createKinesisClient({
+      region: 'us-east-1',
+      endpoint: config.kinesisEndpoint,
+      credentials,
+      requestTimeoutMs: CONSUMER_DEFAULTS.kinesisRequestTimeoutMillis,
+    })
+  : undefined
+if (TRACING) {
+  traceCalls(config.workerId, dynamodb)
+  traceCalls(config.workerId, kinesis!)
+  traceEventLoop(config.workerId)
+}
 
 function processor(): ShardRecordProcessor {
   let shardId = ''
@@ -36,6 +52,7 @@ function processor(): ShardRecordProcessor {
     async processRecords({ records, checkpointer }) {
       if (records.length === 0) return
       emit({ type: 'batch', shardId, sequenceNumbers: records.map((r) => r.sequenceNumber) })
+      if (TRACING) traceLine(config.workerId, { kind: 'batch', shardId, records: records.length })
       last = records.at(-1)!.sequenceNumber
       await checkpointer.checkpoint()
     },
@@ -64,6 +81,7 @@ async function start(): Promise<void> {
     credentials,
     initialPosition: 'TRIM_HORIZON',
     processorFactory: processor,
+    ...(TRACING ? { kinesisClient: kinesis, logger: traceLogger(config.workerId) } : {}),
     ...config.options,
   })
   await consumer.start()

@@ -169,6 +169,24 @@ describe('LeaseCoordinator scheduled takes', () => {
   })
 })
 
+describe('LeaseCoordinator lost take races', () => {
+  it("after one lost race for a dead worker's leases, scans again instead of losing the others one by one", async () => {
+    const table = new Map<string, Lease>()
+    for (let i = 0; i < 6; i++) table.set(`dead-${i}`, owned(`dead-${i}`, 'dead', 1))
+    const { store, calls } = fakeStore(table)
+    const leases = coordinator(store, { expiryWatchIntervalMillis: 100 })
+    await leases.watchForFreeLeases()
+    // Before our timers fire, a rival survivor takes four of them; we do not scan in between.
+    for (let i = 0; i < 4; i++) table.set(`dead-${i}`, owned(`dead-${i}`, 'rival', 2))
+    await sleep(FAILOVER + 400)
+    leases.stopTaking()
+    // Without the rescan, up to four failed conditional takes; with it, the first loss is the only one.
+    expect(calls.takes.filter((t) => !t.ok).length).toBeLessThanOrEqual(1)
+    expect(leases.held.map((h) => h.leaseKey).sort()).toEqual(['dead-4', 'dead-5'])
+    await leases.stop()
+  })
+})
+
 describe('LeaseCoordinator availability first', () => {
   it('takes every lease a departing worker released, above the fair share; fresh unowned ones by the fair share', async () => {
     const table = new Map<string, Lease>()

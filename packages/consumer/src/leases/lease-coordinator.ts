@@ -167,27 +167,29 @@ export class LeaseCoordinator {
    * with the slow round, as the Java KCL balances).
    */
   watchForFreeLeases(): Promise<void> {
-    return this.#serialized(async () => {
-      const { store, workerId } = this.#options
-      const leases = await store.listLeases(this.#taking.signal, { consistent: false })
-      const now = performance.now()
-      const available = this.#observe(leases, now)
-      if (available.size === 0) return
-      const plan = planLeaseTaking(leases, available, workerId, this.#options)
-      // A worker died or left: its leases go at once, to whoever sees them first, above the fair share.
-      const orphaned = leases.filter(
-        (l) =>
-          available.has(l.leaseKey) && (this.#expiry.isExpired(l.leaseKey, now) || this.#expiry.isReleased(l.leaseKey)),
-      )
-      const take = new Set(plan.stealing ? orphaned : [...plan.take, ...orphaned])
-      let taken = 0
-      for (const lease of take) {
-        if (this.#taking.signal.aborted || this.#full()) break
-        if (await this.#take(lease, false)) taken++
-      }
-      // The fleet is changing (a worker left or died): look again in the next slot, not the next turn.
-      if (taken > 0) this.#eager = true
-    })
+    return this.#serialized(() => this.#watchRound())
+  }
+
+  async #watchRound(): Promise<void> {
+    const { store, workerId } = this.#options
+    const leases = await store.listLeases(this.#taking.signal, { consistent: false })
+    const now = performance.now()
+    const available = this.#observe(leases, now)
+    if (available.size === 0) return
+    const plan = planLeaseTaking(leases, available, workerId, this.#options)
+    // A worker died or left: its leases go at once, to whoever sees them first, above the fair share.
+    const orphaned = leases.filter(
+      (l) =>
+        available.has(l.leaseKey) && (this.#expiry.isExpired(l.leaseKey, now) || this.#expiry.isReleased(l.leaseKey)),
+    )
+    const take = new Set(plan.stealing ? orphaned : [...plan.take, ...orphaned])
+    let taken = 0
+    for (const lease of take) {
+      if (this.#taking.signal.aborted || this.#full()) break
+      if (await this.#take(lease, false)) taken++
+    }
+    // The fleet is changing (a worker left or died): look again in the next slot, not the next turn.
+    if (taken > 0) this.#eager = true
   }
 
   /** Updates the expiry tracker from a scan and re-arms the scheduled takes from it. */
@@ -226,7 +228,12 @@ export class LeaseCoordinator {
       // A scan since arming that saw another counter would have re-armed the timer; this one is stale.
       if (this.#expiry.expiresAt(lease.leaseKey, lease.leaseCounter) === undefined) return
       if (!this.#expiry.isExpired(lease.leaseKey, performance.now())) return
-      await this.#take(lease, false)
+      if (await this.#take(lease, false)) return
+      // Lost the race: another survivor is taking the dead worker's leases. The other timers armed from
+      // the same scan would mostly lose too, each a failed conditional write (a write unit) holding up
+      // this serialized round; one fresh scan instead shows which are still free, takes those at once
+      // and re-arms the rest (the queued timers then see another counter and stand down).
+      await this.#watchRound()
     })
   }
 
