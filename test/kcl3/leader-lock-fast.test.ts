@@ -136,6 +136,39 @@ describe('DynamoDbLeaderLock with a fast lease (issue 17)', () => {
     expect((await rawLock(table))?.ownerName).toEqual({ S: 'ts-follower' })
   })
 
+  it('a follower that lost the race for a missing lock watches the winner at the fast cadence at once', async () => {
+    const table = await leaseTable()
+    const clock = steppedClock()
+    const winner = lock(table, 'ts-winner', { now: clock.now })
+    // The loser's PutItem is sent only after the winner acquired: its read saw no lock, its write fails.
+    const racing = createDynamoDBClient(clientOptions(endpoints().dynamodb))
+    cleanups.push(() => racing.destroy())
+    let raced = false
+    racing.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'PutItemCommand' && !raced) {
+          raced = true
+          expect(await leads(winner)).toBe(true)
+        }
+        return next(args)
+      },
+      { step: 'initialize', name: 'letTheWinnerWriteFirst' },
+    )
+    const loser = lock(table, 'ts-loser', { client: racing, now: clock.now })
+    expect(await leads(loser)).toBe(false)
+    expect(raced).toBe(true)
+    expect((await rawLock(table))?.ownerName).toEqual({ S: 'ts-winner' })
+    await winner.abandon()
+    // Watched from the next check on: dead a fast lease after the loser first saw the winner's version.
+    let waited = 0
+    while (!(await leads(loser)) && waited < JAVA_HEARTBEAT) {
+      clock.step(WATCH)
+      waited += WATCH
+    }
+    expect(waited).toBeLessThanOrEqual(FAILOVER + 2 * WATCH)
+    expect((await rawLock(table))?.ownerName).toEqual({ S: 'ts-loser' })
+  })
+
   it('a leader counts itself leader no longer than its fast lease after its last confirmed write', async () => {
     const table = await leaseTable()
     const { proxy, client } = await proxied()

@@ -236,6 +236,9 @@ export class DynamoDbLeaderLock implements LeaderDecider {
       if (isConditionFailed(error)) {
         this.#unanswered.delete(recordVersionNumber)
         this.#observed = undefined
+        // Another worker wrote first: read its version at the next check rather than a heartbeat period
+        // later, or a fast leader that then dies is watched only from then (30 s lost in one benchmark round).
+        this.#lastCheckAt = undefined
         return false
       }
       throw error
