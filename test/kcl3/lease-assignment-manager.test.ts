@@ -176,6 +176,24 @@ describe('LeaseAssignmentManager on dynalite (kcl3-protocol §7)', () => {
     }
   })
 
+  it('assigns an unassigned lease within the watch although the last full run saw no worker metrics yet', async () => {
+    const f = await fleet(2)
+    const controller = new AbortController()
+    // A leader that started before its fleet's first reports: its full run read no metrics and assigned nothing.
+    const manager = f.manager({ leaseAssignmentIntervalMillis: 60_000 })
+    await manager.runOnce(controller.signal)
+    expect(await f.owners()).toEqual({ none: 2 })
+    await f.report('w1', 10)
+    const running = manager.run(controller.signal)
+    try {
+      // Before the fix they waited for the next full run, 60 s away.
+      await expect.poll(f.owners, { timeout: 10_000, interval: 20 }).toEqual({ w1: 2 })
+    } finally {
+      controller.abort()
+      await running
+    }
+  })
+
   it('full runs never give leases to a worker whose leases all expired, though its metrics are the freshest and lowest', async () => {
     const f = await fleet(6)
     await f.report('w1', 50)

@@ -256,9 +256,15 @@ export class LeaseAssignmentManager {
     await inParallel(writes, this.#parallel, (write) => this.#write(write, signal))
   }
 
-  /** An expired lease waits on the expiry pass; metrics read before the fleet reported would find it no receiver. */
+  /**
+   * An expired or unassigned lease (one evicted by a worker that shut down before its peers reported)
+   * waits on the expiry pass; metrics read before the fleet reported would find it no receiver.
+   */
   #metricsTooOldFor(observed: readonly ObservedLease[], now: number): boolean {
-    return now - this.#metricsLoadedAt >= EXPIRED_LEASES_METRICS_MAX_AGE_MILLIS && observed.some((o) => o.expired)
+    return (
+      now - this.#metricsLoadedAt >= EXPIRED_LEASES_METRICS_MAX_AGE_MILLIS &&
+      observed.some((o) => o.expired || actualOwner(o.lease) === undefined)
+    )
   }
 
   /** Every read table's items; stale ones deleted on the way (Java: after each load). */
