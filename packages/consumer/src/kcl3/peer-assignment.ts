@@ -18,7 +18,7 @@ export interface PeerAssignmentOptions {
  * actual owner (`checkpointOwner`, else `leaseOwner`). Live is what the Java leader calls active — a
  * valid WorkerMetricStats item reported within 2 × workerMetricsReporterFreqInMillis, not failing
  * (kcl3-protocol §8, `activeWorkerMetrics`) — so a lease never goes to a worker the leader would not
- * assign to. The table and the metrics are read
+ * assign to; before any worker reported, the other lease owners. The table and the metrics are read
  * once per shutdown; each choice counts towards the next, so the leases spread.
  */
 export class PeerAssignment {
@@ -50,6 +50,15 @@ export class PeerAssignment {
     const now = (this.#options.now ?? Date.now)()
     for (const worker of activeWorkerMetrics(stats, now, workerMetricsReporterFreqInMillis)) {
       if (worker.workerId !== workerId) loads.set(worker.workerId, 0)
+    }
+    // A fleet that has not reported yet (the first report comes 2 s after start): the peers owning
+    // leases are live as far as anyone knows, and a Java leader leaves a metric-less worker's renewed
+    // leases where they are (kcl3-protocol §7), so they receive rather than the leases being evicted.
+    if (loads.size === 0) {
+      for (const lease of leases) {
+        const owner = lease.checkpointOwner ?? lease.leaseOwner
+        if (owner !== undefined && owner !== workerId) loads.set(owner, 0)
+      }
     }
     for (const lease of leases) {
       const owner = lease.checkpointOwner ?? lease.leaseOwner
