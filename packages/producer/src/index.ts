@@ -10,7 +10,7 @@ export {
   type DeadLetterEnvelope,
   type DeadLetterSource,
 } from './dead-letter-stream.js'
-export type { Attempt, UserRecord, UserRecordResult } from './types.js'
+export type { Attempt, FailedUserRecord, UserRecord, UserRecordResult } from './types.js'
 // Every error a producer's user can receive: a failed record, and the shared ones its constructor and
 // calls throw (bad options, a bad record, a closed producer).
 export { UserRecordFailedError } from './errors.js'

@@ -2,7 +2,7 @@ import { type HashKeyCache, type HashKeyParts, type PartitionKeyEntry, hashKeyPa
 import type { DataSlabs } from './data-slabs.js'
 import type { PendingUserRecord } from './pending.js'
 import type { StreamTarget } from './stream-target.js'
-import type { Attempt, UserRecord, UserRecordResult } from './types.js'
+import type { Attempt, UserRecordResult } from './types.js'
 import type { CheckedRecord } from './validate.js'
 
 /**
@@ -31,11 +31,12 @@ function noop(): void {}
  * A call of addUserRecord becomes the record the producer holds until it settles, right away: the same
  * object waits for room (see Admission) and goes through the pipeline, so there is one per record.
  * `arrivedAt` is `now`, and is set again when a waiting record is admitted. Its data is copied into
- * `slabs` (see DataSlabs).
+ * `slabs` (see DataSlabs); of the caller's record it keeps only the headers object, so the caller's
+ * data can be collected once copied.
  */
 export function pendingUserRecord(
   checked: CheckedRecord,
-  source: UserRecord,
+  headers: Readonly<Record<string, string>> | undefined,
   target: StreamTarget,
   generation: number,
   hashKeys: HashKeyCache,
@@ -48,7 +49,7 @@ export function pendingUserRecord(
   const offset = slabs.copy(checked.rawData, checked.dataLength)
   return new SlabUserRecord(
     checked,
-    source,
+    headers,
     target,
     generation,
     entry ?? hashKeyParts(checked.explicitHashKeyValue!),
@@ -62,7 +63,7 @@ export function pendingUserRecord(
 
 /** A pending user record whose data lives in a shared slab: `data` is a view made when asked for. */
 class SlabUserRecord implements PendingUserRecord {
-  readonly source: UserRecord
+  readonly headers: Readonly<Record<string, string>> | undefined
   readonly partitionKey: string
   readonly explicitHashKey: string | undefined
   readonly hashKey: HashKeyParts
@@ -81,7 +82,7 @@ class SlabUserRecord implements PendingUserRecord {
 
   constructor(
     checked: CheckedRecord,
-    source: UserRecord,
+    headers: Readonly<Record<string, string>> | undefined,
     target: StreamTarget,
     generation: number,
     hashKey: HashKeyParts,
@@ -91,7 +92,7 @@ class SlabUserRecord implements PendingUserRecord {
     resolve: PendingUserRecord['resolve'],
     now: number,
   ) {
-    this.source = source
+    this.headers = headers
     this.partitionKey = checked.partitionKey
     this.explicitHashKey = checked.explicitHashKey
     this.hashKey = hashKey

@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import type { KinesisClient } from '@aws-sdk/client-kinesis'
 import { decodeAggregated } from '@kinesis-ts/shared'
 import { describe, expect, it } from 'vitest'
@@ -8,6 +10,12 @@ import { type StubEntry, stubKinesis } from './test-helpers.js'
 /** The user records' data in the entries a stub stored, in order. */
 const storedData = (entries: readonly StubEntry[]) =>
   entries.flatMap((e) => decodeAggregated(e.data, e).map((u) => Buffer.from(u.data).toString()))
+
+/** A full garbage collection on demand, without starting the test runner with --expose-gc. */
+function exposedGc(): () => void {
+  setFlagsFromString('--expose-gc')
+  return runInNewContext('gc') as () => void
+}
 
 /** A client stub for one behaviour: ListShards answers one shard, PutRecords never answers. */
 function hangingClient(): KinesisClient {
@@ -33,16 +41,54 @@ describe('KinesisProducer lifecycle', () => {
     expect(producer.getOldestRecordTimeMs()).toBeGreaterThan(0)
     producer.destroy()
     producer.destroy()
-    for (const outcome of await Promise.allSettled(pending)) {
+    for (const [i, outcome] of (await Promise.allSettled(pending)).entries()) {
       expect(outcome.status).toBe('rejected')
       const error = (outcome as PromiseRejectedResult).reason as UserRecordFailedError
       expect(error).toBeInstanceOf(UserRecordFailedError)
       expect(error.errorCode).toBe('Destroyed')
-      expect(error.record.data).toBe('x')
+      // The record as the producer held it: the string's UTF-8 bytes.
+      expect(error.record).toEqual({ partitionKey: `k${i}`, data: Uint8Array.of(0x78) })
     }
     expect(producer.getOutstandingRecordsCount()).toBe(0)
     expect(producer.getBufferedBytes()).toBe(0)
     await expect(producer.addUserRecord({ partitionKey: 'k', data: 'x' })).rejects.toMatchObject({ code: 'ERR_CLOSED' })
+  })
+
+  it("fails a record with the producer's copy of it, not the caller's object", async () => {
+    const producer = new KinesisProducer({ streamName: 's', kinesisClient: hangingClient(), recordMaxBufferedTime: 1 })
+    const data = Buffer.from('abc')
+    const headers = { trace: 't1' }
+    const given = { partitionKey: 'k', explicitHashKey: '42', data, headers }
+    const pending = producer.addUserRecord(given)
+    data.fill(0) // the caller reuses its buffer: the failed record still has what was sent
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    producer.destroy()
+    const error = (await pending.catch((reason: unknown) => reason)) as UserRecordFailedError
+    expect(error).toBeInstanceOf(UserRecordFailedError)
+    expect(error.record).not.toBe(given)
+    expect(error.record).toEqual({
+      partitionKey: 'k',
+      explicitHashKey: '42',
+      data: Uint8Array.from(Buffer.from('abc')),
+      headers,
+    })
+    expect(error.record.headers).toBe(headers)
+    expect(error.record.data).not.toBe(data)
+  })
+
+  it("lets the caller's data be collected while its record is outstanding", async () => {
+    const collect = exposedGc()
+    const producer = new KinesisProducer({ streamName: 's', kinesisClient: hangingClient(), recordMaxBufferedTime: 1 })
+    let data: Buffer | undefined = Buffer.alloc(64, 1)
+    const dataRef = new WeakRef(data)
+    const pending = producer.addUserRecord({ partitionKey: 'k', data }).catch(() => undefined)
+    data = undefined
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    collect()
+    expect(producer.getOutstandingRecordsCount()).toBe(1)
+    expect(dataRef.deref()).toBeUndefined()
+    producer.destroy()
+    await pending
   })
 
   it('destroy() also fails the calls still waiting for room, which never became outstanding', async () => {

@@ -99,7 +99,16 @@ export class KinesisProducer {
     const settlers = this.#settlers
     const promise = settlers.next()
     const now = performance.now()
-    const user = pendingUserRecord(checked, record, target, generation, this.#hashKeys, settlers, this.#slabs, now)
+    const user = pendingUserRecord(
+      checked,
+      record.headers,
+      target,
+      generation,
+      this.#hashKeys,
+      settlers,
+      this.#slabs,
+      now,
+    )
     if (admitted) this.#start(user, now)
     else this.#admission.wait(user)
     return promise

@@ -1,10 +1,14 @@
 import type { HashKeyParts, PartitionKeyEntry } from '@kinesis-ts/shared'
 import type { StreamTarget } from './stream-target.js'
-import type { Attempt, UserRecord, UserRecordResult } from './types.js'
+import type { Attempt, UserRecordResult } from './types.js'
 
 /** A user record the producer holds until it settles. */
 export interface PendingUserRecord {
-  readonly source: UserRecord
+  /**
+   * The caller's headers object, when it gave headers (for UserRecordFailedError.record). Not the
+   * caller's record itself: that would keep its data alive beside the copy in `data`.
+   */
+  readonly headers: Readonly<Record<string, string>> | undefined
   readonly partitionKey: string
   /** As sent to Kinesis (normalized decimal), when the caller gave one. */
   readonly explicitHashKey: string | undefined

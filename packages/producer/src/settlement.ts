@@ -2,7 +2,7 @@ import { UserRecordFailedError } from './errors.js'
 import { PRODUCER_METRICS as M, type ProducerMetrics } from './metrics.js'
 import type { KinesisRecord, PendingUserRecord } from './pending.js'
 import type { StreamTarget } from './stream-target.js'
-import type { Attempt } from './types.js'
+import type { Attempt, FailedUserRecord } from './types.js'
 
 /** The last attempt of every record destroy() fails. */
 export const DESTROYED: Attempt = Object.freeze({
@@ -102,7 +102,7 @@ export class Settlement {
     this.#settle(user)
     const error = new UserRecordFailedError(
       { successful: false, shardId: undefined, sequenceNumber: undefined, subSequenceNumber: 0, attempts },
-      user.source,
+      failedRecord(user),
     )
     // The record keeps only its promise's resolve function (see PromiseSettlers): resolved with a
     // Rejection, the promise rejects with its error.
@@ -112,6 +112,19 @@ export class Settlement {
   #settle(user: PendingUserRecord): void {
     user.settled = true
     this.#onSettled(user)
+  }
+}
+
+/**
+ * The failed record as the producer held it. Its data is copied out of the shared slab: an error the
+ * caller keeps would otherwise keep the whole 32 KiB slab (see DataSlabs); failures are rare enough.
+ */
+function failedRecord(user: PendingUserRecord): FailedUserRecord {
+  return {
+    partitionKey: user.partitionKey,
+    ...(user.explicitHashKey === undefined ? {} : { explicitHashKey: user.explicitHashKey }),
+    data: Uint8Array.from(user.data),
+    ...(user.headers === undefined ? {} : { headers: user.headers }),
   }
 }
 

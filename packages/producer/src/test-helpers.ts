@@ -41,7 +41,7 @@ export function testUser(
   if (options.tag !== undefined) data.set(Buffer.from(options.tag).subarray(0, size))
   const entry = options.explicitHashKey === undefined ? entryOf(partitionKey) : undefined
   const user: TestUser = {
-    source: { partitionKey, data },
+    headers: options.headers,
     partitionKey,
     explicitHashKey: options.explicitHashKey,
     hashKey: entry ?? hashKeyParts(BigInt(options.explicitHashKey!)),

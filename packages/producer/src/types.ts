@@ -15,6 +15,21 @@ export interface UserRecord {
   readonly headers?: Readonly<Record<string, string>> | undefined
 }
 
+/**
+ * A failed user record as the producer held it (UserRecordFailedError.record), not the object given to
+ * addUserRecord: the producer keeps no reference to that object, so the caller's data (a Buffer, a
+ * string) can be collected as soon as it was copied, instead of living until the record settles.
+ */
+export interface FailedUserRecord {
+  readonly partitionKey: string
+  /** As sent to Kinesis: normalized decimal (no leading zeros). */
+  readonly explicitHashKey?: string | undefined
+  /** A copy of the bytes the producer sent (a string was sent as its UTF-8 bytes). */
+  readonly data: Uint8Array
+  /** The caller's own headers object, when the record had headers. */
+  readonly headers?: Readonly<Record<string, string>> | undefined
+}
+
 /** One try at putting a user record, as the KPL reports it. */
 export interface Attempt {
   /** Time waited (backoff, rate limit, buffering) before this try, in ms. */
