@@ -7,6 +7,7 @@ import { Kcl3WorkerCoordinator } from './kcl3/worker-coordinator.js'
 import { discoveryIntervalOf } from './kcl3/worker-mode.js'
 import type { HeldLease } from './leases/held-lease.js'
 import { LeaseCoordinator } from './leases/lease-coordinator.js'
+import type { LeaseSideOptions } from './leases/lease-side-options.js'
 import type { LeaseStore } from './leases/lease-store.js'
 
 /*
@@ -43,45 +44,44 @@ export function discoveringLeaseSide(
   context: LeaseSideContext,
   workerMetrics: WorkerMetricStatsReader | undefined,
 ): LeaseSide {
-  const { config, logger, metrics } = context
+  const { config } = context
   return new Kcl3WorkerCoordinator({
-    store: context.store,
+    ...leaseSideOptionsOf(context),
     dynamodb: context.dynamodb,
-    workerId: config.workerId,
-    failoverTimeMillis: config.failoverTimeMillis,
-    renewerIntervalMillis: config.leaseRenewerIntervalMillis,
     discoveryIntervalMillis: discoveryIntervalOf(config),
-    maxLeaseRenewalThreads: config.maxLeaseRenewalThreads,
-    fenceMarginMillis: config.leaseFenceMarginMillis,
     gracefulLeaseHandoffTimeoutMillis: config.gracefulLeaseHandoffTimeoutMillis,
     workerMetricsReporterFreqInMillis: config.workerMetricsReporterFreqInMillis,
     dynamoDbRequestTimeoutMillis: config.dynamoDbRequestTimeoutMillis,
     workerMetrics,
-    logger,
-    metrics,
-    onAcquired: context.onAcquired,
-    onLost: context.onLost,
     onHandoff: context.onHandoff,
   })
 }
 
 /** KCL 2.x: the taker and stealer, with the fleet-wide expiry watch. */
 export function takingLeaseSide(context: LeaseSideContext): LeaseSide {
-  const { config, logger, metrics } = context
+  const { config } = context
   return new LeaseCoordinator({
+    ...leaseSideOptionsOf(context),
+    takerIntervalMillis: config.leaseTakerIntervalMillis,
+    expiryWatchIntervalMillis: config.leaseExpiryWatchIntervalMillis,
+    maxLeasesForWorker: config.maxLeasesForWorker,
+    maxLeasesToStealAtOneTime: config.maxLeasesToStealAtOneTime,
+  })
+}
+
+/** The options both protocols' lease sides take alike, from the config and the scheduler's callbacks. */
+function leaseSideOptionsOf(context: LeaseSideContext): LeaseSideOptions {
+  const { config } = context
+  return {
     store: context.store,
     workerId: config.workerId,
     failoverTimeMillis: config.failoverTimeMillis,
     renewerIntervalMillis: config.leaseRenewerIntervalMillis,
     maxLeaseRenewalThreads: config.maxLeaseRenewalThreads,
     fenceMarginMillis: config.leaseFenceMarginMillis,
-    takerIntervalMillis: config.leaseTakerIntervalMillis,
-    expiryWatchIntervalMillis: config.leaseExpiryWatchIntervalMillis,
-    maxLeasesForWorker: config.maxLeasesForWorker,
-    maxLeasesToStealAtOneTime: config.maxLeasesToStealAtOneTime,
-    logger,
-    metrics,
+    logger: context.logger,
+    metrics: context.metrics,
     onAcquired: context.onAcquired,
     onLost: context.onLost,
-  })
+  }
 }
