@@ -84,13 +84,7 @@ export class Kcl3WorkerCoordinator {
     const { logger } = this.#options
     let first = true
     this.#loops = [
-      runEvery(
-        this.#options.renewerIntervalMillis,
-        this.#renewing.signal,
-        // Not awaited: each lease renews on its own, and a slow one must not push the next round back.
-        async () => void this.#renewer.renewAll(),
-        (error) => logger.warn({ err: error }, 'lease renewal round failed'),
-      ),
+      this.#renewer.renewEvery(this.#options.renewerIntervalMillis, this.#renewing.signal),
       runEvery(
         this.#options.discoveryIntervalMillis,
         this.#taking.signal,
