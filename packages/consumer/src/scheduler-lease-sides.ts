@@ -1,5 +1,4 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
-import type { Logger, MetricsSink } from '@kinesis-ts/shared'
 import type { ResolvedConsumerConfig } from './config.js'
 import type { WorkerMetricStatsReader } from './kcl3/contracts.js'
 import type { LeaseProtocol } from './kcl3/kcl3-mode.js'
@@ -8,7 +7,6 @@ import { discoveryIntervalOf } from './kcl3/worker-mode.js'
 import type { HeldLease } from './leases/held-lease.js'
 import { LeaseCoordinator } from './leases/lease-coordinator.js'
 import type { LeaseSideOptions } from './leases/lease-side-options.js'
-import type { LeaseStore } from './leases/lease-store.js'
 
 /*
  * Step 1 of the scheduler's pipeline: which leases are this worker's. Either protocol's lease side —
@@ -19,14 +17,10 @@ import type { LeaseStore } from './leases/lease-store.js'
 /** What the scheduler needs of either protocol's lease side. */
 export type LeaseSide = Pick<LeaseCoordinator, 'held' | 'get' | 'start' | 'stopTaking' | 'release' | 'forget' | 'stop'>
 
-export interface LeaseSideContext {
+export interface LeaseSideContext
+  extends Pick<LeaseSideOptions, 'store' | 'logger' | 'metrics' | 'onAcquired' | 'onLost'> {
   readonly config: ResolvedConsumerConfig
-  readonly store: LeaseStore
   readonly dynamodb: DynamoDBClient
-  readonly logger: Logger
-  readonly metrics: MetricsSink
-  readonly onAcquired: (held: HeldLease) => void
-  readonly onLost: (held: HeldLease) => void
   /** 3.x only: the leader moves this lease to another worker. */
   readonly onHandoff: (held: HeldLease) => void
 }
