@@ -54,6 +54,30 @@ function renewing(tableName: string, leases: LeaseStore, owners: Set<string>, si
   })()
 }
 
+/**
+ * The old leader crashes: its leases and its lock stand still; the follower takes the lock once it
+ * stood still for failoverTimeMillis, so the leases have stood still as long. Resolves with the time
+ * from the takeover until none of the old leader's leases is left with it (within `timeoutMs`).
+ */
+async function crashLeaderThenTakeOver(
+  f: Awaited<ReturnType<typeof setup>>,
+  owners: Set<string>,
+  timeoutMs: number,
+): Promise<number> {
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  owners.delete('old-leader')
+  await new Promise((resolve) => setTimeout(resolve, FAILOVER + 300))
+  f.leader.leading = true
+  const tookOverAt = performance.now()
+  await expect
+    .poll(async () => [...(await f.ownerOf()).values()].filter((o) => o === 'old-leader').length, {
+      timeout: timeoutMs,
+      interval: 20,
+    })
+    .toBe(0)
+  return performance.now() - tookOverAt
+}
+
 describe('LeaseAssignmentManager following a fast leader', () => {
   it("a crashed leader's leases move as soon as the follower takes over, the live worker's stay", async () => {
     const f = await setup()
@@ -62,20 +86,7 @@ describe('LeaseAssignmentManager following a fast leader', () => {
     const renewers = renewing(f.tableName, f.leases, owners, controller.signal)
     const running = f.manager.run(controller.signal)
     try {
-      await new Promise((resolve) => setTimeout(resolve, 500))
-      // The leader crashes: its leases and its lock stand still; the follower takes the lock once
-      // it stood still for failoverTimeMillis, so the leases have stood still as long.
-      owners.delete('old-leader')
-      await new Promise((resolve) => setTimeout(resolve, FAILOVER + 300))
-      f.leader.leading = true
-      const tookOverAt = performance.now()
-      await expect
-        .poll(async () => [...(await f.ownerOf()).values()].filter((o) => o === 'old-leader').length, {
-          timeout: FAILOVER + 5_000,
-          interval: 20,
-        })
-        .toBe(0)
-      const movedAfter = performance.now() - tookOverAt
+      const movedAfter = await crashLeaderThenTakeOver(f, owners, FAILOVER + 5_000)
       console.info(`crashed leader's leases assigned ${Math.round(movedAfter)} ms after the takeover`)
       // A fresh leader would wait failoverTimeMillis more; the follower's own observations spare that.
       expect(movedAfter).toBeLessThan(FAILOVER - 500)
@@ -112,18 +123,7 @@ describe('LeaseAssignmentManager following a fast leader', () => {
     const renewers = renewing(f.tableName, f.leases, owners, controller.signal)
     const running = f.manager.run(controller.signal)
     try {
-      await new Promise((resolve) => setTimeout(resolve, 500))
-      owners.delete('old-leader')
-      await new Promise((resolve) => setTimeout(resolve, FAILOVER + 300))
-      f.leader.leading = true
-      const tookOverAt = performance.now()
-      await expect
-        .poll(async () => [...(await f.ownerOf()).values()].filter((o) => o === 'old-leader').length, {
-          timeout: 2 * FAILOVER + 5_000,
-          interval: 20,
-        })
-        .toBe(0)
-      expect(performance.now() - tookOverAt).toBeGreaterThanOrEqual(FAILOVER - 200)
+      expect(await crashLeaderThenTakeOver(f, owners, 2 * FAILOVER + 5_000)).toBeGreaterThanOrEqual(FAILOVER - 200)
     } finally {
       controller.abort()
       await Promise.all([running, renewers])
