@@ -2,7 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { sleep } from '@kinesis-ts/shared'
 import { describe, expect, it } from 'vitest'
 import type { ItemTable } from '../../packages/consumer/src/kcl3/contracts.js'
-import { DynamoDbLeaderLock } from '../../packages/consumer/src/kcl3/leader-lock.js'
+import type { DynamoDbLeaderLock } from '../../packages/consumer/src/kcl3/leader-lock.js'
 import { acquireLeaderLockAsJava, takeOverLeaderLockAsJava } from './support/java-writes.js'
 import { leaderLockFixture } from './support/leader-lock-fixture.js'
 
@@ -12,7 +12,7 @@ import { leaderLockFixture } from './support/leader-lock-fixture.js'
  * on a stepped clock: only the DynamoDB calls are real, so the waits are exact and the tests short.
  */
 
-const { dynamodb, onCleanup, leaseTable, proxied, rawLock } = leaderLockFixture('kcl3-fast-lock')
+const { dynamodb, leaseTable, proxied, rawLock, startedLock } = leaderLockFixture('kcl3-fast-lock')
 
 const JAVA_LEASE = 120_000
 const JAVA_HEARTBEAT = 30_000
@@ -39,7 +39,7 @@ interface LockOptions {
 }
 
 function lock(table: ItemTable, workerId: string, { client = dynamodb, now, fast = FAILOVER }: LockOptions = {}) {
-  const created = new DynamoDbLeaderLock({
+  return startedLock({
     dynamodb: client,
     table,
     workerId,
@@ -49,9 +49,6 @@ function lock(table: ItemTable, workerId: string, { client = dynamodb, now, fast
     ...(now === undefined ? {} : { now }),
     ...(fast === null ? {} : { fastLeaseDurationMillis: fast, fastWatchIntervalMillis: WATCH }),
   })
-  created.start()
-  onCleanup(() => created.stop())
-  return created
 }
 
 const leads = (candidate: DynamoDbLeaderLock) => candidate.isLeader(AbortSignal.timeout(5_000))

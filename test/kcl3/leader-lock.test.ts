@@ -12,14 +12,14 @@ import {
 } from './support/java-writes.js'
 import { leaderLockFixture } from './support/leader-lock-fixture.js'
 
-const { dynamodb, onCleanup, leaseTable, proxied, rawLock } = leaderLockFixture('kcl3-lock')
+const { dynamodb, leaseTable, proxied, rawLock, startedLock } = leaderLockFixture('kcl3-lock')
 
 // Short durations so takeovers happen within seconds; the assertions leave generous slack for a busy machine.
 const DURATION = 1_500
 const HEARTBEAT = 300
 
 function lock(table: ItemTable, workerId: string, client: DynamoDBClient = dynamodb, leaseDurationMillis = DURATION) {
-  const created = new DynamoDbLeaderLock({
+  return startedLock({
     dynamodb: client,
     table,
     workerId,
@@ -27,9 +27,6 @@ function lock(table: ItemTable, workerId: string, client: DynamoDBClient = dynam
     heartbeatPeriodMillis: HEARTBEAT,
     timeoutMs: 500,
   })
-  created.start()
-  onCleanup(() => created.stop())
-  return created
 }
 
 /** isLeader, with a failed call (a cut connection) counted as "not leader", as callers treat it. */
