@@ -23,7 +23,7 @@ import {
 } from './cost-results.js'
 import type { Backends } from './handoff.js'
 import { leaseTableShapeFor, seedLeaseTable } from './lease-seed.js'
-import { mustReach, startFleet, stopFleet } from './worker-fleet.js'
+import { fleetConfigs, mustReach, startFleet, stopFleet } from './worker-fleet.js'
 import type { WorkerConfig } from './worker-protocol.js'
 
 export interface CostScenario {
@@ -48,14 +48,7 @@ export async function costSample(
   const ids = Array.from({ length: scenario.workers }, (_, i) => `w${i}`)
   const assigned = await seedLeaseTable(backends.dynamodb, app, scenario.shards, ids, leaseTableShapeFor(options))
   const workers = await startFleet(
-    ids.map((workerId) => ({
-      kinesisEndpoint: backends.kinesisEndpoint,
-      dynamodbEndpoint: backends.dynamodbEndpoint,
-      streamName: scenario.stream,
-      applicationName: app,
-      workerId,
-      ...(options === undefined ? {} : { options }),
-    })),
+    fleetConfigs(backends, { streamName: scenario.stream, applicationName: app, options }, ids),
   )
   try {
     const holding = () => workers.every((w) => w.leases().join() === [...assigned.get(w.id)!].sort().join())

@@ -16,7 +16,7 @@ import { DEFAULT_LEADER_LEASE_DURATION_MS } from './leader.js'
 import { leaderOf } from './leader.js'
 import { leaseTableShapeFor, seedLeaseTable } from './lease-seed.js'
 import { startPutLoop } from './put-loop.js'
-import { type WorkerProcess, mustReach, startFleet, stopFleet, until } from './worker-fleet.js'
+import { type WorkerProcess, fleetConfigs, mustReach, startFleet, stopFleet, until } from './worker-fleet.js'
 import type { WorkerConfig } from './worker-protocol.js'
 
 export interface Backends {
@@ -85,14 +85,15 @@ async function steadyFleet(backends: Backends, scenario: HandoffScenario, label:
     leaseTableShapeFor(scenario.options),
   )
   const workers = await startFleet(
-    ids.map((workerId) => ({
-      kinesisEndpoint: backends.kinesisEndpoint,
-      dynamodbEndpoint: backends.dynamodbEndpoint,
-      streamName: scenario.stream,
-      applicationName: app,
-      workerId,
-      ...(scenario.options === undefined ? {} : { options: scenario.options }),
-    })),
+    fleetConfigs(
+      backends,
+      {
+        streamName: scenario.stream,
+        applicationName: app,
+        options: scenario.options,
+      },
+      ids,
+    ),
   )
   const startedAt = Date.now()
   const processing = (w: WorkerProcess) => w.leases().every((s) => (w.lastBatchAt.get(s) ?? 0) > startedAt)

@@ -14,7 +14,7 @@ import { percentile } from './handoff-results.js'
 import { type Backends, measureHandoff, printHandoff } from './handoff.js'
 import { leaderOf } from './leader.js'
 import { startPutLoop } from './put-loop.js'
-import { startFleet, stopFleet, until } from './worker-fleet.js'
+import { fleetConfigs, startFleet, stopFleet, until } from './worker-fleet.js'
 import type { WorkerConfig } from './worker-protocol.js'
 
 export const KCL3_OPTIONS: NonNullable<WorkerConfig['options']> = { clientVersionConfig: '3x' }
@@ -42,14 +42,7 @@ async function balanceRound(backends: Backends, scenario: Kcl3Scenario): Promise
   const ids = Array.from({ length: scenario.workers }, (_, i) => `w${i}`)
   const shardIds = scenario.shards.map((s) => s.ShardId!)
   const workers = await startFleet(
-    ids.map((workerId) => ({
-      kinesisEndpoint: backends.kinesisEndpoint,
-      dynamodbEndpoint: backends.dynamodbEndpoint,
-      streamName: scenario.stream,
-      applicationName: app,
-      workerId,
-      options: KCL3_OPTIONS,
-    })),
+    fleetConfigs(backends, { streamName: scenario.stream, applicationName: app, options: KCL3_OPTIONS }, ids),
   )
   try {
     const from = Math.min(...workers.map((w) => w.startSentAt ?? Date.now()))

@@ -118,6 +118,28 @@ export class WorkerProcess {
   }
 }
 
+/** One worker config per id: the same backends, stream, application and options for the whole fleet. */
+export function fleetConfigs(
+  endpoints: Pick<WorkerConfig, 'kinesisEndpoint' | 'dynamodbEndpoint'>,
+  fleet: {
+    readonly streamName: string
+    readonly applicationName: string
+    readonly options?: WorkerConfig['options'] | undefined
+  },
+  workerIds: readonly string[],
+): WorkerConfig[] {
+  const { kinesisEndpoint, dynamodbEndpoint } = endpoints
+  const { streamName, applicationName, options } = fleet
+  return workerIds.map((workerId) => ({
+    kinesisEndpoint,
+    dynamodbEndpoint,
+    streamName,
+    applicationName,
+    workerId,
+    ...(options === undefined ? {} : { options }),
+  }))
+}
+
 /** Starts the workers, waits until every one has loaded, then starts their consumers at the same moment. */
 export async function startFleet(configs: readonly WorkerConfig[]): Promise<WorkerProcess[]> {
   const workers = configs.map((config) => new WorkerProcess(config))

@@ -1,42 +1,17 @@
-import { MergeShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis'
 import { sleep } from '@kinesis-ts/shared'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { KinesisConsumer, KinesisConsumerOptions } from '../../packages/consumer/src/index.js'
 import { KCL3_MODE_SEAMS } from '../../packages/consumer/src/kcl3/kcl3-mode-seams.js'
 import type { WorkerMetric } from '../../packages/consumer/src/kcl3/worker-metrics-reporter.js'
-import { Fleet, expectPerKeyOrder, putAll, waitFor } from '../consumer/support/harness.js'
-import { createStream, kinesisClient, listAllShards, uniqueName, waitForStreamActive } from '../support/aws.js'
+import { Fleet, expectPerKeyOrder, waitFor } from '../consumer/support/harness.js'
+import { expectChildrenAfterParents, produceRounds, splitThenMerge } from '../consumer/support/resharding.js'
+import { createStream, kinesisClient, listAllShards, uniqueName } from '../support/aws.js'
 import { KCL3_FAST } from './support/kcl3-fast.js'
 
 const kinesis = kinesisClient()
 afterAll(() => kinesis.destroy())
 
 const KEYS = 60
-
-/** Puts one record per key per round (`key-k:round`), until stopped. */
-function produce(streamName: string, pauseMs = 100) {
-  let rounds = 0
-  let stopped = false
-  const done = (async () => {
-    while (!stopped) {
-      const round = rounds
-      await putAll(
-        kinesis,
-        streamName,
-        Array.from({ length: KEYS }, (_, k) => ({ partitionKey: `key-${k}`, data: Buffer.from(`key-${k}:${round}`) })),
-      )
-      rounds++
-      await sleep(pauseMs)
-    }
-  })()
-  return {
-    stop: async () => {
-      stopped = true
-      await done
-      return rounds
-    },
-  }
-}
 
 /**
  * A CPU metric as the worker's processor load would drive it: `perLease` percent for every lease it
@@ -103,7 +78,7 @@ describe('TypeScript fleets in KCL 3.x mode: load and resharding', () => {
     const shardIds = (await listAllShards(kinesis, stream)).map((s) => s.ShardId!)
     const table = uniqueName('kcl3-busy')
     const fleet = new Fleet(stream, table, { ...KCL3_FAST, varianceBalancingFrequency: 1 })
-    const producer = produce(stream)
+    const producer = produceRounds(kinesis, stream, KEYS, 100)
     try {
       // The busy worker leads and is given every shard first: 6 leases × 15 % = 90 % CPU.
       const busyCpu = withCpu(15)
@@ -154,33 +129,13 @@ describe('TypeScript fleets in KCL 3.x mode: load and resharding', () => {
       if (shardId === second!.ShardId) await sleep(300)
     }
     const fleet = new Fleet(stream, uniqueName('kcl3-reshard'), KCL3_FAST, { onRecords: slow })
-    const producer = produce(stream, 50)
+    const producer = produceRounds(kinesis, stream, KEYS, 50)
     try {
       await fleet.start('a')
       await fleet.start('b')
       await waitFor('first records', () => fleet.journal.deliveries.length > 3 * KEYS)
 
-      const start = BigInt(first!.HashKeyRange!.StartingHashKey!)
-      const end = BigInt(first!.HashKeyRange!.EndingHashKey!)
-      await kinesis.send(
-        new SplitShardCommand({
-          StreamName: stream,
-          ShardToSplit: first!.ShardId!,
-          NewStartingHashKey: ((start + end) / 2n).toString(),
-        }),
-      )
-      await sleep(50)
-      await waitForStreamActive(kinesis, stream)
-      await sleep(500)
-      await kinesis.send(
-        new MergeShardsCommand({
-          StreamName: stream,
-          ShardToMerge: second!.ShardId!,
-          AdjacentShardToMerge: third!.ShardId!,
-        }),
-      )
-      await sleep(50)
-      await waitForStreamActive(kinesis, stream)
+      await splitThenMerge(kinesis, stream, first!, second!, third!)
       await sleep(1_000)
       const rounds = await producer.stop()
 
@@ -189,16 +144,7 @@ describe('TypeScript fleets in KCL 3.x mode: load and resharding', () => {
 
       const children = (await listAllShards(kinesis, stream)).filter((s) => s.ParentShardId !== undefined)
       expect(children).toHaveLength(3)
-      const ended = new Map(fleet.journal.callsOf('shardEnded').map((c) => [c.shardId, c.at]))
-      for (const child of children) {
-        const parents = [child.ParentShardId!, child.AdjacentParentShardId].filter((p): p is string => p !== undefined)
-        const initialized = fleet.journal.callsOf('initialize').filter((c) => c.shardId === child.ShardId)
-        expect(initialized.length, `${child.ShardId} initialized`).toBeGreaterThan(0)
-        for (const parent of parents) {
-          expect(ended.get(parent), `${parent} ended`).toBeDefined()
-          expect(initialized[0]!.at).toBeGreaterThanOrEqual(ended.get(parent)!)
-        }
-      }
+      expectChildrenAfterParents(fleet.journal, children)
       const leases = await fleet.leases()
       const merged = children.find((c) => c.AdjacentParentShardId !== undefined)!
       expect([...leases.get(merged.ShardId!)!.parentShardIds].sort()).toEqual([second!.ShardId, third!.ShardId].sort())

@@ -1,14 +1,10 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
-import { GetItemCommand } from '@aws-sdk/client-dynamodb'
 import { sleep } from '@kinesis-ts/shared'
-import { createDynamoDBClient } from '@kinesis-ts/shared/dynamodb'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { ItemTable } from '../../packages/consumer/src/kcl3/contracts.js'
-import { DynamoDbLeaderLock } from '../../packages/consumer/src/kcl3/leader-lock.js'
-import { ensureLeaseTable } from '../../packages/consumer/src/leases/lease-table.js'
-import { clientOptions, dynamoDBClient, endpoints, uniqueName } from '../support/aws.js'
-import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js'
+import type { DynamoDbLeaderLock } from '../../packages/consumer/src/kcl3/leader-lock.js'
 import { acquireLeaderLockAsJava, takeOverLeaderLockAsJava } from './support/java-writes.js'
+import { leaderLockFixture } from './support/leader-lock-fixture.js'
 
 /*
  * Issue 17: the fast lease a TypeScript leader promises (failoverTimeMillis) beside the Java lock.
@@ -16,34 +12,13 @@ import { acquireLeaderLockAsJava, takeOverLeaderLockAsJava } from './support/jav
  * on a stepped clock: only the DynamoDB calls are real, so the waits are exact and the tests short.
  */
 
-const dynamodb = dynamoDBClient()
-const cleanups: (() => Promise<void> | void)[] = []
-afterAll(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup()
-  dynamodb.destroy()
-})
+const { dynamodb, leaseTable, proxied, rawLock, startedLock } = leaderLockFixture('kcl3-fast-lock')
 
 const JAVA_LEASE = 120_000
 const JAVA_HEARTBEAT = 30_000
 const FAILOVER = 10_000
 const WATCH = 500
 const FAST_ATTRIBUTE = 'kinesisTsFastLeaseDurationMillis'
-
-async function leaseTable(): Promise<ItemTable> {
-  const tableName = uniqueName('kcl3-fast-lock')
-  await ensureLeaseTable(dynamodb, tableName, AbortSignal.timeout(30_000))
-  return { tableName, keyAttribute: 'leaseKey', sharedWithLeases: true }
-}
-
-async function proxied(): Promise<{ proxy: FaultProxy; client: DynamoDBClient }> {
-  const proxy = await startFaultProxy(endpoints().dynamodb)
-  const client = createDynamoDBClient({ ...clientOptions(proxy.endpoint), maxAttempts: 1 })
-  cleanups.push(async () => {
-    client.destroy()
-    await proxy.close()
-  })
-  return { proxy, client }
-}
 
 /** A monotonic clock the test steps by hand. */
 function steppedClock() {
@@ -64,7 +39,7 @@ interface LockOptions {
 }
 
 function lock(table: ItemTable, workerId: string, { client = dynamodb, now, fast = FAILOVER }: LockOptions = {}) {
-  const created = new DynamoDbLeaderLock({
+  return startedLock({
     dynamodb: client,
     table,
     workerId,
@@ -74,23 +49,9 @@ function lock(table: ItemTable, workerId: string, { client = dynamodb, now, fast
     ...(now === undefined ? {} : { now }),
     ...(fast === null ? {} : { fastLeaseDurationMillis: fast, fastWatchIntervalMillis: WATCH }),
   })
-  created.start()
-  cleanups.push(() => created.stop())
-  return created
 }
 
 const leads = (candidate: DynamoDbLeaderLock) => candidate.isLeader(AbortSignal.timeout(5_000))
-
-async function rawLock(table: ItemTable) {
-  const { Item } = await dynamodb.send(
-    new GetItemCommand({
-      TableName: table.tableName,
-      Key: { [table.keyAttribute]: { S: 'Leader' } },
-      ConsistentRead: true,
-    }),
-  )
-  return Item
-}
 
 describe('DynamoDbLeaderLock with a fast lease (issue 17)', () => {
   it('writes the fast lease beside an ordinary Java item; a follower takes over once the version stood still that long on its clock', async () => {

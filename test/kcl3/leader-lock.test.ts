@@ -1,48 +1,25 @@
-import { ConditionalCheckFailedException, type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb'
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { sleep } from '@kinesis-ts/shared'
-import { createDynamoDBClient } from '@kinesis-ts/shared/dynamodb'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { ItemTable } from '../../packages/consumer/src/kcl3/contracts.js'
 import { DynamoDbLeaderLock } from '../../packages/consumer/src/kcl3/leader-lock.js'
-import { ensureLeaseTable } from '../../packages/consumer/src/leases/lease-table.js'
-import { clientOptions, dynamoDBClient, endpoints, uniqueName } from '../support/aws.js'
-import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js'
+import { uniqueName } from '../support/aws.js'
 import {
   acquireLeaderLockAsJava,
   createCoordinatorStateTableAsJava34,
   heartbeatLeaderLockAsJava,
   takeOverLeaderLockAsJava,
 } from './support/java-writes.js'
+import { leaderLockFixture } from './support/leader-lock-fixture.js'
 
-const dynamodb = dynamoDBClient()
-const cleanups: (() => Promise<void> | void)[] = []
-afterAll(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup()
-  dynamodb.destroy()
-})
+const { dynamodb, leaseTable, proxied, rawLock, startedLock } = leaderLockFixture('kcl3-lock')
 
 // Short durations so takeovers happen within seconds; the assertions leave generous slack for a busy machine.
 const DURATION = 1_500
 const HEARTBEAT = 300
 
-async function leaseTable(): Promise<ItemTable> {
-  const tableName = uniqueName('kcl3-lock')
-  await ensureLeaseTable(dynamodb, tableName, AbortSignal.timeout(30_000))
-  return { tableName, keyAttribute: 'leaseKey', sharedWithLeases: true }
-}
-
-async function proxied(): Promise<{ proxy: FaultProxy; client: DynamoDBClient }> {
-  const proxy = await startFaultProxy(endpoints().dynamodb)
-  const client = createDynamoDBClient({ ...clientOptions(proxy.endpoint), maxAttempts: 1 })
-  cleanups.push(async () => {
-    client.destroy()
-    await proxy.close()
-  })
-  return { proxy, client }
-}
-
 function lock(table: ItemTable, workerId: string, client: DynamoDBClient = dynamodb, leaseDurationMillis = DURATION) {
-  const created = new DynamoDbLeaderLock({
+  return startedLock({
     dynamodb: client,
     table,
     workerId,
@@ -50,24 +27,10 @@ function lock(table: ItemTable, workerId: string, client: DynamoDBClient = dynam
     heartbeatPeriodMillis: HEARTBEAT,
     timeoutMs: 500,
   })
-  created.start()
-  cleanups.push(() => created.stop())
-  return created
 }
 
 /** isLeader, with a failed call (a cut connection) counted as "not leader", as callers treat it. */
 const leads = (candidate: DynamoDbLeaderLock) => candidate.isLeader(AbortSignal.timeout(5_000)).catch(() => false)
-
-async function rawLock(table: ItemTable) {
-  const { Item } = await dynamodb.send(
-    new GetItemCommand({
-      TableName: table.tableName,
-      Key: { [table.keyAttribute]: { S: 'Leader' } },
-      ConsistentRead: true,
-    }),
-  )
-  return Item
-}
 
 /** Polls both every 50 ms for `ms`; returns when each was leader, and fails if both ever were at once. */
 async function watch(a: DynamoDbLeaderLock, b: DynamoDbLeaderLock, ms: number, untilBLeads = false) {

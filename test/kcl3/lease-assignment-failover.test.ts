@@ -1,12 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import type { ItemTable, LeaderDecider } from '../../packages/consumer/src/kcl3/contracts.js'
-import { LeaseAssignmentManager } from '../../packages/consumer/src/kcl3/lease-assignment-manager.js'
-import { WorkerMetricStatsStore } from '../../packages/consumer/src/kcl3/worker-metric-stats-store.js'
-import { LeaseStore } from '../../packages/consumer/src/leases/lease-store.js'
-import { ensureLeaseTable } from '../../packages/consumer/src/leases/lease-table.js'
-import { newLease } from '../../packages/consumer/src/leases/lease.js'
-import { dynamoDBClient, uniqueName } from '../support/aws.js'
+import type { LeaderDecider } from '../../packages/consumer/src/kcl3/contracts.js'
+import type { LeaseStore } from '../../packages/consumer/src/leases/lease-store.js'
+import { dynamoDBClient } from '../support/aws.js'
 import { javaRenewLease, javaUpdateMetrics } from './support/java-writes-metrics.js'
+import { assignmentManager, assignmentTable } from './support/lease-assignment-fixture.js'
 
 /*
  * Issue 17: a follower of a fast (TypeScript) leader times the lease counters while it follows, so
@@ -17,7 +14,6 @@ import { javaRenewLease, javaUpdateMetrics } from './support/java-writes-metrics
 const dynamodb = dynamoDBClient()
 afterAll(() => dynamodb.destroy())
 
-const TRIM = { sequenceNumber: 'TRIM_HORIZON', subSequenceNumber: 0 }
 const FAILOVER = 3_000
 
 /** The lock as the manager sees it: leading or not, and whether the leader followed is a fast one. */
@@ -30,38 +26,17 @@ class SteeredLeader implements LeaderDecider {
 }
 
 async function setup() {
-  const tableName = uniqueName('kcl3-lam-failover')
-  await ensureLeaseTable(dynamodb, tableName, AbortSignal.timeout(30_000))
-  const table: ItemTable = { tableName, keyAttribute: 'leaseKey', sharedWithLeases: true }
-  const leases = new LeaseStore(dynamodb, tableName, 5_000)
   const keys = ['a', 'b', 'c', 'd'].map((k) => `shardId-00000000000${k}`)
-  for (const [i, key] of keys.entries()) {
-    await leases.createLeaseIfNotExists(newLease(key, TRIM, [], undefined))
+  const on = await assignmentTable(dynamodb, 'kcl3-lam-failover', keys)
+  const { tableName, table, leases } = on
+  for (const [i, key] of keys.entries())
     await leases.assign((await leases.getLease(key))!, i < 2 ? 'live' : 'old-leader')
-  }
-  const metrics = new WorkerMetricStatsStore({
-    client: dynamodb,
-    writeTable: table,
-    readTables: [table],
-    timeoutMs: 5_000,
-  })
   const lutSeconds = Math.floor(Date.now() / 1000)
   for (const workerId of ['live', 'old-leader', 'new-leader']) {
     await javaUpdateMetrics(dynamodb, table, { workerId, lutSeconds, sts: { C: [10, 10] }, opr: { C: [100] } })
   }
   const leader = new SteeredLeader()
-  const manager = new LeaseAssignmentManager({
-    leaseStore: leases,
-    metricsStore: metrics,
-    workerMetricsTables: [table],
-    leader,
-    failoverTimeMillis: FAILOVER,
-    leaseAssignmentIntervalMillis: 2 * FAILOVER,
-    leaseExpiryWatchIntervalMillis: 100,
-    workerMetricsReporterFreqInMillis: 30_000,
-    varianceBalancingFrequency: 1_000,
-    onError: () => {},
-  })
+  const manager = assignmentManager(on, leader, FAILOVER, { varianceBalancingFrequency: 1_000 })
   const ownerOf = async () => new Map((await leases.listLeases()).map((l) => [l.leaseKey, l.leaseOwner]))
   return { tableName, leases, keys, leader, manager, ownerOf }
 }
@@ -79,6 +54,30 @@ function renewing(tableName: string, leases: LeaseStore, owners: Set<string>, si
   })()
 }
 
+/**
+ * The old leader crashes: its leases and its lock stand still; the follower takes the lock once it
+ * stood still for failoverTimeMillis, so the leases have stood still as long. Resolves with the time
+ * from the takeover until none of the old leader's leases is left with it (within `timeoutMs`).
+ */
+async function crashLeaderThenTakeOver(
+  f: Awaited<ReturnType<typeof setup>>,
+  owners: Set<string>,
+  timeoutMs: number,
+): Promise<number> {
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  owners.delete('old-leader')
+  await new Promise((resolve) => setTimeout(resolve, FAILOVER + 300))
+  f.leader.leading = true
+  const tookOverAt = performance.now()
+  await expect
+    .poll(async () => [...(await f.ownerOf()).values()].filter((o) => o === 'old-leader').length, {
+      timeout: timeoutMs,
+      interval: 20,
+    })
+    .toBe(0)
+  return performance.now() - tookOverAt
+}
+
 describe('LeaseAssignmentManager following a fast leader', () => {
   it("a crashed leader's leases move as soon as the follower takes over, the live worker's stay", async () => {
     const f = await setup()
@@ -87,20 +86,7 @@ describe('LeaseAssignmentManager following a fast leader', () => {
     const renewers = renewing(f.tableName, f.leases, owners, controller.signal)
     const running = f.manager.run(controller.signal)
     try {
-      await new Promise((resolve) => setTimeout(resolve, 500))
-      // The leader crashes: its leases and its lock stand still; the follower takes the lock once
-      // it stood still for failoverTimeMillis, so the leases have stood still as long.
-      owners.delete('old-leader')
-      await new Promise((resolve) => setTimeout(resolve, FAILOVER + 300))
-      f.leader.leading = true
-      const tookOverAt = performance.now()
-      await expect
-        .poll(async () => [...(await f.ownerOf()).values()].filter((o) => o === 'old-leader').length, {
-          timeout: FAILOVER + 5_000,
-          interval: 20,
-        })
-        .toBe(0)
-      const movedAfter = performance.now() - tookOverAt
+      const movedAfter = await crashLeaderThenTakeOver(f, owners, FAILOVER + 5_000)
       console.info(`crashed leader's leases assigned ${Math.round(movedAfter)} ms after the takeover`)
       // A fresh leader would wait failoverTimeMillis more; the follower's own observations spare that.
       expect(movedAfter).toBeLessThan(FAILOVER - 500)
@@ -137,18 +123,7 @@ describe('LeaseAssignmentManager following a fast leader', () => {
     const renewers = renewing(f.tableName, f.leases, owners, controller.signal)
     const running = f.manager.run(controller.signal)
     try {
-      await new Promise((resolve) => setTimeout(resolve, 500))
-      owners.delete('old-leader')
-      await new Promise((resolve) => setTimeout(resolve, FAILOVER + 300))
-      f.leader.leading = true
-      const tookOverAt = performance.now()
-      await expect
-        .poll(async () => [...(await f.ownerOf()).values()].filter((o) => o === 'old-leader').length, {
-          timeout: 2 * FAILOVER + 5_000,
-          interval: 20,
-        })
-        .toBe(0)
-      expect(performance.now() - tookOverAt).toBeGreaterThanOrEqual(FAILOVER - 200)
+      expect(await crashLeaderThenTakeOver(f, owners, 2 * FAILOVER + 5_000)).toBeGreaterThanOrEqual(FAILOVER - 200)
     } finally {
       controller.abort()
       await Promise.all([running, renewers])

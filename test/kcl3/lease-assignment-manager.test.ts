@@ -1,20 +1,15 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import type { ItemTable, LeaderDecider } from '../../packages/consumer/src/kcl3/contracts.js'
-import {
-  LeaseAssignmentManager,
-  type LeaseAssignmentManagerOptions,
-} from '../../packages/consumer/src/kcl3/lease-assignment-manager.js'
-import { WorkerMetricStatsStore } from '../../packages/consumer/src/kcl3/worker-metric-stats-store.js'
+import type { LeaderDecider } from '../../packages/consumer/src/kcl3/contracts.js'
+import type { LeaseAssignmentManagerOptions } from '../../packages/consumer/src/kcl3/lease-assignment-manager.js'
 import { LeaseStore } from '../../packages/consumer/src/leases/lease-store.js'
-import { ensureLeaseTable } from '../../packages/consumer/src/leases/lease-table.js'
-import { type Lease, newLease } from '../../packages/consumer/src/leases/lease.js'
+import type { Lease } from '../../packages/consumer/src/leases/lease.js'
 import { dynamoDBClient, uniqueName } from '../support/aws.js'
 import { javaRenewLease, javaUpdateMetrics } from './support/java-writes-metrics.js'
+import { assignmentManager, assignmentTable } from './support/lease-assignment-fixture.js'
 
 const dynamodb = dynamoDBClient()
 afterAll(() => dynamodb.destroy())
 
-const TRIM = { sequenceNumber: 'TRIM_HORIZON', subSequenceNumber: 0 }
 const FAILOVER = 1_000
 const nowSeconds = () => Math.floor(Date.now() / 1000)
 
@@ -30,18 +25,9 @@ class FakeLeader implements LeaderDecider {
 }
 
 async function fleet(shards: number) {
-  const tableName = uniqueName('kcl3-lam')
-  await ensureLeaseTable(dynamodb, tableName, AbortSignal.timeout(30_000))
-  const table: ItemTable = { tableName, keyAttribute: 'leaseKey', sharedWithLeases: true }
-  const leases = new LeaseStore(dynamodb, tableName, 5_000)
   const keys = Array.from({ length: shards }, (_, i) => `shardId-${String(i).padStart(12, '0')}`)
-  for (const key of keys) await leases.createLeaseIfNotExists(newLease(key, TRIM, [], undefined))
-  const metrics = new WorkerMetricStatsStore({
-    client: dynamodb,
-    writeTable: table,
-    readTables: [table],
-    timeoutMs: 5_000,
-  })
+  const on = await assignmentTable(dynamodb, 'kcl3-lam', keys)
+  const { tableName, table, leases, metrics } = on
   /** A worker's report as Java writes it, `ageSeconds` old. */
   const report = (workerId: string, cpu: number, ageSeconds = 0) =>
     javaUpdateMetrics(dynamodb, table, {
@@ -52,18 +38,7 @@ async function fleet(shards: number) {
     })
   const leader = new FakeLeader()
   const manager = (options: Partial<LeaseAssignmentManagerOptions> = {}) =>
-    new LeaseAssignmentManager({
-      leaseStore: leases,
-      metricsStore: metrics,
-      workerMetricsTables: [table],
-      leader,
-      failoverTimeMillis: FAILOVER,
-      leaseAssignmentIntervalMillis: 2 * FAILOVER,
-      leaseExpiryWatchIntervalMillis: 100,
-      workerMetricsReporterFreqInMillis: 30_000,
-      onError: () => {},
-      ...options,
-    })
+    assignmentManager(on, leader, FAILOVER, options)
   const owners = async () => {
     const out: Record<string, number> = {}
     for (const lease of await leases.listLeases()) {

@@ -81,6 +81,13 @@ async function holdsFor(ms: number, check: () => void | Promise<void>) {
 
 const sorted = (keys: string[]) => [...keys].sort()
 
+/** A new stream of one shard: the handoff tests move that one lease. */
+async function oneShardStream() {
+  const stream = await createStream(kinesis, 1)
+  const [shard] = await listAllShards(kinesis, stream)
+  return { stream, shard: shard!, id: shard!.ShardId! }
+}
+
 describe('a KCL 3.x worker beside a Java KCL 3.x fleet', () => {
   it('takes nothing on its own; leases a Java leader assigns are discovered and consumed, throughputKBps written with renewals', async () => {
     const stream = await createStream(kinesis, 4)
@@ -117,9 +124,7 @@ describe('a KCL 3.x worker beside a Java KCL 3.x fleet', () => {
   })
 
   it('a Java-initiated graceful handoff to a Java worker: shutdownRequested checkpoints, then the worker assigns the lease over', async () => {
-    const stream = await createStream(kinesis, 1)
-    const [shard] = await listAllShards(kinesis, stream)
-    const id = shard!.ShardId!
+    const { stream, shard, id } = await oneShardStream()
     const table = uniqueName('kcl3-handoff-out')
     const fleet = new Fleet(stream, table)
     try {
@@ -155,9 +160,7 @@ describe('a KCL 3.x worker beside a Java KCL 3.x fleet', () => {
   })
 
   it('a handoff whose shard does not finish is assigned over anyway after gracefulLeaseHandoffTimeoutMillis, keeping the last checkpoint', async () => {
-    const stream = await createStream(kinesis, 1)
-    const [shard] = await listAllShards(kinesis, stream)
-    const id = shard!.ShardId!
+    const { stream, shard, id } = await oneShardStream()
     const table = uniqueName('kcl3-handoff-timeout')
     let unblock = () => {}
     const blocked = new Promise<void>((resolve) => {
@@ -212,9 +215,7 @@ describe('a KCL 3.x worker beside a Java KCL 3.x fleet', () => {
   })
 
   it('a graceful handoff to the TypeScript worker: ignored while checkpointOwner is set, then started from the Java checkpoint', async () => {
-    const stream = await createStream(kinesis, 1)
-    const [shard] = await listAllShards(kinesis, stream)
-    const id = shard!.ShardId!
+    const { stream, shard, id } = await oneShardStream()
     const table = uniqueName('kcl3-handoff-in')
     const fleet = new Fleet(stream, table)
     try {

@@ -1,5 +1,4 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
-import type { Logger, MetricsSink } from '@kinesis-ts/shared'
 import type { ResolvedConsumerConfig } from './config.js'
 import type { WorkerMetricStatsReader } from './kcl3/contracts.js'
 import type { LeaseProtocol } from './kcl3/kcl3-mode.js'
@@ -7,7 +6,7 @@ import { Kcl3WorkerCoordinator } from './kcl3/worker-coordinator.js'
 import { discoveryIntervalOf } from './kcl3/worker-mode.js'
 import type { HeldLease } from './leases/held-lease.js'
 import { LeaseCoordinator } from './leases/lease-coordinator.js'
-import type { LeaseStore } from './leases/lease-store.js'
+import type { LeaseSideOptions } from './leases/lease-side-options.js'
 
 /*
  * Step 1 of the scheduler's pipeline: which leases are this worker's. Either protocol's lease side —
@@ -18,14 +17,10 @@ import type { LeaseStore } from './leases/lease-store.js'
 /** What the scheduler needs of either protocol's lease side. */
 export type LeaseSide = Pick<LeaseCoordinator, 'held' | 'get' | 'start' | 'stopTaking' | 'release' | 'forget' | 'stop'>
 
-export interface LeaseSideContext {
+export interface LeaseSideContext
+  extends Pick<LeaseSideOptions, 'store' | 'logger' | 'metrics' | 'onAcquired' | 'onLost'> {
   readonly config: ResolvedConsumerConfig
-  readonly store: LeaseStore
   readonly dynamodb: DynamoDBClient
-  readonly logger: Logger
-  readonly metrics: MetricsSink
-  readonly onAcquired: (held: HeldLease) => void
-  readonly onLost: (held: HeldLease) => void
   /** 3.x only: the leader moves this lease to another worker. */
   readonly onHandoff: (held: HeldLease) => void
 }
@@ -43,45 +38,44 @@ export function discoveringLeaseSide(
   context: LeaseSideContext,
   workerMetrics: WorkerMetricStatsReader | undefined,
 ): LeaseSide {
-  const { config, logger, metrics } = context
+  const { config } = context
   return new Kcl3WorkerCoordinator({
-    store: context.store,
+    ...leaseSideOptionsOf(context),
     dynamodb: context.dynamodb,
-    workerId: config.workerId,
-    failoverTimeMillis: config.failoverTimeMillis,
-    renewerIntervalMillis: config.leaseRenewerIntervalMillis,
     discoveryIntervalMillis: discoveryIntervalOf(config),
-    maxLeaseRenewalThreads: config.maxLeaseRenewalThreads,
-    fenceMarginMillis: config.leaseFenceMarginMillis,
     gracefulLeaseHandoffTimeoutMillis: config.gracefulLeaseHandoffTimeoutMillis,
     workerMetricsReporterFreqInMillis: config.workerMetricsReporterFreqInMillis,
     dynamoDbRequestTimeoutMillis: config.dynamoDbRequestTimeoutMillis,
     workerMetrics,
-    logger,
-    metrics,
-    onAcquired: context.onAcquired,
-    onLost: context.onLost,
     onHandoff: context.onHandoff,
   })
 }
 
 /** KCL 2.x: the taker and stealer, with the fleet-wide expiry watch. */
 export function takingLeaseSide(context: LeaseSideContext): LeaseSide {
-  const { config, logger, metrics } = context
+  const { config } = context
   return new LeaseCoordinator({
+    ...leaseSideOptionsOf(context),
+    takerIntervalMillis: config.leaseTakerIntervalMillis,
+    expiryWatchIntervalMillis: config.leaseExpiryWatchIntervalMillis,
+    maxLeasesForWorker: config.maxLeasesForWorker,
+    maxLeasesToStealAtOneTime: config.maxLeasesToStealAtOneTime,
+  })
+}
+
+/** The options both protocols' lease sides take alike, from the config and the scheduler's callbacks. */
+function leaseSideOptionsOf(context: LeaseSideContext): LeaseSideOptions {
+  const { config } = context
+  return {
     store: context.store,
     workerId: config.workerId,
     failoverTimeMillis: config.failoverTimeMillis,
     renewerIntervalMillis: config.leaseRenewerIntervalMillis,
     maxLeaseRenewalThreads: config.maxLeaseRenewalThreads,
     fenceMarginMillis: config.leaseFenceMarginMillis,
-    takerIntervalMillis: config.leaseTakerIntervalMillis,
-    expiryWatchIntervalMillis: config.leaseExpiryWatchIntervalMillis,
-    maxLeasesForWorker: config.maxLeasesForWorker,
-    maxLeasesToStealAtOneTime: config.maxLeasesToStealAtOneTime,
-    logger,
-    metrics,
+    logger: context.logger,
+    metrics: context.metrics,
     onAcquired: context.onAcquired,
     onLost: context.onLost,
-  })
+  }
 }

@@ -1,7 +1,7 @@
 import type { ClientVersion } from './contracts.js'
 import type { CoordinatorStateStore } from './coordinator-state-store.js'
 import { type MigrationState, readMigrationState } from './migration-state.js'
-import { runEveryAfter } from './periodic.js'
+import { StoppableLoop } from './periodic.js'
 
 /** Java ClientVersionChangeMonitor: every 60 s, the first after 60 s plus up to 30 s of jitter. */
 export const CLIENT_VERSION_MONITOR_INTERVAL_MS = 60_000
@@ -28,7 +28,7 @@ export interface ClientVersionChangeMonitorOptions {
 export class ClientVersionChangeMonitor {
   readonly #options: ClientVersionChangeMonitorOptions
   #current: ClientVersion
-  #run: { readonly controller: AbortController; readonly done: Promise<void> } | undefined
+  readonly #loop = new StoppableLoop()
 
   constructor(options: ClientVersionChangeMonitorOptions) {
     this.#options = options
@@ -41,28 +41,20 @@ export class ClientVersionChangeMonitor {
 
   /** Starts the reads; they end on stop() or when `signal` aborts. */
   start(signal?: AbortSignal): void {
-    if (this.#run !== undefined) return
-    const controller = new AbortController()
-    const onAbort = () => controller.abort(signal?.reason)
-    if (signal?.aborted) onAbort()
-    else signal?.addEventListener('abort', onAbort, { once: true })
-    const interval = this.#options.intervalMs ?? CLIENT_VERSION_MONITOR_INTERVAL_MS
-    const initialDelay =
-      this.#options.initialDelayMs ?? interval + Math.floor(Math.random() * CLIENT_VERSION_MONITOR_MAX_JITTER_MS)
-    const done = runEveryAfter(
-      initialDelay,
-      interval,
-      controller.signal,
-      () => this.check(controller.signal),
+    const intervalMs = this.#options.intervalMs ?? CLIENT_VERSION_MONITOR_INTERVAL_MS
+    const initialDelayMs =
+      this.#options.initialDelayMs ?? intervalMs + Math.floor(Math.random() * CLIENT_VERSION_MONITOR_MAX_JITTER_MS)
+    this.#loop.start(
+      { initialDelayMs, intervalMs },
+      signal,
+      (loopSignal) => this.check(loopSignal),
       this.#options.onError ?? (() => {}),
-    ).finally(() => signal?.removeEventListener('abort', onAbort))
-    this.#run = { controller, done }
+    )
   }
 
   /** Ends the reads; resolves once none is in flight. */
   async stop(): Promise<void> {
-    this.#run?.controller.abort()
-    await this.#run?.done
+    await this.#loop.stop()
   }
 
   /** One read: reports a changed version. A missing item is no change (nothing to follow). */

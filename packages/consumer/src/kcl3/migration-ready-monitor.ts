@@ -1,7 +1,7 @@
 import type { LeaderDecider, WorkerMetricStats, WorkerMetricStatsReader } from './contracts.js'
 import type { CoordinatorStateStore } from './coordinator-state-store.js'
 import { type MigrationState, changeClientVersion, readMigrationState } from './migration-state.js'
-import { runEveryAfter } from './periodic.js'
+import { StoppableLoop } from './periodic.js'
 
 /** Java MigrationReadyMonitor MONITOR_INTERVAL_MILLIS and Scheduler flipTo3XStabilizerTimeInSeconds. */
 export const MIGRATION_READY_INTERVAL_MS = 60_000
@@ -71,7 +71,7 @@ export class MigrationReadyMonitor {
   readonly #nowMs: () => number
   readonly #monotonicMs: () => number
   #readySince: number | undefined
-  #run: { readonly controller: AbortController; readonly done: Promise<void> } | undefined
+  readonly #loop = new StoppableLoop()
 
   constructor(options: MigrationReadyMonitorOptions) {
     this.#options = options
@@ -81,29 +81,16 @@ export class MigrationReadyMonitor {
 
   /** The first check one interval after start, as Java. Ends on stop(), `signal`, or after the flip. */
   start(signal?: AbortSignal): void {
-    if (this.#run !== undefined) return
-    const controller = new AbortController()
-    const onAbort = () => controller.abort(signal?.reason)
-    if (signal?.aborted) onAbort()
-    else signal?.addEventListener('abort', onAbort, { once: true })
-    const interval = this.#options.intervalMs ?? MIGRATION_READY_INTERVAL_MS
-    const task = async () => {
-      const outcome = await this.check(controller.signal)
-      if (outcome === 'flipped' || outcome === 'already-moved') controller.abort()
+    const intervalMs = this.#options.intervalMs ?? MIGRATION_READY_INTERVAL_MS
+    const task = async (loopSignal: AbortSignal, end: () => void) => {
+      const outcome = await this.check(loopSignal)
+      if (outcome === 'flipped' || outcome === 'already-moved') end()
     }
-    const done = runEveryAfter(
-      interval,
-      interval,
-      controller.signal,
-      task,
-      this.#options.onError ?? (() => {}),
-    ).finally(() => signal?.removeEventListener('abort', onAbort))
-    this.#run = { controller, done }
+    this.#loop.start({ initialDelayMs: intervalMs, intervalMs }, signal, task, this.#options.onError ?? (() => {}))
   }
 
   async stop(): Promise<void> {
-    this.#run?.controller.abort()
-    await this.#run?.done
+    await this.#loop.stop()
   }
 
   /** One run of the Java monitor. */

@@ -1,8 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
-import type { Logger, MetricsSink } from '@kinesis-ts/shared'
 import type { HeldLease } from '../leases/held-lease.js'
 import { LeaseRenewer } from '../leases/lease-renewer.js'
-import type { LeaseStore } from '../leases/lease-store.js'
+import type { LeaseSideOptions } from '../leases/lease-side-options.js'
 import type { Lease } from '../leases/lease.js'
 import { runEvery } from '../loop.js'
 import type { WorkerMetricStatsReader } from './contracts.js'
@@ -11,23 +10,13 @@ import { LeaseDiscovery } from './lease-discovery.js'
 import { ThroughputMeter } from './lease-throughput.js'
 import { PeerAssignment } from './peer-assignment.js'
 
-export interface Kcl3WorkerCoordinatorOptions {
-  readonly store: LeaseStore
+export interface Kcl3WorkerCoordinatorOptions extends LeaseSideOptions {
   readonly dynamodb: DynamoDBClient
-  readonly workerId: string
-  readonly failoverTimeMillis: number
-  readonly renewerIntervalMillis: number
   readonly discoveryIntervalMillis: number
-  readonly maxLeaseRenewalThreads: number
-  readonly fenceMarginMillis: number
   readonly gracefulLeaseHandoffTimeoutMillis: number
   readonly workerMetricsReporterFreqInMillis: number
   readonly dynamoDbRequestTimeoutMillis: number
   readonly workerMetrics: WorkerMetricStatsReader | undefined
-  readonly logger: Logger
-  readonly metrics: MetricsSink
-  readonly onAcquired: (held: HeldLease) => void
-  readonly onLost: (held: HeldLease) => void
   /** The leader started a graceful handoff of this lease: its shard should shut down (checkpointing) and be released. */
   readonly onHandoff: (held: HeldLease) => void
 }
@@ -95,13 +84,7 @@ export class Kcl3WorkerCoordinator {
     const { logger } = this.#options
     let first = true
     this.#loops = [
-      runEvery(
-        this.#options.renewerIntervalMillis,
-        this.#renewing.signal,
-        // Not awaited: each lease renews on its own, and a slow one must not push the next round back.
-        async () => void this.#renewer.renewAll(),
-        (error) => logger.warn({ err: error }, 'lease renewal round failed'),
-      ),
+      this.#renewer.renewEvery(this.#options.renewerIntervalMillis, this.#renewing.signal),
       runEvery(
         this.#options.discoveryIntervalMillis,
         this.#taking.signal,

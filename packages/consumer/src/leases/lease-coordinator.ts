@@ -1,9 +1,8 @@
-import type { Logger, MetricsSink } from '@kinesis-ts/shared'
 import { pause, runEvery } from '../loop.js'
 import { METRICS } from '../metrics.js'
 import type { HeldLease } from './held-lease.js'
 import { LeaseRenewer } from './lease-renewer.js'
-import type { LeaseStore } from './lease-store.js'
+import type { LeaseSideOptions } from './lease-side-options.js'
 import { ExpiryTracker, planLeaseTaking } from './lease-taker.js'
 import type { Lease } from './lease.js'
 import { ScheduledTakes, nextWatchSlot, watchTurns } from './watch-schedule.js'
@@ -19,13 +18,7 @@ const STALLED_RENEWAL_INTERVALS = 1.5
  */
 const ARMED_FAILOVER_SHARE = 0.9
 
-export interface LeaseCoordinatorOptions {
-  readonly store: LeaseStore
-  readonly workerId: string
-  readonly failoverTimeMillis: number
-  readonly renewerIntervalMillis: number
-  readonly maxLeaseRenewalThreads: number
-  readonly fenceMarginMillis: number
+export interface LeaseCoordinatorOptions extends LeaseSideOptions {
   readonly takerIntervalMillis: number
   /**
    * The fleet's expiry watch: some worker runs an eventually consistent scan for expired, released or
@@ -34,10 +27,6 @@ export interface LeaseCoordinatorOptions {
   readonly expiryWatchIntervalMillis: number
   readonly maxLeasesForWorker: number
   readonly maxLeasesToStealAtOneTime: number
-  readonly logger: Logger
-  readonly metrics: MetricsSink
-  readonly onAcquired: (held: HeldLease) => void
-  readonly onLost: (held: HeldLease) => void
 }
 
 /**
@@ -105,13 +94,7 @@ export class LeaseCoordinator {
   start(): void {
     const { logger } = this.#options
     this.#loops = [
-      runEvery(
-        this.#options.renewerIntervalMillis,
-        this.#renewing.signal,
-        // Not awaited: each lease renews on its own, and a slow one must not push the next round back.
-        async () => void this.#renewer.renewAll(),
-        (error) => logger.warn({ err: error }, 'lease renewal round failed'),
-      ),
+      this.#renewer.renewEvery(this.#options.renewerIntervalMillis, this.#renewing.signal),
       runEvery(
         this.#options.takerIntervalMillis,
         this.#taking.signal,

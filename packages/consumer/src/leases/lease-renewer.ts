@@ -1,5 +1,6 @@
 import type { Logger, MetricsSink } from '@kinesis-ts/shared'
 import pLimit, { type LimitFunction } from 'p-limit'
+import { runEvery } from '../loop.js'
 import { METRICS } from '../metrics.js'
 import { HeldLease } from './held-lease.js'
 import type { LeaseStore } from './lease-store.js'
@@ -85,6 +86,17 @@ export class LeaseRenewer {
 
   get keys(): Set<string> {
     return new Set(this.#held.keys())
+  }
+
+  /** The renewal loop both lease sides run: renewAll every `intervalMillis` until `signal` aborts. */
+  renewEvery(intervalMillis: number, signal: AbortSignal): Promise<void> {
+    return runEvery(
+      intervalMillis,
+      signal,
+      // Not awaited: each lease renews on its own, and a slow one must not push the next round back.
+      async () => void this.renewAll(),
+      (error) => this.#options.logger.warn({ err: error }, 'lease renewal round failed'),
+    )
   }
 
   /** Starts a renewal of every held lease that has none in flight; resolves when those started now end. */
