@@ -12,7 +12,7 @@ import { leaderLockFixture } from './support/leader-lock-fixture.js'
  * on a stepped clock: only the DynamoDB calls are real, so the waits are exact and the tests short.
  */
 
-const { dynamodb, leaseTable, proxied, rawLock, startedLock } = leaderLockFixture('kcl3-fast-lock')
+const { dynamodb, leaseTable, ownClient, proxied, rawLock, startedLock } = leaderLockFixture('kcl3-fast-lock')
 
 const JAVA_LEASE = 120_000
 const JAVA_HEARTBEAT = 30_000
@@ -102,8 +102,7 @@ describe('DynamoDbLeaderLock with a fast lease (issue 17)', () => {
     const clock = steppedClock()
     const winner = lock(table, 'ts-winner', { now: clock.now })
     // The loser's PutItem is sent only after the winner acquired: its read saw no lock, its write fails.
-    const racing = createDynamoDBClient(clientOptions(endpoints().dynamodb))
-    cleanups.push(() => racing.destroy())
+    const racing = ownClient()
     let raced = false
     racing.middlewareStack.add(
       (next, context) => async (args) => {

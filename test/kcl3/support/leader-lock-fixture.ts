@@ -37,6 +37,12 @@ export function leaderLockFixture(tablePrefix: string) {
       })
       return { proxy, client }
     },
+    /** A client of its own (for middleware a test adds), destroyed after the file's tests. */
+    ownClient(): DynamoDBClient {
+      const client = createDynamoDBClient(clientOptions(endpoints().dynamodb))
+      cleanups.push(() => client.destroy())
+      return client
+    },
     /** A lock, started, and stopped after the file's tests. */
     startedLock(options: DynamoDbLeaderLockOptions): DynamoDbLeaderLock {
       const created = new DynamoDbLeaderLock(options)
