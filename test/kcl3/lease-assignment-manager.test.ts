@@ -73,6 +73,32 @@ function renewers(tableName: string, leases: LeaseStore, workerIds: string[], si
   return { crash: (id: string) => crashed.add(id), lastRenewal, done: loop }
 }
 
+/**
+ * Runs `manager` beside live renewers of w1 and w2, crashes w2 and waits for all its leases to be
+ * w1's; returns how long after w2's last renewal (one in flight at the crash may still land) that was.
+ */
+async function crashW2UntilMoved(
+  f: Awaited<ReturnType<typeof fleet>>,
+  manager: ReturnType<Awaited<ReturnType<typeof fleet>>['manager']>,
+  controller: AbortController,
+  total: number,
+): Promise<number> {
+  const live = renewers(f.tableName, f.leases, ['w1', 'w2'], controller.signal)
+  const running = manager.run(controller.signal)
+  try {
+    await expect.poll(() => live.lastRenewal.has('w2'), { timeout: 5_000 }).toBe(true)
+    live.crash('w2')
+    await expect.poll(f.owners, { timeout: FAILOVER + 5_000, interval: 20 }).toEqual({ w1: total })
+    const resumedAfter = performance.now() - live.lastRenewal.get('w2')!
+    // Expiry needs failoverTimeMillis without a counter change as the leader sees it.
+    expect(resumedAfter).toBeGreaterThanOrEqual(FAILOVER - 50)
+    return resumedAfter
+  } finally {
+    controller.abort()
+    await Promise.all([running, live.done])
+  }
+}
+
 describe('LeaseAssignmentManager on dynalite (kcl3-protocol §7)', () => {
   it('as leader only, assigns unassigned leases to workers with fresh metrics, never to a stale one', async () => {
     const f = await fleet(6)
@@ -100,23 +126,10 @@ describe('LeaseAssignmentManager on dynalite (kcl3-protocol §7)', () => {
     const manager = f.manager({ leaseAssignmentIntervalMillis: 60_000 })
     await manager.runOnce(controller.signal)
     expect(await f.owners()).toEqual({ w1: 2, w2: 2 })
-    const live = renewers(f.tableName, f.leases, ['w1', 'w2'], controller.signal)
-    const running = manager.run(controller.signal)
-    try {
-      await expect.poll(() => live.lastRenewal.has('w2'), { timeout: 5_000 }).toBe(true)
-      live.crash('w2')
-      await expect.poll(f.owners, { timeout: FAILOVER + 5_000, interval: 20 }).toEqual({ w1: 4 })
-      // Measured from w2's last renewal (one in flight at the crash may still land).
-      const resumedAfter = performance.now() - live.lastRenewal.get('w2')!
-      // Expiry needs failoverTimeMillis without a counter change as the leader sees it.
-      expect(resumedAfter).toBeGreaterThanOrEqual(FAILOVER - 50)
-      console.info(
-        `crashed worker's leases reassigned ${Math.round(resumedAfter)} ms after its last renewal (failover ${FAILOVER} ms)`,
-      )
-    } finally {
-      controller.abort()
-      await Promise.all([running, live.done])
-    }
+    const resumedAfter = await crashW2UntilMoved(f, manager, controller, 4)
+    console.info(
+      `crashed worker's leases reassigned ${Math.round(resumedAfter)} ms after its last renewal (failover ${FAILOVER} ms)`,
+    )
   })
 
   it("moves a crashed worker's leases within the watch although the last full run saw no worker's metrics yet", async () => {
@@ -135,20 +148,9 @@ describe('LeaseAssignmentManager on dynalite (kcl3-protocol §7)', () => {
     await manager.runOnce(controller.signal)
     await f.report('w1', 10)
     await f.report('w2', 10)
-    const live = renewers(f.tableName, f.leases, ['w1', 'w2'], controller.signal)
-    const running = manager.run(controller.signal)
-    try {
-      await expect.poll(() => live.lastRenewal.has('w2'), { timeout: 5_000 }).toBe(true)
-      live.crash('w2')
-      // Before the fix they waited for the next full run, 60 s away.
-      await expect.poll(f.owners, { timeout: FAILOVER + 5_000, interval: 20 }).toEqual({ w1: 4 })
-      const resumedAfter = performance.now() - live.lastRenewal.get('w2')!
-      expect(resumedAfter).toBeGreaterThanOrEqual(FAILOVER - 50)
-      console.info(`reassigned ${Math.round(resumedAfter)} ms after the crashed worker's last renewal`)
-    } finally {
-      controller.abort()
-      await Promise.all([running, live.done])
-    }
+    // Before the fix they waited for the next full run, 60 s away (the poll gives up after failover + 5 s).
+    const resumedAfter = await crashW2UntilMoved(f, manager, controller, 4)
+    console.info(`reassigned ${Math.round(resumedAfter)} ms after the crashed worker's last renewal`)
   })
 
   it('assigns an unassigned lease within the watch although the last full run saw no worker metrics yet', async () => {
