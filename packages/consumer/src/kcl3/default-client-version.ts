@@ -1,7 +1,7 @@
-import { type DynamoDBClient, ScanCommand, type ScanCommandOutput } from '@aws-sdk/client-dynamodb'
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { CONSUMER_DEFAULTS as D } from '../defaults.js'
+import { LeaseStore } from '../leases/lease-store.js'
 import type { CoordinatorStateStore } from './coordinator-state-store.js'
-import { boundedSend, s } from './dynamo-calls.js'
 import { leaseOwnerIndexStatus } from './lease-owner-index.js'
 import { type ClientVersionConfig, readMigrationState } from './migration-state.js'
 
@@ -58,37 +58,9 @@ export async function defaultClientVersionConfig(
   const index = await leaseOwnerIndexStatus(dynamodb, leaseTableName, timeoutMs, signal)
   // Any status: an index still being built is a 3.x table being created, or a migration under way.
   if (index === 'MISSING') return { config: 'compatibleWith2xPhase1', reason: 'kcl2-table' }
-  if (await holdsAnyLease(dynamodb, leaseTableName, timeoutMs, signal)) {
+  // The lease store's one paginated Scan; once, at start-up, on a table that has the index but no state.
+  if ((await new LeaseStore(dynamodb, leaseTableName, timeoutMs).listLeases(signal)).length > 0) {
     return { config: 'compatibleWith2xPhase1', reason: 'leases-without-migration-state' }
   }
   return { config: D.clientVersionConfig, reason: 'lease-owner-index' }
-}
-
-/** Whether the table holds a lease item (entityType missing or LEASE), read consistently, page by page. */
-async function holdsAnyLease(
-  dynamodb: DynamoDBClient,
-  table: string,
-  timeoutMs: number,
-  signal: AbortSignal | undefined,
-): Promise<boolean> {
-  let start: ScanCommandOutput['LastEvaluatedKey']
-  do {
-    const page = await boundedSend<ScanCommandOutput>(
-      dynamodb,
-      'Scan',
-      new ScanCommand({
-        TableName: table,
-        ConsistentRead: true,
-        ProjectionExpression: 'leaseKey',
-        FilterExpression: 'attribute_not_exists(entityType) OR entityType = :lease',
-        ExpressionAttributeValues: { ':lease': s('LEASE') },
-        ExclusiveStartKey: start,
-      }),
-      timeoutMs,
-      signal,
-    )
-    if ((page.Items ?? []).length > 0) return true
-    start = page.LastEvaluatedKey
-  } while (start !== undefined)
-  return false
 }
