@@ -24,6 +24,8 @@ export interface PendingUserRecord {
   readonly data: Uint8Array
   /** data.length, without making a view. */
   readonly dataLength: number
+  /** Copies its data into `out` at `offset` (no view made); returns the offset after it. */
+  writeDataTo(out: Uint8Array, offset: number): number
   /** data + partition key (+ encoded headers), as counted against maxBufferedBytes. */
   readonly bytes: number
   /** Its headers as KPL tags (undefined: none): such a record only ever goes inside an aggregate. */

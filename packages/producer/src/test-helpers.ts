@@ -48,6 +48,10 @@ export function testUser(
     partitionKeySlot: entry,
     data,
     dataLength: data.length,
+    writeDataTo: (out, offset) => {
+      out.set(data, offset)
+      return offset + data.length
+    },
     bytes: size + Buffer.byteLength(partitionKey) + (tags?.length ?? 0),
     tags,
     target: options.target ?? testTarget,

@@ -10,6 +10,13 @@ export interface AggregationInput {
   readonly explicitHashKey?: string | undefined
   readonly data: Uint8Array
   /**
+   * With `writeDataTo`: the length of `data`, and the builder never reads `data` (a holder of bytes
+   * in a shared buffer would make a view object per read).
+   */
+  readonly dataLength?: number
+  /** Copies the record's data into `out` at `offset` and returns the offset after it. */
+  writeDataTo?(out: Uint8Array, offset: number): number
+  /**
    * The caller's own slot for `partitionKey` (its `key` must be `partitionKey`), e.g. the
    * HashKeyCache entry: the builder then skips its own key lookup and UTF-8 measuring.
    */
@@ -28,19 +35,19 @@ const NO_EXPLICIT_HASH_KEY = -1
 export class AggregateBuilder {
   readonly #partitionKeys = new KeyTable()
   readonly #explicitHashKeys = new KeyTable()
+  // The first #count entries of each are the aggregate's records. They keep their capacity between
+  // aggregates: truncating an array in V8 frees its backing store, to be regrown per aggregate.
   readonly #partitionKeyIndexes: number[] = []
   readonly #explicitHashKeyIndexes: number[] = []
-  readonly #data: Uint8Array[] = []
-  readonly #tags: (Uint8Array | undefined)[] = []
+  readonly #records: (AggregationInput | undefined)[] = []
+  #count = 0
   #bodyBytes = 0
   #pendingPartitionKey: KeySlot | undefined
   #pendingExplicitHashKey: KeySlot | undefined
-  /** `record.data` as #growth read it: a record's `data` may be a getter making a view per read. */
-  #pendingData: Uint8Array | undefined
 
   /** User records added so far. */
   get count(): number {
-    return this.#data.length
+    return this.#count
   }
 
   /** Exact size of `build()`'s output now. */
@@ -55,7 +62,7 @@ export class AggregateBuilder {
 
   /** Adds `record` if the aggregate then stays within `maxBytes` bytes and `maxCount` records. */
   tryAdd(record: AggregationInput, maxBytes: number, maxCount = Number.POSITIVE_INFINITY): boolean {
-    if (this.#data.length >= maxCount) return false
+    if (this.#count >= maxCount) return false
     const growth = this.#growth(record)
     if (this.size + growth > maxBytes) return false
     this.#append(record, growth)
@@ -74,13 +81,14 @@ export class AggregateBuilder {
     for (let i = 0; i < MAGIC_LENGTH; i++) out[i] = KPL_MAGIC[i]!
     let offset = this.#partitionKeys.write(out, MAGIC_LENGTH, Tags.partitionKeyTable)
     offset = this.#explicitHashKeys.write(out, offset, Tags.explicitHashKeyTable)
-    for (let i = 0; i < this.#data.length; i++) {
-      const data = this.#data[i]!
+    for (let i = 0; i < this.#count; i++) {
+      const record = this.#records[i]!
       const pkIndex = this.#partitionKeyIndexes[i]!
       const ehkIndex = this.#explicitHashKeyIndexes[i]!
-      const tags = this.#tags[i]
+      const tags = record.tags
+      const dataLength = dataLengthOf(record)
       out[offset++] = Tags.record
-      offset = writeVarint(out, offset, recordBodyLength(pkIndex, ehkIndex, data.length, tags))
+      offset = writeVarint(out, offset, recordBodyLength(pkIndex, ehkIndex, dataLength, tags))
       out[offset++] = Tags.recordPartitionKeyIndex
       offset = writeVarint(out, offset, pkIndex)
       if (ehkIndex !== NO_EXPLICIT_HASH_KEY) {
@@ -88,8 +96,8 @@ export class AggregateBuilder {
         offset = writeVarint(out, offset, ehkIndex)
       }
       out[offset++] = Tags.recordData
-      offset = writeVarint(out, offset, data.length)
-      offset = copyBytes(out, offset, data)
+      offset = writeVarint(out, offset, dataLength)
+      offset = record.writeDataTo === undefined ? copyBytes(out, offset, record.data) : record.writeDataTo(out, offset)
       if (tags !== undefined) offset = copyBytes(out, offset, tags)
     }
     const digest = hash('md5', out.subarray(MAGIC_LENGTH, offset), 'buffer') as unknown as Buffer
@@ -106,11 +114,9 @@ export class AggregateBuilder {
   reset(): void {
     this.#partitionKeys.clear()
     this.#explicitHashKeys.clear()
-    // Truncate rather than replace: the arrays keep their capacity for the next aggregate.
-    this.#partitionKeyIndexes.length = 0
-    this.#explicitHashKeyIndexes.length = 0
-    this.#data.length = 0
-    this.#tags.length = 0
+    // The records go (nothing here keeps them alive); the arrays keep their capacity.
+    for (let i = 0; i < this.#count; i++) this.#records[i] = undefined
+    this.#count = 0
     this.#bodyBytes = 0
   }
 
@@ -120,7 +126,7 @@ export class AggregateBuilder {
     let pkIndex = this.#partitionKeys.indexOf(pkSlot)
     let growth = 0
     if (pkIndex < 0) {
-      pkIndex = this.#partitionKeys.slots.length
+      pkIndex = this.#partitionKeys.size
       growth += delimitedFieldLength(pkSlot.byteLength)
     }
     let ehkSlot: KeySlot | undefined
@@ -129,33 +135,34 @@ export class AggregateBuilder {
       ehkSlot = this.#explicitHashKeys.slotFor(record.explicitHashKey)
       ehkIndex = this.#explicitHashKeys.indexOf(ehkSlot)
       if (ehkIndex < 0) {
-        ehkIndex = this.#explicitHashKeys.slots.length
+        ehkIndex = this.#explicitHashKeys.size
         growth += delimitedFieldLength(ehkSlot.byteLength)
       }
     }
-    const data = record.data
     this.#pendingPartitionKey = pkSlot
     this.#pendingExplicitHashKey = ehkSlot
-    this.#pendingData = data
-    return growth + delimitedFieldLength(recordBodyLength(pkIndex, ehkIndex, data.length, record.tags))
+    return growth + delimitedFieldLength(recordBodyLength(pkIndex, ehkIndex, dataLengthOf(record), record.tags))
   }
 
   #append(record: AggregationInput, growth: number): void {
     const pkSlot = this.#pendingPartitionKey!
     if (this.#partitionKeys.indexOf(pkSlot) < 0) this.#partitionKeys.add(pkSlot)
-    this.#partitionKeyIndexes.push(pkSlot.index)
+    const i = this.#count++
+    this.#partitionKeyIndexes[i] = pkSlot.index
     const ehkSlot = this.#pendingExplicitHashKey
     if (ehkSlot === undefined) {
-      this.#explicitHashKeyIndexes.push(NO_EXPLICIT_HASH_KEY)
+      this.#explicitHashKeyIndexes[i] = NO_EXPLICIT_HASH_KEY
     } else {
       if (this.#explicitHashKeys.indexOf(ehkSlot) < 0) this.#explicitHashKeys.add(ehkSlot)
-      this.#explicitHashKeyIndexes.push(ehkSlot.index)
+      this.#explicitHashKeyIndexes[i] = ehkSlot.index
     }
-    this.#data.push(this.#pendingData!)
-    this.#pendingData = undefined
-    this.#tags.push(record.tags)
+    this.#records[i] = record
     this.#bodyBytes += growth
   }
+}
+
+function dataLengthOf(record: AggregationInput): number {
+  return record.writeDataTo === undefined ? record.data.length : record.dataLength!
 }
 
 function recordBodyLength(pkIndex: number, ehkIndex: number, dataLength: number, tags: Uint8Array | undefined): number {
@@ -182,7 +189,7 @@ export function soleAggregateSize(
     AGGREGATE_OVERHEAD +
     delimitedFieldLength(partitionKeyBytes) +
     (explicitHashKeyBytes === undefined ? 0 : delimitedFieldLength(explicitHashKeyBytes)) +
-    delimitedFieldLength(recordBodyLength(0, ehkIndex, record.data.length, record.tags))
+    delimitedFieldLength(recordBodyLength(0, ehkIndex, dataLengthOf(record), record.tags))
   )
 }
 

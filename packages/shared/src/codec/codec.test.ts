@@ -289,3 +289,35 @@ describe('codec properties', () => {
     )
   })
 })
+
+describe('AggregateBuilder with inputs that write their own data', () => {
+  /** An input whose bytes live in `pool` at `offset`; reading its `data` fails the test. */
+  const pooled = (partitionKey: string, pool: Uint8Array, offset: number, length: number): AggregationInput => ({
+    partitionKey,
+    get data(): Uint8Array {
+      throw new Error('data read although writeDataTo was given')
+    },
+    dataLength: length,
+    writeDataTo: (out, at) => {
+      out.set(pool.subarray(offset, offset + length), at)
+      return at + length
+    },
+  })
+
+  it('encodes the same bytes as inputs holding their data, across reuse of the builder', () => {
+    const pool = Uint8Array.from({ length: 600 }, (_, i) => i % 251)
+    const builder = new AggregateBuilder()
+    for (const lengths of [[0, 1, 200], [300, 5], [599]]) {
+      let offset = 0
+      const plain: AggregationInput[] = []
+      for (const [i, length] of lengths.entries()) {
+        expect(builder.tryAdd(pooled(`k${i}`, pool, offset, length), 1_000_000)).toBe(true)
+        plain.push({ partitionKey: `k${i}`, data: pool.slice(offset, offset + length) })
+        offset += length
+      }
+      expect(builder.size).toBe(encodeAggregated(plain).length)
+      expect(builder.build()).toEqual(encodeAggregated(plain))
+      builder.reset()
+    }
+  })
+})

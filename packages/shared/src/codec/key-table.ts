@@ -31,8 +31,12 @@ export class KeyTable {
   #old = new Map<string, KeySlot>()
   readonly #maxRemembered: number
   #generation = nextGeneration++
-  /** Keys of the current aggregate, in index order. */
-  readonly slots: KeySlot[] = []
+  /**
+   * Keys of the current aggregate, in index order: the first `size` entries. Kept at capacity between
+   * aggregates (truncating an array in V8 frees its backing store, to be regrown per aggregate).
+   */
+  readonly #slots: KeySlot[] = []
+  #size = 0
 
   constructor(maxRemembered = 16_384) {
     this.#maxRemembered = maxRemembered
@@ -55,21 +59,27 @@ export class KeyTable {
     return slot.generation === this.#generation ? slot.index : -1
   }
 
+  /** Keys in the current aggregate. */
+  get size(): number {
+    return this.#size
+  }
+
   add(slot: KeySlot): void {
     slot.generation = this.#generation
-    slot.index = this.slots.length
-    this.slots.push(slot)
+    slot.index = this.#size
+    this.#slots[this.#size++] = slot
   }
 
   /** Starts a new aggregate. */
   clear(): void {
     this.#generation = nextGeneration++
-    this.slots.length = 0
+    this.#size = 0
   }
 
   write(out: Buffer, start: number, tag: number): number {
     let offset = start
-    for (const slot of this.slots) {
+    for (let i = 0; i < this.#size; i++) {
+      const slot = this.#slots[i]!
       out[offset++] = tag
       offset = writeVarint(out, offset, slot.byteLength)
       offset = writeUtf8(out, offset, slot.key, slot.byteLength)
