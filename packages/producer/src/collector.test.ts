@@ -145,7 +145,7 @@ describe('Collector', () => {
     expect(lane.queue.size).toBe(30_000 - record.users.length)
   })
 
-  it('an aggregate grows to the bytes the rate limiter allows now, and no further', () => {
+  it('an aggregate grows to the bytes the rate limiter allows now; short of tokens, a lane waits for a quarter second of them', () => {
     // 5%: 52,428 bytes/s and a bucket of one second.
     const { collector, add } = setUp({}, 5)
     const lane = add('a', users(2000, 100))
@@ -155,11 +155,13 @@ describe('Collector', () => {
     lane.inFlight--
     const held = collector.take(0)
     expect(held.batch).toBeUndefined()
-    expect(held.wakeAt).toBeGreaterThan(0)
-    // 200 ms later: a fifth of a second's bytes.
-    const second = collector.take(200).batch!.records[0]!
-    expect(second.bytes).toBeLessThanOrEqual(10_486 + (52_428 - first.bytes))
-    expect(second.bytes).toBeGreaterThan(10_486 - 110)
+    // A quarter second's bytes (13,107) are back a little before 250 ms: woken on the 50 ms grid.
+    expect(held.wakeAt).toBe(250)
+    // Not a sliver sooner, also when something else drains meanwhile (a response).
+    expect(collector.take(200).batch).toBeUndefined()
+    const second = collector.take(250).batch!.records[0]!
+    expect(second.bytes).toBeLessThanOrEqual(13_107 + (52_428 - first.bytes))
+    expect(second.bytes).toBeGreaterThan(13_107 - 110)
   })
 
   it('without preserveOrder, waits for a whole aggregate of rate tokens instead of sending a sliver', () => {

@@ -24,6 +24,8 @@ export class ShardLane {
   lastFailureAt = Number.NEGATIVE_INFINITY
   /** Not to send before this (the backoff after a failed try). */
   notBefore = Number.NEGATIVE_INFINITY
+  /** Not to send before this either: when its rate limiter has the tokens it waits for (see Collector). */
+  tokensAt = Number.NEGATIVE_INFINITY
   /** Its shard is no longer open (a split or merge): it takes no new records and goes once idle. */
   retired = false
 

@@ -43,6 +43,11 @@ export class ShardRateLimiter {
     this.#succeededAt = now
   }
 
+  /** Bytes per second it lets through now (the configured rate times factor). */
+  get bytesPerSecond(): number {
+    return this.#maxBytes * this.#factor
+  }
+
   /** Current share of the configured rate (1 = full rate). */
   get factor(): number {
     return this.#factor
