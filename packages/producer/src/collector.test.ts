@@ -155,13 +155,14 @@ describe('Collector', () => {
     lane.inFlight--
     const held = collector.take(0)
     expect(held.batch).toBeUndefined()
-    // A quarter second's bytes (13,107) are back a little before 250 ms: woken on the 50 ms grid.
-    expect(held.wakeAt).toBe(250)
+    // A quarter second's bytes (13,107) are back a little before 250 ms: woken on the grid of
+    // recordMaxBufferedTime (100 ms), at 300 ms, with 300 ms of tokens (15,728 bytes).
+    expect(held.wakeAt).toBe(300)
     // Not a sliver sooner, also when something else drains meanwhile (a response).
-    expect(collector.take(200).batch).toBeUndefined()
-    const second = collector.take(250).batch!.records[0]!
-    expect(second.bytes).toBeLessThanOrEqual(13_107 + (52_428 - first.bytes))
-    expect(second.bytes).toBeGreaterThan(13_107 - 110)
+    expect(collector.take(250).batch).toBeUndefined()
+    const second = collector.take(300).batch!.records[0]!
+    expect(second.bytes).toBeLessThanOrEqual(15_728 + (52_428 - first.bytes))
+    expect(second.bytes).toBeGreaterThan(15_728 - 110)
   })
 
   it('without preserveOrder, waits for a whole aggregate of rate tokens instead of sending a sliver', () => {

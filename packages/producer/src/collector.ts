@@ -4,10 +4,8 @@ import type { Lanes, ShardLane } from './lanes.js'
 import type { KinesisRecord, PendingUserRecord } from './pending.js'
 import type { ShardRateLimiter } from './rate-limiter.js'
 
-/** Grid of the wake-ups of lanes waiting for rate tokens (see #rateWakeAt). */
-const RATE_WAKE_GRID_MS = 50
-/** With preserveOrder, a lane short of rate tokens waits for this long's worth (see #wantedTokens). */
-const ORDERED_TOKEN_WAIT_SECONDS = 0.25
+/** A lane short of rate tokens waits for this long's worth (see #wantedTokens). */
+const TOKEN_WAIT_SECONDS = 0.25
 
 export interface CollectorOptions {
   readonly preserveOrder: boolean
@@ -180,37 +178,34 @@ export class Collector {
 
   /**
    * Rate tokens a lane short of them waits for before it sends: never less than its head's, and up to
-   * all it holds, as much as a chunk: an aggregate (`aggregationMaxSize`), or with preserveOrder a
-   * quarter second of the shard's rate. Sending whatever sliver of tokens had refilled made small
-   * aggregates, more entries and requests per byte (each with its fixed cost: the SDK's stack,
-   * signing, a socket write), and more of them throttled. A lane with tokens to spare does not wait:
-   * this only spaces the requests of a shard already at its limit, whose records wait anyway.
-   * Measured at 80 ms round trips, 300k × 100 B, 2,000 keys: without preserveOrder, sending slivers
-   * made 1,258 entries in 286 requests, 93 refused over the shard limit, waiting for an aggregate 959
-   * entries in 163; with preserveOrder, one record's tokens made about 300 requests of one entry
-   * each, a quarter second's about 80 (with the wake grid below), 7.3 → 5.8 µs of CPU per record, at
-   * the same records/s.
+   * all it holds, as much as a quarter second of the shard's rate (without preserveOrder, at least a
+   * whole aggregate's). Sending whatever sliver of tokens had refilled made small aggregates, more
+   * entries and requests per byte (each with its fixed cost: the SDK's stack, signing, a socket
+   * write), and more of them throttled. A lane with tokens to spare does not wait: this only spaces
+   * the requests of a shard already at its limit, whose records wait anyway. Measured at 80 ms round
+   * trips, 300k × 100 B, 2,000 keys, with the wake grid below: preserveOrder about 300 requests of
+   * one entry each before, about 80 after, 7.3 → 5.8 µs of CPU per record; without it, 390 requests
+   * → 120, 8.1 → 5.7 µs; the same records/s.
    */
   #wantedTokens(lane: ShardLane, head: PendingUserRecord, aggregate: boolean, limiter: ShardRateLimiter): number {
     if (!aggregate) return head.bytes
+    const quarterSecond = limiter.bytesPerSecond * TOKEN_WAIT_SECONDS
     const chunk = this.#options.preserveOrder
-      ? limiter.bytesPerSecond * ORDERED_TOKEN_WAIT_SECONDS
-      : this.#options.aggregationMaxSize
+      ? quarterSecond
+      : Math.max(quarterSecond, this.#options.aggregationMaxSize)
     return Math.max(head.bytes, Math.min(lane.queue.bytes, chunk))
   }
 
   /**
-   * When a lane waiting for rate tokens until `at` may go, and is woken: on a 50 ms grid (about the
-   * time a shard at 1 MiB/s takes to refill one 50 KiB aggregate). Lanes became ready one at a time,
-   * each in a request of its own; lanes whose tokens are back within the same 50 ms now share one,
-   * and a response in between does not send a lane early in a request of its own. Measured at 80 ms
-   * round trips, 2,000 keys, preserveOrder: false: 75k × 1 KiB, 1,346 requests before, 1,125 on a
-   * 20 ms grid, 933 on 50 ms; 300k × 100 B, 594, 464 and 378, and about 200 once responses no longer
-   * sent waiting lanes early. The tokens keep coming meanwhile, so the rate is not lower; a record
-   * waits at most 50 ms longer.
+   * When a lane waiting for rate tokens until `at` may go, and is woken: on a grid of
+   * `recordMaxBufferedTime` (100 ms by default), so a record at the rate limit waits at most that much
+   * longer. Lanes became ready one at a time, each in a request of its own; lanes whose tokens are back
+   * within the same step now share one, and a response in between does not send a lane early in a
+   * request of its own. The tokens keep coming meanwhile, so the rate is not lower.
    */
   #rateWakeAt(at: number): number {
-    return Math.ceil(at / RATE_WAKE_GRID_MS) * RATE_WAKE_GRID_MS
+    const grid = this.#options.recordMaxBufferedTime
+    return grid < 1 ? at : Math.ceil(at / grid) * grid
   }
 
   #due(lane: ShardLane, head: PendingUserRecord, now: number, flushGeneration: number): boolean {
