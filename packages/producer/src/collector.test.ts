@@ -176,13 +176,30 @@ describe('Collector', () => {
     const held = collector.take(0)
     expect(held.batch).toBeUndefined()
     // The tokens of a whole aggregate are back in a little under a second, not at once; the wake-up
-    // is on the 50 ms grid that lets lanes ready at about the same time share a request.
+    // is on the grid of recordMaxBufferedTime that lets lanes ready at about the same time share a request.
     expect(held.wakeAt).toBeGreaterThan(900)
     expect(held.wakeAt).toBeLessThanOrEqual(1_000)
-    expect(held.wakeAt % 50).toBe(0)
+    expect(held.wakeAt % 100).toBe(0)
     const second = collector.take(held.wakeAt).batch!
     expect(second.records).toHaveLength(1)
     expect(second.records[0]!.bytes).toBeGreaterThan(51_200 - 110)
+  })
+
+  it('without preserveOrder, a lane at its rate limit sends what its tokens allow as one aggregate of up to 1 MiB; one with tokens to spare, aggregates of aggregationMaxSize', () => {
+    // 150%: 1.5 MiB of tokens in a full bucket.
+    const limited = setUp({ preserveOrder: false }, 150)
+    limited.add('a', users(30_000, 100, (i) => `k${i % 2000}`))
+    const [first, second] = limited.collector.take(0).batch!.records
+    expect(first!.bytes).toBeLessThanOrEqual(1024 * 1024)
+    expect(first!.bytes).toBeGreaterThan(1024 * 1024 - 110)
+    // The other half MiB of tokens, in one more aggregate.
+    expect(second!.bytes).toBeGreaterThan(512 * 1024 - 110)
+
+    const spare = setUp({ preserveOrder: false }, 150)
+    spare.add('a', users(5_000, 100, (i) => `k${i % 2000}`))
+    const batch = spare.collector.take(0).batch!
+    expect(batch.records.length).toBeGreaterThan(5)
+    expect(batch.records.every((r) => r.bytes <= 51_200)).toBe(true)
   })
 
   it('fails records at a shard head whose recordTtl has passed, in order, and sends the rest', () => {

@@ -55,20 +55,27 @@ export interface Batch {
  * while no two have the same partition key, as records of different keys promise each other nothing.
  *
  * Without `preserveOrder` (the KPL's way) a lane sends as many aggregates of up to
- * `aggregationMaxSize` as fit, and may have several requests in flight.
+ * `aggregationMaxSize` as fit, and may have several requests in flight; but a lane at its rate limit,
+ * holding more than its tokens allow, sends what they allow as one aggregate of up to 1 MiB: the
+ * shard's bytes carry more user records when each key is in one key table per 1 MiB rather than per
+ * 50 KiB (with 2,000 hot keys of 100 B records, about 6% more), in fewer entries.
  */
 export class Collector {
   readonly #options: CollectorOptions
   readonly #deps: CollectorDeps
   /** Largest aggregate a lane sends at once (see the class comment). */
   readonly #aggregateMaxBytes: number
+  /** Largest aggregate of what waited: up to Kinesis's 1 MiB record limit (see the class comment). */
+  readonly #grownAggregateMaxBytes: number
 
   constructor(options: CollectorOptions, deps: CollectorDeps) {
     this.#options = options
     this.#deps = deps
-    this.#aggregateMaxBytes = options.preserveOrder
-      ? Math.max(options.aggregationMaxSize, Math.min(PRODUCER_LIMITS.maxAggregateBytes, options.collectionMaxSize))
-      : options.aggregationMaxSize
+    this.#grownAggregateMaxBytes = Math.max(
+      options.aggregationMaxSize,
+      Math.min(PRODUCER_LIMITS.maxAggregateBytes, options.collectionMaxSize),
+    )
+    this.#aggregateMaxBytes = options.preserveOrder ? this.#grownAggregateMaxBytes : options.aggregationMaxSize
   }
 
   /** Whether the lane holds enough to go now without waiting for its buffering time. */
@@ -143,6 +150,7 @@ export class Collector {
         if (next === undefined || keys?.has(next.partitionKey)) break
         // A record too big for an aggregate goes alone, in whatever room the request has.
         let rawBudget = o.collectionMaxSize - bytes
+        let aggregateMaxBytes = this.#aggregateMaxBytes
         if (lane.limiter !== undefined) {
           const wanted = this.#wantedTokens(lane, next, aggregate, lane.limiter)
           const allowed = lane.limiter.allowance(wanted, now)
@@ -152,8 +160,11 @@ export class Collector {
             break
           }
           rawBudget = Math.min(rawBudget, allowed)
+          // At its rate limit (it holds more than its tokens allow), a lane sends what it may as one
+          // aggregate: the same bytes in fewer entries, each key once (see the class comment).
+          if (lane.queue.bytes > allowed) aggregateMaxBytes = this.#grownAggregateMaxBytes
         }
-        const budget = aggregate ? Math.min(this.#aggregateMaxBytes, rawBudget) : rawBudget
+        const budget = aggregate ? Math.min(aggregateMaxBytes, rawBudget) : rawBudget
         const record = this.#deps.builder.take(lane, budget, aggregate, rawBudget)
         if (record === undefined) break
         lane.limiter?.take(record.bytes, now)
