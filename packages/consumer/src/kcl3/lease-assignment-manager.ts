@@ -25,8 +25,8 @@ const FAILED_RUNS_BEFORE_RELEASING_LEADERSHIP = 3
 const NO_WORKER = '\u0000kcl3-leader'
 
 /**
- * The expiry pass reads the metrics again when it has an expired lease to move and its copy is older
- * than this: the copy from the last full run can predate every live worker's first report (a leader
+ * The expiry pass reads the metrics again when it has an expired or unassigned lease to move and its
+ * copy is older than this: the copy from the last full run can predate every live worker's first report (a leader
  * that just started), which left a crashed worker's leases waiting up to a whole assignment interval.
  * The bound keeps a fleet with nobody to receive them at one metrics read a second, not one a pass.
  */

@@ -1,3 +1,4 @@
+import { actualOwner } from '../leases/lease.js'
 import type { LeaseStore } from '../leases/lease-store.js'
 import type { WorkerMetricStatsReader } from './contracts.js'
 import { activeWorkerMetrics } from './worker-metric-rules.js'
@@ -56,12 +57,12 @@ export class PeerAssignment {
     // leases where they are (kcl3-protocol §7), so they receive rather than the leases being evicted.
     if (loads.size === 0) {
       for (const lease of leases) {
-        const owner = lease.checkpointOwner ?? lease.leaseOwner
+        const owner = actualOwner(lease)
         if (owner !== undefined && owner !== workerId) loads.set(owner, 0)
       }
     }
     for (const lease of leases) {
-      const owner = lease.checkpointOwner ?? lease.leaseOwner
+      const owner = actualOwner(lease)
       const count = owner === undefined ? undefined : loads.get(owner)
       if (owner !== undefined && count !== undefined) loads.set(owner, count + 1)
     }
