@@ -188,7 +188,10 @@ describe('Collector', () => {
   it('without preserveOrder, a lane at its rate limit sends what its tokens allow as one aggregate of up to 1 MiB; one with tokens to spare, aggregates of aggregationMaxSize', () => {
     // 150%: 1.5 MiB of tokens in a full bucket.
     const limited = setUp({ preserveOrder: false }, 150)
-    limited.add('a', users(30_000, 100, (i) => `k${i % 2000}`))
+    limited.add(
+      'a',
+      users(30_000, 100, (i) => `k${i % 2000}`),
+    )
     const [first, second] = limited.collector.take(0).batch!.records
     expect(first!.bytes).toBeLessThanOrEqual(1024 * 1024)
     expect(first!.bytes).toBeGreaterThan(1024 * 1024 - 110)
@@ -196,7 +199,10 @@ describe('Collector', () => {
     expect(second!.bytes).toBeGreaterThan(512 * 1024 - 110)
 
     const spare = setUp({ preserveOrder: false }, 150)
-    spare.add('a', users(5_000, 100, (i) => `k${i % 2000}`))
+    spare.add(
+      'a',
+      users(5_000, 100, (i) => `k${i % 2000}`),
+    )
     const batch = spare.collector.take(0).batch!
     expect(batch.records.length).toBeGreaterThan(5)
     expect(batch.records.every((r) => r.bytes <= 51_200)).toBe(true)

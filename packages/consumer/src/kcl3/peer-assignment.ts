@@ -1,5 +1,5 @@
-import { actualOwner } from '../leases/lease.js'
 import type { LeaseStore } from '../leases/lease-store.js'
+import { actualOwner } from '../leases/lease.js'
 import type { WorkerMetricStatsReader } from './contracts.js'
 import { activeWorkerMetrics } from './worker-metric-rules.js'
 
