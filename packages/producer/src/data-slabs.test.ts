@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { DataSlabs } from './data-slabs.js'
+import { DataSlabs, copyRange } from './data-slabs.js'
 
 const bytesAt = (slabs: DataSlabs, offset: number, length: number) =>
   Buffer.from(slabs.buffer.subarray(offset, offset + length)).toString()
@@ -41,5 +41,25 @@ describe('DataSlabs', () => {
     expect(slabs.buffer.length).toBe(large.length)
     large.fill(2)
     expect(slabs.buffer.every((byte) => byte === 1)).toBe(true)
+  })
+})
+
+describe('copyRange', () => {
+  it('copies exactly the range asked for, by loop (≤ 32 bytes) and natively (longer), whole or in part', () => {
+    const source = Uint8Array.from({ length: 300 }, (_, i) => i % 251)
+    for (const [from, length] of [
+      [0, 0],
+      [5, 1],
+      [7, 32],
+      [9, 33],
+      [40, 200],
+      [0, 300],
+    ] as const) {
+      const out = new Uint8Array(length + 6).fill(0xee)
+      expect(copyRange(out, 3, source, from, length)).toBe(3 + length)
+      expect([...out.subarray(3, 3 + length)]).toEqual([...source.subarray(from, from + length)])
+      // Nothing around the range is touched.
+      expect([...out.subarray(0, 3), ...out.subarray(3 + length)]).toEqual([0xee, 0xee, 0xee, 0xee, 0xee, 0xee])
+    }
   })
 })

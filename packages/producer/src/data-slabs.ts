@@ -34,10 +34,24 @@ export class DataSlabs {
     const slab = this.#slab
     const offset = this.#used
     if (typeof raw === 'string') slab.write(raw, offset, length, 'utf8')
-    else if (length <= 32) for (let i = 0; i < length; i++) slab[offset + i] = raw[i]!
-    else slab.set(raw, offset)
+    else copyRange(slab, offset, raw, 0, length)
     this.#used = offset + length
     this.buffer = slab
     return offset
   }
+}
+
+/**
+ * Copies `length` bytes of `source` from `from` into `out` at `at`; returns the offset after them. Up to
+ * 32 bytes a loop, beyond a native copy: measured on Node 20, a loop costs about 1.5 ns a byte and a
+ * subarray view with `set` about 65 ns whatever the size, so they break even near 32 bytes (a 128-byte
+ * threshold cost 0.3–0.4 µs more CPU per 100 B record in the producer benchmark, 3 runs each).
+ */
+export function copyRange(out: Uint8Array, at: number, source: Uint8Array, from: number, length: number): number {
+  if (length <= 32) {
+    for (let i = 0; i < length; i++) out[at + i] = source[from + i]!
+  } else {
+    out.set(from === 0 && length === source.length ? source : source.subarray(from, from + length), at)
+  }
+  return at + length
 }

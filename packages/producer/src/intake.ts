@@ -1,5 +1,5 @@
 import { type HashKeyCache, type HashKeyParts, type PartitionKeyEntry, hashKeyParts } from '@kinesis-ts/shared'
-import type { DataSlabs } from './data-slabs.js'
+import { type DataSlabs, copyRange } from './data-slabs.js'
 import type { PendingUserRecord } from './pending.js'
 import type { StreamTarget } from './stream-target.js'
 import type { Attempt, UserRecordResult } from './types.js'
@@ -61,9 +61,6 @@ export function pendingUserRecord(
   )
 }
 
-/** Up to this length a byte loop copies data faster than making a view for a native copy. */
-const SHORT_DATA = 128
-
 /** A pending user record whose data lives in a shared slab: `data` is a view made when asked for. */
 class SlabUserRecord implements PendingUserRecord {
   readonly headers: Readonly<Record<string, string>> | undefined
@@ -118,14 +115,6 @@ class SlabUserRecord implements PendingUserRecord {
 
   /** Its bytes into `out` at `offset`, without a view object for data too short to be worth one. */
   writeDataTo(out: Uint8Array, offset: number): number {
-    const length = this.dataLength
-    if (length > SHORT_DATA) {
-      out.set(this.data, offset)
-      return offset + length
-    }
-    const slab = this.#slab
-    const from = this.#offset
-    for (let i = 0; i < length; i++) out[offset + i] = slab[from + i]!
-    return offset + length
+    return copyRange(out, offset, this.#slab, this.#offset, this.dataLength)
   }
 }

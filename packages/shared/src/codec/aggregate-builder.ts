@@ -9,12 +9,13 @@ export interface AggregationInput {
   readonly partitionKey: string
   readonly explicitHashKey?: string | undefined
   readonly data: Uint8Array
-  /**
-   * With `writeDataTo`: the length of `data`, and the builder never reads `data` (a holder of bytes
-   * in a shared buffer would make a view object per read).
-   */
+  /** `data.length`, when the input knows it without reading `data`. */
   readonly dataLength?: number
-  /** Copies the record's data into `out` at `offset` and returns the offset after it. */
+  /**
+   * Copies the record's data into `out` at `offset` and returns the offset after it. With this and
+   * `dataLength`, the builder never reads `data` (a holder of bytes in a shared buffer would make a
+   * view object per read).
+   */
   writeDataTo?(out: Uint8Array, offset: number): number
   /**
    * The caller's own slot for `partitionKey` (its `key` must be `partitionKey`), e.g. the
@@ -162,7 +163,7 @@ export class AggregateBuilder {
 }
 
 function dataLengthOf(record: AggregationInput): number {
-  return record.writeDataTo === undefined ? record.data.length : record.dataLength!
+  return record.dataLength ?? record.data.length
 }
 
 function recordBodyLength(pkIndex: number, ehkIndex: number, dataLength: number, tags: Uint8Array | undefined): number {
